@@ -1,0 +1,33 @@
+# The two commands: `make run` (app + worker + Klaviyo sandbox + demo shop) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/notifyme
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
+
+.PHONY: setup run test lint bench services
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+services:
+	scripts/ensure-services.sh redis postgres
+
+run: setup
+	scripts/ensure-services.sh redis
+	$(BIN)/python scripts/dev.py
+
+test: setup services
+	scripts/ensure-chromium.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy notifyme integrations

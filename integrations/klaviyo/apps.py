@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KlaviyoConfig(AppConfig):
+    name = "integrations.klaviyo"
+    label = "klaviyo"

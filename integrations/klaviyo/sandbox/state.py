@@ -1,0 +1,265 @@
+"""In-memory state of one sandbox account: profiles, lists, consent, events, metrics, jobs.
+
+Contract: every method expects the caller to hold `AccountState.lock` (the HTTP layer takes it
+once per request), so a request is applied atomically like one Klaviyo request would be.
+Profile identity follows Klaviyo: email (case-insensitive) and phone number identify a profile;
+`external_id` and `anonymous_id` only when no email/phone matched; an upsert whose email and phone
+belong to two different profiles is a 409 `duplicate_profile` (reported id = the email's profile).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import ApiError, not_found
+from .ids import now_iso, short_id, ulid
+
+PROFILE_FIELDS = ("email", "phone_number", "external_id", "anonymous_id", "_kx", "first_name",
+                  "last_name", "organization", "locale", "title", "image")
+REQUEST_LOG_SIZE = 20000
+
+
+@dataclass
+class Profile:
+    """One profile; `attrs` holds the PROFILE_FIELDS that are set, `location`/`properties` dicts."""
+
+    id: str
+    created: str
+    updated: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    location: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        return self.attrs.get(name)
+
+    def admin_view(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id}
+        for name in PROFILE_FIELDS:
+            if name != "_kx":
+                out[name] = self.attrs.get(name)
+        out.update(location=dict(self.location), properties=dict(self.properties),
+                   created=self.created, updated=self.updated)
+        return out
+
+
+@dataclass
+class ListRecord:
+    id: str
+    name: str
+    opt_in_process: str
+    created: str
+    updated: str
+
+
+@dataclass
+class Metric:
+    id: str
+    name: str
+    created: str
+
+
+class AccountState:
+    """Everything Klaviyo would hold for one account, plus what the sandbox observed."""
+
+    def __init__(self, account_id: str, name: str) -> None:
+        self.id = account_id
+        self.name = name
+        self.created = now_iso()
+        self.lock = threading.RLock()
+        self.profiles: dict[str, Profile] = {}
+        self._by: dict[str, dict[str, str]] = {"email": {}, "phone_number": {}, "external_id": {},
+                                                "anonymous_id": {}}
+        self.lists: dict[str, ListRecord] = {}
+        self.members: dict[str, dict[str, None]] = {}
+        self.consents: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+        self.unsubscriptions: list[dict[str, Any]] = []
+        self.metrics: dict[str, Metric] = {}
+        self.events: list[dict[str, Any]] = []
+        self._event_keys: set[tuple[str, str, str]] = set()
+        self.duplicates_dropped = 0
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.request_count = 0
+        self.throttled = 0
+
+    # ---- profiles -------------------------------------------------------------------------
+    @staticmethod
+    def _key(name: str, value: Any) -> str:
+        return str(value).strip().lower() if name == "email" else str(value)
+
+    def lookup(self, name: str, value: Any) -> Profile | None:
+        """The profile whose identifier `name` equals `value` (id, email, phone, external id)."""
+        if value is None:
+            return None
+        if name == "id":
+            return self.profiles.get(str(value))
+        pid = self._by.get(name, {}).get(self._key(name, value))
+        return self.profiles.get(pid) if pid else None
+
+    def resolve(self, attrs: dict[str, Any], profile_id: str | None = None) -> Profile | None:
+        """Find the profile an upsert addresses; 409 when email and phone disagree, 404 bad id."""
+        by_email = self.lookup("email", attrs.get("email"))
+        by_phone = self.lookup("phone_number", attrs.get("phone_number"))
+        target: Profile | None = None
+        if profile_id:
+            target = self.profiles.get(profile_id)
+            if target is None:
+                raise not_found(f"A profile with id {profile_id} does not exist.", "/data/id")
+        for other in (by_email, by_phone):
+            if other is not None and target is not None and other.id != target.id:
+                raise duplicate(other.id)
+            target = target or other
+        if target is None and "email" not in attrs and "phone_number" not in attrs:
+            target = self.lookup("external_id", attrs.get("external_id")) or self.lookup(
+                "anonymous_id", attrs.get("anonymous_id"))
+        return target
+
+    def upsert(self, attrs: dict[str, Any], *, profile_id: str | None = None,
+               location: dict[str, Any] | None = None, properties: dict[str, Any] | None = None,
+               meta: dict[str, Any] | None = None, create_only: bool = False) -> tuple[Profile, bool]:
+        """Create or update a profile; returns (profile, created). `None` values clear fields."""
+        target = self.resolve(attrs, profile_id)
+        if target is not None and create_only:
+            raise ApiError(409, "duplicate_profile",
+                           "A profile already exists with one of these identifiers.",
+                           pointer="/data/attributes", meta={"duplicate_profile_id": target.id})
+        created = target is None
+        if target is None:
+            stamp = now_iso()
+            target = Profile(id=ulid(), created=stamp, updated=stamp)
+            self.profiles[target.id] = target
+        self.apply(target, attrs, location, properties, meta)
+        return target, created
+
+    def apply(self, profile: Profile, attrs: dict[str, Any], location: dict[str, Any] | None,
+              properties: dict[str, Any] | None, meta: dict[str, Any] | None) -> None:
+        """Patch semantics: omitted keeps, None clears; identifier indexes follow."""
+        for name, value in attrs.items():
+            if name not in PROFILE_FIELDS:
+                continue
+            index = self._by.get(name)
+            old = profile.attrs.get(name)
+            if index is not None and value is not None:
+                owner = index.get(self._key(name, value))
+                if owner and owner != profile.id and name in ("email", "phone_number"):
+                    raise duplicate(owner)
+            if index is not None and old is not None:
+                index.pop(self._key(name, old), None)
+            if value is None:
+                profile.attrs.pop(name, None)
+            else:
+                profile.attrs[name] = value
+                if index is not None:
+                    index[self._key(name, value)] = profile.id
+        if location is not None:
+            profile.location.update({k: v for k, v in location.items()})
+        if properties:
+            profile.properties.update(properties)
+        patch = (meta or {}).get("patch_properties") or {}
+        for key in _as_keys(patch.get("unset")):
+            profile.properties.pop(key, None)
+        for key, value in (patch.get("append") or {}).items():
+            current = profile.properties.get(key)
+            items = current if isinstance(current, list) else ([] if current is None else [current])
+            profile.properties[key] = [*items, *(value if isinstance(value, list) else [value])]
+        for key, value in (patch.get("unappend") or {}).items():
+            current = profile.properties.get(key)
+            if isinstance(current, list):
+                drop = value if isinstance(value, list) else [value]
+                profile.properties[key] = [v for v in current if v not in drop]
+        profile.updated = now_iso()
+
+    # ---- lists ----------------------------------------------------------------------------
+    def create_list(self, name: str, opt_in_process: str = "single_opt_in") -> ListRecord:
+        list_id = short_id()
+        while list_id in self.lists:
+            list_id = short_id()
+        stamp = now_iso()
+        record = ListRecord(list_id, name, opt_in_process, stamp, stamp)
+        self.lists[list_id] = record
+        self.members[list_id] = {}
+        return record
+
+    def get_list(self, list_id: str, pointer: str | None = None) -> ListRecord:
+        record = self.lists.get(list_id)
+        if record is None:
+            raise not_found(f"A list with id {list_id} does not exist.", pointer)
+        return record
+
+    def delete_list(self, list_id: str) -> None:
+        self.get_list(list_id)
+        del self.lists[list_id]
+        self.members.pop(list_id, None)
+
+    # ---- consent --------------------------------------------------------------------------
+    def subscribe(self, profile: Profile, channel: str, *, list_id: str | None,
+                  custom_source: str | None, consented_at: str | None) -> dict[str, Any]:
+        record = {"profile_id": profile.id, "email": profile.get("email"),
+                  "phone_number": profile.get("phone_number"), "channel": channel,
+                  "list_id": list_id, "custom_source": custom_source,
+                  "consented_at": consented_at or now_iso()}
+        self.consents[(profile.id, channel, list_id)] = record
+        return record
+
+    def unsubscribe(self, profile: Profile, channel: str, list_id: str | None) -> None:
+        in_list = list_id is not None and profile.id in self.members.get(list_id, {})
+        scope = "list" if in_list else "global"
+        for key in [k for k in self.consents if k[0] == profile.id and k[1] == channel]:
+            if scope == "global" or key[2] == list_id:
+                del self.consents[key]
+        if in_list and list_id is not None:
+            self.members[list_id].pop(profile.id, None)
+        self.unsubscriptions.append({"profile_id": profile.id, "email": profile.get("email"),
+                                     "phone_number": profile.get("phone_number"),
+                                     "channel": channel, "list_id": list_id, "scope": scope,
+                                     "unsubscribed_at": now_iso()})
+
+    # ---- metrics and events ---------------------------------------------------------------
+    def metric(self, name: str) -> Metric:
+        found = self.metrics.get(name)
+        if found is None:
+            found = Metric(short_id(), name, now_iso())
+            self.metrics[name] = found
+        return found
+
+    def add_event(self, profile: Profile, metric_name: str, attrs: dict[str, Any]) -> bool:
+        """Store an event; False (and counted) when its unique_id was seen for profile+metric."""
+        metric = self.metric(metric_name)
+        when = attrs.get("time") or now_iso()
+        unique_id = attrs.get("unique_id") or _second(when)
+        key = (profile.id, metric.id, str(unique_id))
+        if key in self._event_keys:
+            self.duplicates_dropped += 1
+            return False
+        self._event_keys.add(key)
+        self.events.append({"id": ulid(), "metric": metric.name, "metric_id": metric.id,
+                            "profile_id": profile.id, "unique_id": attrs.get("unique_id"),
+                            "properties": attrs.get("properties") or {}, "time": when,
+                            "value": attrs.get("value"), "value_currency": attrs.get("value_currency"),
+                            "received": now_iso()})
+        return True
+
+
+def duplicate(profile_id: str) -> ApiError:
+    """409 `duplicate_profile` as Klaviyo answers it (not in the spec; observed in the field)."""
+    return ApiError(409, "duplicate_profile",
+                    "A profile already exists with one of these identifiers.",
+                    pointer="/data/attributes", meta={"duplicate_profile_id": profile_id})
+
+
+def _as_keys(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _second(when: str) -> str:
+    try:
+        return datetime.fromisoformat(when).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return when[:19]

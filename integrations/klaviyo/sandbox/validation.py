@@ -1,0 +1,162 @@
+"""Request-body validation against Klaviyo's own schemas.
+
+Contract: `validator_for(schema_name)(body)` raises `ApiError(400, "invalid", pointer=...)` when
+the body does not match the spec's `components.schemas[schema_name]`, and returns None otherwise.
+
+How: the spec's OpenAPI 3.0 schema is turned into JSON Schema once (refs inlined, `nullable` on a
+typed schema -> `"null"` allowed, `nullable` beside a `$ref` ignored as OpenAPI 3.0 says, `oneOf`
+-> `anyOf` because some branches overlap, `additionalProperties: false` on every object that
+declares properties because Klaviyo rejects undeclared fields) and compiled with fastjsonschema
+(fast enough for 10 bulk requests/s of 1,000 events). Without the spec file, the official
+`klaviyo-api` package's generated pydantic models are used instead (`model_validation.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+import fastjsonschema
+
+from .errors import ApiError, invalid
+from .spec import load_spec
+
+Validator = Callable[[Any], None]
+_DROP = {"description", "example", "examples", "default", "readOnly", "writeOnly", "discriminator",
+         "nullable", "title", "deprecated", "externalDocs", "xml"}
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+FORMATS: dict[str, Callable[[str], bool]] = {"date-time": _is_datetime, "date": _is_date}
+
+
+def to_json_schema(node: Any, components: dict[str, Any], depth: int = 0) -> Any:
+    """Convert an OpenAPI 3.0 schema node into strict JSON Schema (see module docstring)."""
+    if depth > 40:
+        return {}
+    if isinstance(node, list):
+        return [to_json_schema(n, components, depth + 1) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return to_json_schema(components[name], components, depth + 1)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROP or key.startswith("x-"):
+            continue
+        if key == "properties":
+            out[key] = {k: to_json_schema(v, components, depth + 1) for k, v in value.items()}
+        elif key in ("items", "additionalProperties", "not"):
+            out[key] = to_json_schema(value, components, depth + 1)
+        elif key in ("oneOf", "anyOf", "allOf"):
+            out["anyOf" if key == "oneOf" else key] = to_json_schema(value, components, depth + 1)
+        else:
+            out[key] = value
+    if node.get("nullable") is True:
+        if "type" in out:
+            out["type"] = [out["type"], "null"]
+        if "enum" in out and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+        if "anyOf" in out:
+            out["anyOf"] = [*out["anyOf"], {"type": "null"}]
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def _pointer(path: list[Any]) -> str:
+    parts = [str(p) for p in path[1:]]  # path[0] is fastjsonschema's root name "data"
+    return "/" + "/".join(parts) if parts else "/"
+
+
+def _error_from(exc: fastjsonschema.JsonSchemaValueException) -> ApiError:
+    path = list(exc.path or ["data"])
+    pointer = _pointer(path)
+    rule = exc.rule
+    field = str(path[-1]) if len(path) > 1 else "data"
+    if rule == "additionalProperties" and isinstance(exc.value, dict):
+        declared = set((exc.definition or {}).get("properties", {}))
+        extra = sorted(k for k in exc.value if k not in declared)
+        name = extra[0] if extra else field
+        return invalid(f"'{name}' is not a valid field for this resource.",
+                       pointer=f"{pointer.rstrip('/')}/{name}")
+    if rule == "required":
+        missing = re.findall(r"\[([^\]]*)\]", exc.message)
+        names = [m.strip(" '") for m in (missing[0].split(",") if missing else [])]
+        name = names[0] if names else field
+        return invalid(f"'{name}' is a required field.", pointer=f"{pointer.rstrip('/')}/{name}")
+    if rule == "enum":
+        allowed = ", ".join(repr(v) for v in (exc.rule_definition or []))
+        return invalid(f"'{field}' must be one of {allowed}.", pointer=pointer)
+    if rule == "type":
+        return invalid(f"'{field}' must be of type {exc.rule_definition}.", pointer=pointer)
+    if rule == "format":
+        return invalid(f"'{field}' is not a valid {exc.rule_definition}.", pointer=pointer)
+    if rule == "anyOf":
+        return invalid(f"'{field}' has an invalid value.", pointer=pointer)
+    return invalid(f"Invalid input at {pointer}: {exc.message.replace('data.', '', 1)}",
+                   pointer=pointer)
+
+
+@lru_cache(maxsize=64)
+def _compiled(schema_name: str, spec_path: str | None) -> Callable[[Any], Any] | None:
+    spec = load_spec(spec_path)
+    if spec is None:
+        return None
+    components = spec["components"]["schemas"]
+    schema = to_json_schema(components[schema_name], components)
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(schema, formats=FORMATS, use_default=False)
+
+
+def json_schema_for(schema_name: str, spec_path: str | None = None) -> dict[str, Any] | None:
+    """The converted JSON Schema of one request body (for tests and docs), None without spec."""
+    spec = load_spec(spec_path)
+    if spec is None:
+        return None
+    components = spec["components"]["schemas"]
+    return to_json_schema(components[schema_name], components)
+
+
+def validator_for(schema_name: str, spec_path: str | None = None) -> Validator:
+    """A callable raising `ApiError` (400) when `body` does not match `schema_name`."""
+    compiled = _compiled(schema_name, spec_path)
+    if compiled is None:
+        from .model_validation import model_validator
+
+        return model_validator(schema_name)
+
+    def validate(body: Any) -> None:
+        try:
+            compiled(body)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            raise _error_from(exc) from None
+
+    return validate
+
+
+def ensure_valid(schema_name: str, body: Any) -> None:
+    """Validate `body`; raise `ApiError` on the first problem."""
+    try:
+        validator_for(schema_name)(body)
+    except ApiError:
+        raise

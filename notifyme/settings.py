@@ -1,0 +1,204 @@
+"""Settings, all from the environment (see .env.example).
+
+Defaults make a first run work with zero setup: SQLite and Redis on localhost. Production
+(`DEBUG=0`) refuses to start with the development secret or without encryption keys, so an
+insecure default can never reach a real deployment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _load_dotenv(path: Path) -> None:
+    """Read KEY=VALUE lines from .env without overriding the real environment."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+_load_dotenv(BASE_DIR / ".env")
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"
+# A fixed development Fernet key so a first run encrypts without setup; production must set its own.
+_DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktbm90aWZ5bWUtZW5jcnlwdGlvbi1rZXk="
+_DEV_SHOPIFY_SECRET = "dev-shopify-api-secret-at-least-32-bytes-long"
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
+
+SHOPIFY_API_KEY = env("SHOPIFY_API_KEY", "notifyme-dev-client-id" if DEBUG else "")
+SHOPIFY_API_SECRET = env("SHOPIFY_API_SECRET", _DEV_SHOPIFY_SECRET if DEBUG else "")
+# Secrets accepted during a Shopify secret rotation (ID tokens and proxy signatures).
+SHOPIFY_API_SECRET_OLD = env("SHOPIFY_API_SECRET_OLD")
+# How old a signed app-proxy request may be before it is treated as a replay.
+SHOPIFY_PROXY_MAX_AGE_SECONDS = int(env("SHOPIFY_PROXY_MAX_AGE_SECONDS", "90"))
+
+NOTIFYME_ENCRYPTION_KEYS = env_list(
+    "NOTIFYME_ENCRYPTION_KEYS", _DEV_ENCRYPTION_KEY if DEBUG else ""
+)
+
+KLAVIYO_API_URL = env("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/")
+KLAVIYO_REVISION = "2026-07-15"
+KLAVIYO_TIMEOUT_SECONDS = float(env("KLAVIYO_TIMEOUT_SECONDS", "10"))
+
+REDIS_URL = env("REDIS_URL", "redis://localhost:6379/0")
+
+# Local stand-ins for Shopify (proxy signer, admin frame) and the demo; never in production.
+NOTIFYME_DEV_TOOLS = env_bool("NOTIFYME_DEV_TOOLS", DEBUG)
+
+if not DEBUG:
+    missing = [
+        name
+        for name, value in {
+            "SECRET_KEY": SECRET_KEY,
+            "ALLOWED_HOSTS": ALLOWED_HOSTS,
+            "SHOPIFY_API_KEY": SHOPIFY_API_KEY,
+            "SHOPIFY_API_SECRET": SHOPIFY_API_SECRET,
+            "NOTIFYME_ENCRYPTION_KEYS": NOTIFYME_ENCRYPTION_KEYS,
+        }.items()
+        if not value
+    ]
+    if missing:
+        raise ImproperlyConfigured(f"Production settings need: {', '.join(missing)}")
+    if SECRET_KEY == _DEV_SECRET_KEY or _DEV_ENCRYPTION_KEY in NOTIFYME_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("Development secrets must not be used with DEBUG=0")
+    if NOTIFYME_DEV_TOOLS:
+        raise ImproperlyConfigured("NOTIFYME_DEV_TOOLS must be off in production")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "notifyme.core",
+    "notifyme.shops",
+    "notifyme.catalog",
+    "notifyme.subscriptions",
+    "notifyme.sync",
+    "notifyme.dashboard",
+    "notifyme.support",
+    "integrations.klaviyo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "notifyme.urls"
+WSGI_APPLICATION = "notifyme.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Storefront bodies are tiny; anything bigger is refused with 413 before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(16 * 1024)))
+
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120}
+    for name in ("default", "sync", "bulk")
+}
+RQ_SHOW_ADMIN_LINK = True
+
+# Embedded in the Shopify admin: frame-ancestors is set per response, so no X-Frame-Options deny.
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # The embedded admin loads us in Shopify's frame: cookies must be cross-site capable.
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "notifyme.core.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,76 @@
+"""The merchant: one row per Shopify store that installed the app."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from notifyme.core import crypto
+from notifyme.core.models import TimeStampedModel
+
+SHOP_DOMAIN_RE = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+
+
+def normalize_shop_domain(value: str) -> str:
+    """Lower-case and strip; raise ValidationError unless it is exactly `<name>.myshopify.com`."""
+    domain = (value or "").strip().lower()
+    if not SHOP_DOMAIN_RE.fullmatch(domain):
+        raise ValidationError("Enter a shop domain like example.myshopify.com.", code="invalid")
+    return domain
+
+
+def validate_shop_domain(value: str) -> None:
+    if normalize_shop_domain(value) != value:
+        raise ValidationError("Shop domains are stored lower-case without spaces.", code="invalid")
+
+
+class ShopQuerySet(models.QuerySet["Shop"]):
+    def installed(self) -> ShopQuerySet:
+        return self.filter(state=Shop.State.INSTALLED)
+
+
+class Shop(TimeStampedModel):
+    class State(models.TextChoices):
+        INSTALLED = "installed", "Installed"
+        UNINSTALLED = "uninstalled", "Uninstalled"
+
+    domain = models.CharField(max_length=255, unique=True, validators=[validate_shop_domain])
+    name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(blank=True)
+    # ISO 3166 alpha-2; the default region for shoppers' phone numbers without a country code.
+    country_code = models.CharField(max_length=2, default="US")
+    currency = models.CharField(max_length=3, default="USD")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.INSTALLED)
+    installed_at = models.DateTimeField(default=timezone.now)
+    uninstalled_at = models.DateTimeField(null=True, blank=True)
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+
+    objects = ShopQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.domain.removesuffix(".myshopify.com")
+
+    def secret_context(self, purpose: str) -> str:
+        """Encryption context binding a secret to this shop (see notifyme.core.crypto)."""
+        return f"shop:{self.domain}:{purpose}"
+
+    def set_access_token(self, token: str) -> None:
+        self.access_token_encrypted = (
+            crypto.encrypt(token, context=self.secret_context("shopify_access_token"))
+            if token
+            else ""
+        )
+
+    def get_access_token(self) -> str:
+        if not self.access_token_encrypted:
+            return ""
+        return crypto.decrypt(
+            self.access_token_encrypted, context=self.secret_context("shopify_access_token")
+        )

@@ -1,0 +1,99 @@
+"""A shopper's request to hear when one variant is back in stock.
+
+Two lifecycles live side by side and never stand in for each other: `status` is the shopper's
+relationship with the alert (active → notified / unsubscribed / redacted) and `sync_state` is
+whether Klaviyo has caught up with it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+
+from notifyme.catalog.models import Variant
+from notifyme.core.models import TimeStampedModel
+from notifyme.shops.models import Shop
+
+
+def new_unsubscribe_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Subscription(TimeStampedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Waiting for restock"
+        NOTIFIED = "notified", "Notified"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        REDACTED = "redacted", "Redacted (privacy request)"
+
+    class SyncState(models.TextChoices):
+        PENDING = "pending", "Waiting to sync"
+        SYNCED = "synced", "Synced to Klaviyo"
+        FAILED = "failed", "Failed (see last error)"
+
+    class Source(models.TextChoices):
+        STOREFRONT = "storefront", "Storefront form"
+        ADMIN = "admin", "Added by staff"
+        IMPORT = "import", "Import"
+        DEMO = "demo", "Demo data"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="subscriptions")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="subscriptions")
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    phone = models.CharField(max_length=20, blank=True, db_index=True, help_text="E.164")
+    first_name = models.CharField(max_length=100, blank=True)
+    notify_by_email = models.BooleanField(default=False)
+    notify_by_sms = models.BooleanField(default=False)
+    marketing_consent = models.BooleanField(default=False)
+    consent_text_version = models.CharField(max_length=64, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.STOREFRONT)
+    locale = models.CharField(max_length=16, blank=True)
+    shopify_customer_id = models.BigIntegerField(null=True, blank=True)
+    quantity_wanted = models.PositiveIntegerField(default=1)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    sync_state = models.CharField(
+        max_length=16, choices=SyncState.choices, default=SyncState.PENDING, db_index=True
+    )
+    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.TextField(blank=True)
+    klaviyo_profile_id = models.CharField(max_length=64, blank=True)
+
+    unsubscribe_token = models.CharField(
+        max_length=64, unique=True, default=new_unsubscribe_token, editable=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "variant", "email"],
+                condition=Q(status="active") & ~Q(email=""),
+                name="one_active_subscription_per_email",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "variant", "phone"],
+                condition=Q(status="active") & ~Q(phone=""),
+                name="one_active_subscription_per_phone",
+            ),
+            models.CheckConstraint(
+                condition=~Q(email="", phone="") | Q(status="redacted"),
+                name="subscription_has_a_contact",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "variant", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact} → {self.variant_id}"
+
+    @property
+    def contact(self) -> str:
+        return self.email or self.phone or "(redacted)"

@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from notifyme.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+    path("proxy/", include("notifyme.subscriptions.urls")),
+    path("app/", include("notifyme.dashboard.urls")),
+]
+
+if settings.NOTIFYME_DEV_TOOLS:
+    # Local stand-ins for Shopify (storefront proxy, admin frame); never mounted in production.
+    urlpatterns += [path("dev/", include("notifyme.dev.urls"))]

@@ -1,0 +1,85 @@
+"""`make run`: migrate, load the demo shop, then run web + worker + Klaviyo sandbox together.
+
+Ctrl-C stops all three. Keys for the sandbox are made fresh on every start and printed, so no
+key (not even a fake one) is ever committed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
+SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8100"))
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("KLAVIYO_API_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+    os.environ.update(env)
+    manage("migrate", "--noinput")
+    manage("demo")
+
+    full_key = "pk_" + secrets.token_hex(17)
+    no_profiles_write = "pk_" + secrets.token_hex(17)
+    limited_scopes = "lists:read,lists:write,events:write,subscriptions:write,accounts:read,profiles:read"
+    processes = {
+        "sandbox": [PY, "manage.py", "klaviyo_sandbox", "--port", str(SANDBOX_PORT),
+                    "--account-name", "Demo Klaviyo Account",
+                    "--key", f"{full_key}=all", "--key", f"{no_profiles_write}={limited_scopes}"],
+        "worker": [PY, "manage.py", "rqworker", "sync", "bulk", "default", "--with-scheduler"],
+        "web": [PY, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}", "--noreload"],
+    }
+    children = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in processes.items()}
+    time.sleep(2)
+    base = f"http://127.0.0.1:{WEB_PORT}"
+    print(
+        f"""
+notifyme is running.
+  Demo storefront (shopper):   {base}/dev/storefront/
+  Merchant app in admin frame: {base}/dev/admin/
+  Support admin:               {base}/admin/   (user admin / password admin, development only)
+  Klaviyo sandbox (received):  http://127.0.0.1:{SANDBOX_PORT}/_sandbox/
+  Sandbox keys for the settings page:
+    full access:              {full_key}
+    missing profiles:write:   {no_profiles_write}
+Ctrl-C stops web, worker and sandbox.
+""",
+        flush=True,
+    )
+
+    def stop(*_: object) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children.values()):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children.values():
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    exited = [name for name, child in children.items() if child.returncode not in (0, -15, None)]
+    return 1 if exited else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

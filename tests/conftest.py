@@ -1,0 +1,7 @@
+"""Suite-wide fixtures: real PostgreSQL (pytest-django), real Redis, real Klaviyo sandbox."""
+
+pytest_plugins = [
+    "tests.fixtures.redis",
+    "tests.fixtures.shopify",
+    "tests.fixtures.sandbox",
+]
