@@ -45,10 +45,10 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"
-# A fixed development Fernet key so a first run encrypts without setup; production must set its own.
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 (development only; refused when DEBUG=0)
+# A fixed development Fernet key so a first run encrypts with no setup; never in production.
 _DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktbm90aWZ5bWUtZW5jcnlwdGlvbi1rZXk="
-_DEV_SHOPIFY_SECRET = "dev-shopify-api-secret-at-least-32-bytes-long"
+_DEV_SHOPIFY_SECRET = "dev-shopify-api-secret-at-least-32-bytes-long"  # noqa: S105
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
