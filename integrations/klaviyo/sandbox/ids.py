@@ -27,7 +27,7 @@ def short_id(length: int = 6) -> str:
 
 
 def private_key() -> str:
-    """A private key shaped like Klaviyo's: `pk_` + 34 hex characters (40 in total)."""
+    """A private key shaped like Klaviyo's: `pk_` + 34 hex characters (37 in total)."""
     return "pk_" + secrets.token_hex(17)
 
 

@@ -1,0 +1,26 @@
+"""`python manage.py klaviyo_sandbox --port N [--key KEY=all|scope,scope ...]`.
+
+Thin interface: the sandbox itself is plain WSGI without Django (integrations.klaviyo.sandbox),
+served by gunicorn in this process. Options are documented in sandbox/server.py and
+docs/sandbox.md.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from integrations.klaviyo.sandbox.server import add_arguments, serve
+
+
+class Command(BaseCommand):
+    help = "Run the local Klaviyo API sandbox (real HTTP server) on --host/--port."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        add_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        serve(SimpleNamespace(**options))
