@@ -1,0 +1,129 @@
+"""A merchant's Klaviyo connection (encrypted private key + health) and the outbound-call log.
+
+The private key is stored only encrypted, bound to its shop (`shop.secret_context(...)`), so a
+ciphertext copied to another shop's row does not decrypt there. What is shown anywhere — admin,
+dashboard, logs, support — is `key_display` (`pk_…abcd`) and `key_fingerprint`, never the key.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from notifyme.core import crypto
+from notifyme.core.models import TimeStampedModel
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+
+KEY_CONTEXT_PURPOSE = "klaviyo_private_key"
+
+
+class KlaviyoConnection(TimeStampedModel):
+    """One per shop. `status` is the truth about whether this shop's sync is running."""
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected and syncing"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        DISCONNECTED = "disconnected", "Not connected"
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="klaviyo_connection")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DISCONNECTED, db_index=True
+    )
+
+    private_key_encrypted = models.TextField(blank=True, editable=False)
+    key_last4 = models.CharField(max_length=4, blank=True)
+    key_fingerprint = models.CharField(max_length=16, blank=True, db_index=True)
+
+    account_id = models.CharField(max_length=64, blank=True, db_index=True)
+    account_name = models.CharField(max_length=255, blank=True)
+    list_id = models.CharField(max_length=64, blank=True)
+    list_name = models.CharField(max_length=255, blank=True)
+
+    scopes_verified = models.JSONField(default=list, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+
+    last_error_kind = models.CharField(max_length=32, blank=True)
+    last_error_message = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error_id = models.CharField(max_length=64, blank=True, help_text="Klaviyo's error id")
+
+    class Meta:
+        verbose_name = "Klaviyo connection"
+
+    def __str__(self) -> str:
+        return f"{self.shop} → Klaviyo {self.account_name or self.account_id or '(none)'}"
+
+    # -- the key ----------------------------------------------------------------------------------
+
+    @property
+    def key_context(self) -> str:
+        return self.shop.secret_context(KEY_CONTEXT_PURPOSE)
+
+    def set_private_key(self, private_key: str) -> None:
+        """Encrypt and store a (verified) key with its display suffix and fingerprint."""
+        self.private_key_encrypted = crypto.encrypt(private_key, context=self.key_context)
+        self.key_last4 = private_key[-4:]
+        self.key_fingerprint = crypto.fingerprint(private_key)
+
+    def clear_private_key(self) -> None:
+        self.private_key_encrypted = ""
+        self.key_last4 = ""
+        self.key_fingerprint = ""
+
+    def get_private_key(self) -> str:
+        """The plaintext key (raises `crypto.SecretDecryptionError` if it is not ours)."""
+        if not self.private_key_encrypted:
+            return ""
+        return crypto.decrypt(self.private_key_encrypted, context=self.key_context)
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.private_key_encrypted)
+
+    @property
+    def key_display(self) -> str:
+        """`pk_…abcd` — the only form of the key ever shown."""
+        return f"pk_…{self.key_last4}" if self.key_last4 else ""
+
+    @property
+    def is_syncing(self) -> bool:
+        return self.status == self.Status.CONNECTED
+
+
+class SyncAttempt(models.Model):
+    """One outbound Klaviyo call, successful or not (the support timeline). No secrets."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="klaviyo_attempts")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="klaviyo_attempts",
+    )
+    operation = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="null = no response"
+    )
+    error_kind = models.CharField(max_length=32, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_detail = models.TextField(blank=True)
+    error_pointer = models.CharField(max_length=255, blank=True)
+    klaviyo_error_id = models.CharField(max_length=64, blank=True, db_index=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    records = models.PositiveIntegerField(default=1)
+    retry_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "created_at"])]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status_code or 'no response'}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_kind

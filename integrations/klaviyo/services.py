@@ -1,0 +1,308 @@
+"""Writes for the Klaviyo connection: connect, reconnect, change list, re-test, halt, disconnect.
+
+Contract shared with the sync engine and the dashboard:
+- A key is verified (scopes + list) *before* anything is saved; a refused key raises
+  `ConnectionRefused` and leaves any previous connection exactly as it was (so a reconnect keeps
+  the old key working until the new one verifies).
+- Only `CONNECTED` connections sync. "Merchant must act" failures at sync time go through
+  `connection_halt` (→ `NEEDS_ATTENTION`, the sentence from messages.py); nothing is deleted.
+- Every successful connect/reconnect/resume nudges the sync engine on commit.
+- The key is never logged, never put in an exception message, never passed to a job.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.klaviyo.client import Attempt, KlaviyoClient, Observer
+from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
+from integrations.klaviyo.messages import sentence_for
+from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from integrations.klaviyo.scopes import (
+    ConnectionRefused,
+    VerifiedKey,
+    key_clean,
+    key_verify,
+    list_id_clean,
+)
+from notifyme.core import crypto
+from notifyme.core.logging import redact
+from notifyme.shops.models import Shop
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIST_NAME = "Back in Stock"
+#: Kinds that a list change (rather than a new key) fixes.
+LIST_KINDS = frozenset({"not_found", "list_not_found"})
+
+__all__ = [
+    "DEFAULT_LIST_NAME",
+    "ConnectionRefused",
+    "attempt_recorder",
+    "client_for",
+    "connection_connect",
+    "connection_disconnect",
+    "connection_halt",
+    "connection_list_set",
+    "connection_record_error",
+    "connection_record_success",
+    "connection_retest",
+]
+
+
+def client_for(
+    connection: KlaviyoConnection, *, session: requests.Session | None = None,
+    observer: Observer | None = None,
+) -> KlaviyoClient:
+    """A client with the connection's decrypted key (raises SecretDecryptionError if unreadable)."""
+    return KlaviyoClient(connection.get_private_key(), session=session, observer=observer)
+
+
+def attempt_recorder(
+    *, shop: Shop, subscription_id: int | None = None, retry_count: int = 0
+) -> Observer:
+    """A client observer that writes one SyncAttempt row per call (no key, details redacted)."""
+
+    def record(attempt: Attempt) -> None:
+        error = attempt.error
+        SyncAttempt.objects.create(
+            shop=shop, subscription_id=subscription_id, operation=attempt.operation[:64],
+            method=attempt.method[:8], path=redact(attempt.path)[:255],
+            status_code=attempt.status, duration_ms=max(0, attempt.duration_ms),
+            records=max(0, attempt.records), retry_count=retry_count,
+            error_kind=error.kind if error else "",
+            error_code=(error.code if error else "")[:64],
+            error_detail=redact(error.detail or str(error))[:2000] if error else "",
+            error_pointer=(error.pointer if error else "")[:255],
+            klaviyo_error_id=(error.error_id if error else "")[:64],
+        )
+
+    return record
+
+
+def _ensure_list(
+    *, client: KlaviyoClient, list_id: str, previous: KlaviyoConnection | None,
+    verified: VerifiedKey,
+) -> tuple[str, str]:
+    """(id, name) of the list to sync to: the requested one, the previous one, or the default."""
+    if list_id:
+        try:
+            found = client.get_list(list_id)
+        except KlaviyoNotFoundError:
+            raise ConnectionRefused("list_not_found") from None
+        return list_id, str((found.get("attributes") or {}).get("name") or "")
+    if previous and previous.list_id and previous.account_id == verified.account_id:
+        try:
+            found = client.get_list(previous.list_id)
+            return previous.list_id, str((found.get("attributes") or {}).get("name") or "")
+        except KlaviyoNotFoundError:
+            pass  # deleted since: fall back to the default list
+    existing = client.get_lists(name=DEFAULT_LIST_NAME)
+    if existing:
+        chosen = sorted(existing, key=lambda item: str(item.get("id")))[0]
+        return str(chosen["id"]), DEFAULT_LIST_NAME
+    created = client.create_list(DEFAULT_LIST_NAME)  # only when missing: 150/day account cap
+    return str(created["id"]), DEFAULT_LIST_NAME
+
+
+def _nudge_on_commit(shop_id: int) -> None:
+    from notifyme.sync.services import sync_nudge
+
+    transaction.on_commit(lambda: sync_nudge(shop_id=shop_id))
+
+
+def connection_connect(
+    *, shop: Shop, private_key: str, list_id: str | None = None
+) -> KlaviyoConnection:
+    """Verify `private_key` (format, account, every scope, the list), then store it encrypted.
+
+    Raises ConnectionRefused (kind, sentence, missing_scopes) on any failure, before any write.
+    Without `list_id`: keep the previous list of the same account, else find "Back in Stock",
+    else create it.
+    """
+    key = key_clean(private_key)
+    wanted_list = list_id_clean(list_id)
+    client = KlaviyoClient(key)
+    previous = KlaviyoConnection.objects.filter(shop=shop).first()
+    try:
+        verified = key_verify(client=client)
+        chosen_id, chosen_name = _ensure_list(
+            client=client, list_id=wanted_list, previous=previous, verified=verified
+        )
+    except KlaviyoError as error:
+        raise ConnectionRefused.from_error(error) from None
+    now = timezone.now()
+    with transaction.atomic():
+        connection, _ = KlaviyoConnection.objects.select_for_update().get_or_create(shop=shop)
+        connection.set_private_key(key)
+        connection.account_id = verified.account_id
+        connection.account_name = verified.account_name
+        connection.list_id, connection.list_name = chosen_id, chosen_name
+        connection.scopes_verified = verified.scopes
+        connection.verified_at = connection.connected_at = now
+        connection.status = KlaviyoConnection.Status.CONNECTED
+        connection.disconnected_at = None
+        _clear_error(connection)
+        connection.save()
+        _nudge_on_commit(shop.pk)
+    logger.info("klaviyo connected shop=%s account=%s key=%s", shop.domain,
+                verified.account_id, connection.key_display)
+    return connection
+
+
+def connection_disconnect(*, shop: Shop) -> None:
+    """Stop syncing and forget the key. Subscribers and pending outbox work are kept."""
+    with transaction.atomic():
+        connection = KlaviyoConnection.objects.select_for_update().filter(shop=shop).first()
+        if connection is None:
+            return
+        connection.clear_private_key()
+        connection.status = KlaviyoConnection.Status.DISCONNECTED
+        connection.disconnected_at = timezone.now()
+        _clear_error(connection)
+        connection.save()
+    logger.info("klaviyo disconnected shop=%s", shop.domain)
+
+
+def connection_halt(*, connection: KlaviyoConnection, error: KlaviyoError) -> None:
+    """Sync-time 401/403/deleted list: pause this shop (NEEDS_ATTENTION) and say why. No deletes."""
+    _set_error(connection, kind=error.kind, message=sentence_for(error), error_id=error.error_id)
+    if connection.status == KlaviyoConnection.Status.CONNECTED:
+        connection.status = KlaviyoConnection.Status.NEEDS_ATTENTION
+    connection.save(update_fields=[
+        "status", "last_error_kind", "last_error_message", "last_error_at", "last_error_id",
+        "updated_at",
+    ])
+    logger.warning("klaviyo sync halted shop_id=%s kind=%s", connection.shop_id, error.kind)
+
+
+def connection_record_error(*, connection: KlaviyoConnection, error: KlaviyoError) -> None:
+    """Remember a passing error (rate limit, outage) for the dashboard; status is unchanged."""
+    _set_error(connection, kind=error.kind, message=sentence_for(error), error_id=error.error_id)
+    connection.save(update_fields=[
+        "last_error_kind", "last_error_message", "last_error_at", "last_error_id", "updated_at"
+    ])
+
+
+def connection_record_success(*, connection: KlaviyoConnection) -> None:
+    """A batch went through: `last_sync_at = now` (one cheap UPDATE)."""
+    now = timezone.now()
+    KlaviyoConnection.objects.filter(pk=connection.pk).update(last_sync_at=now, updated_at=now)
+    connection.last_sync_at = now
+
+
+def connection_retest(*, shop: Shop) -> KlaviyoConnection:
+    """Re-verify the stored key and list now. Pass → CONNECTED (backlog resumes); a failure the
+    merchant must fix → NEEDS_ATTENTION; a passing outage changes nothing. Raises ConnectionRefused
+    on any failure (after recording it)."""
+    connection = _connected_or_refuse(shop)
+    try:
+        client = client_for(connection)
+    except crypto.SecretDecryptionError:
+        refused = ConnectionRefused("decrypt_failed")
+        _halt_refused(connection, refused)
+        raise refused from None
+    try:
+        verified = key_verify(client=client)
+        if connection.list_id:
+            try:
+                found = client.get_list(connection.list_id)
+            except KlaviyoNotFoundError:
+                raise ConnectionRefused("list_not_found") from None
+            connection.list_name = str((found.get("attributes") or {}).get("name") or "")
+    except KlaviyoError as error:
+        raise _refused_and_recorded(connection, ConnectionRefused.from_error(error)) from None
+    except ConnectionRefused as refused:
+        raise _refused_and_recorded(connection, refused) from None
+    connection.account_name = verified.account_name or connection.account_name
+    connection.scopes_verified = verified.scopes
+    connection.verified_at = timezone.now()
+    _resume(connection)
+    return connection
+
+
+def connection_list_set(
+    *, shop: Shop, list_id: str | None = None, create_name: str | None = None
+) -> KlaviyoConnection:
+    """Point the connection at an existing list (verified) or at a newly created one."""
+    connection = _connected_or_refuse(shop)
+    client = client_for(connection)
+    try:
+        if create_name:
+            existing = client.get_lists(name=create_name)
+            found = existing[0] if existing else client.create_list(create_name)
+        else:
+            wanted = list_id_clean(list_id)
+            if not wanted:
+                raise ConnectionRefused("list_invalid_format")
+            try:
+                found = client.get_list(wanted)
+            except KlaviyoNotFoundError:
+                raise ConnectionRefused("list_not_found") from None
+    except KlaviyoError as error:
+        raise ConnectionRefused.from_error(error) from None
+    connection.list_id = str(found.get("id") or list_id)
+    connection.list_name = str((found.get("attributes") or {}).get("name") or create_name or "")
+    if connection.last_error_kind in LIST_KINDS:
+        _resume(connection)
+    else:
+        connection.save()
+    return connection
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _connected_or_refuse(shop: Shop) -> KlaviyoConnection:
+    connection = KlaviyoConnection.objects.filter(shop=shop).select_related("shop").first()
+    if connection is None or not connection.has_key:
+        raise ConnectionRefused("not_connected", "Klaviyo is not connected yet: paste your "
+                                "private API key to connect.")
+    return connection
+
+
+def _resume(connection: KlaviyoConnection) -> None:
+    was_syncing = connection.is_syncing
+    connection.status = KlaviyoConnection.Status.CONNECTED
+    _clear_error(connection)
+    with transaction.atomic():
+        connection.save()
+        if not was_syncing:
+            _nudge_on_commit(connection.shop_id)
+
+
+def _refused_and_recorded(
+    connection: KlaviyoConnection, refused: ConnectionRefused
+) -> ConnectionRefused:
+    if refused.halts_sync:
+        _halt_refused(connection, refused)
+    else:
+        _set_error(connection, kind=refused.kind, message=refused.sentence,
+                   error_id=refused.error_id)
+        connection.save()
+    return refused
+
+
+def _halt_refused(connection: KlaviyoConnection, refused: ConnectionRefused) -> None:
+    _set_error(connection, kind=refused.kind, message=refused.sentence, error_id=refused.error_id)
+    if connection.status == KlaviyoConnection.Status.CONNECTED:
+        connection.status = KlaviyoConnection.Status.NEEDS_ATTENTION
+    connection.save()
+
+
+def _set_error(connection: KlaviyoConnection, *, kind: str, message: str, error_id: str) -> None:
+    connection.last_error_kind = kind[:32]
+    connection.last_error_message = message
+    connection.last_error_at = timezone.now()
+    connection.last_error_id = (error_id or "")[:64]
+
+
+def _clear_error(connection: KlaviyoConnection) -> None:
+    connection.last_error_kind = ""
+    connection.last_error_message = ""
+    connection.last_error_at = None
+    connection.last_error_id = ""
