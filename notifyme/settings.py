@@ -164,7 +164,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # The storefront block's script and stylesheet, served as-is to the demo storefront.
+    ("notifyme-theme", BASE_DIR / "extensions" / "notifyme-theme" / "assets"),
+]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Storefront bodies are tiny; anything bigger is refused with 413 before it is parsed.
