@@ -1,0 +1,144 @@
+"""Shopify app proxy verification: who sent this storefront request, and is it fresh?
+
+Shopify's app proxy forwards `https://<shop>/<prefix>/<subpath>/...` to us and appends `shop`,
+`path_prefix`, `timestamp`, `logged_in_customer_id` and `signature` to the query. The signature
+covers the query only (never the body); it proves the request passed through Shopify for that
+shop. So the shop comes from the signed `shop` parameter and nowhere else, and a signed query
+older (or newer) than `SHOPIFY_PROXY_MAX_AGE_SECONDS` is refused as a replay.
+
+Use `app_proxy_required` on JSON views; it sets `request.app_proxy` (an `AppProxyRequest`).
+Views that must also work unsigned or answer in HTML call `app_proxy_verify` directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+
+from notifyme.core.http import json_error
+from notifyme.shops.models import Shop, normalize_shop_domain
+from notifyme.shops.signing import app_proxy_signature, signature_matches
+
+# Parameters an attacker could duplicate to confuse "which value was signed" checks.
+SINGLE_VALUED_PARAMS = ("shop", "signature", "timestamp", "hmac")
+
+
+@dataclass(frozen=True)
+class AppProxyRequest:
+    """What a verified proxy request tells us: the shop and the (optional) logged-in customer."""
+
+    shop: Shop
+    logged_in_customer_id: int | None
+    path_prefix: str
+    timestamp: int
+
+
+@dataclass
+class AppProxyError(Exception):
+    """Verification failed; `status`/`code`/`message`/`fields` describe the JSON error."""
+
+    status: int
+    code: str
+    message: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_json(self) -> HttpResponse:
+        return json_error(self.status, self.code, self.message, self.fields or None)
+
+
+def _invalid_signature(message: str) -> AppProxyError:
+    return AppProxyError(401, "invalid_signature", message)
+
+
+def accepted_secrets() -> list[str]:
+    """The current client secret and, during a rotation, the previous one."""
+    return [s for s in (settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_SECRET_OLD) if s]
+
+
+def proxy_params(query_string: str) -> dict[str, list[str]]:
+    """Decoded query parameters as Shopify signs them (blank values kept, repeats in order)."""
+    return parse_qs(query_string, keep_blank_values=True)
+
+
+def proxy_signature_valid(params: dict[str, list[str]], *, secrets: list[str]) -> bool:
+    """True when `params["signature"]` is the app proxy signature under any of `secrets`."""
+    given = params.get("signature") or [""]
+    if len(given) != 1 or not given[0] or not given[0].isascii():
+        return False  # compare_digest refuses non-ASCII str; such a value never matches anyway
+    expected = [app_proxy_signature(params, secret) for secret in secrets]
+    return signature_matches(given[0].lower(), expected)
+
+
+def is_proxy_signed(request: HttpRequest) -> bool:
+    """Does the request claim to come through the app proxy (carry a `signature`)?"""
+    return "signature" in proxy_params(request.META.get("QUERY_STRING", ""))
+
+
+def app_proxy_verify(request: HttpRequest, *, now: float | None = None) -> AppProxyRequest:
+    """Verify the proxy signature, freshness and shop; raise `AppProxyError` when any fails.
+
+    Order matters: nothing about shops is revealed to a request whose signature is not valid.
+    """
+    params = proxy_params(request.META.get("QUERY_STRING", ""))
+    if "signature" not in params:
+        raise _invalid_signature("This request is missing Shopify's app proxy signature.")
+    duplicated = [key for key in SINGLE_VALUED_PARAMS if len(params.get(key, [])) > 1]
+    if duplicated:
+        raise _invalid_signature(f"The signed parameter {duplicated[0]!r} appears more than once.")
+    if not proxy_signature_valid(params, secrets=accepted_secrets()):
+        raise _invalid_signature("The app proxy signature does not match.")
+
+    raw_timestamp = params.get("timestamp", [""])[0]
+    if not raw_timestamp.isascii() or not raw_timestamp.isdigit():
+        raise _invalid_signature("The signed request has no valid timestamp.")
+    timestamp = int(raw_timestamp)
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > settings.SHOPIFY_PROXY_MAX_AGE_SECONDS:
+        raise _invalid_signature("The signed request is too old (or from the future); reload.")
+
+    try:
+        domain = normalize_shop_domain(params.get("shop", [""])[0])
+    except ValidationError:
+        raise AppProxyError(
+            400, "invalid_shop", "The shop domain is not valid.",
+            {"shop": ["Enter a shop domain like example.myshopify.com."]},
+        ) from None
+    shop = Shop.objects.installed().filter(domain=domain).first()
+    if shop is None:
+        raise AppProxyError(
+            404, "unknown_shop", "This shop does not use notifyme.",
+            {"shop": ["This shop is not installed."]},
+        )
+
+    raw_customer = params.get("logged_in_customer_id", [""])[0]
+    customer_id = (
+        int(raw_customer) if raw_customer.isascii() and raw_customer.isdigit() else None
+    )
+    return AppProxyRequest(
+        shop=shop,
+        logged_in_customer_id=customer_id,
+        path_prefix=params.get("path_prefix", [""])[0],
+        timestamp=timestamp,
+    )
+
+
+def app_proxy_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorator: verify the app proxy request, set `request.app_proxy`, or answer JSON 4xx."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            request.app_proxy = app_proxy_verify(request)  # type: ignore[attr-defined]
+        except AppProxyError as error:
+            return error.as_json()
+        return view(request, *args, **kwargs)
+
+    return wrapper

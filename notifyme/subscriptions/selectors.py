@@ -1,0 +1,47 @@
+"""Reads of subscriptions (writes live in services.py)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from notifyme.catalog.models import Variant
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+
+
+def subscription_find_active(
+    *, shop: Shop, variant: Variant, email: str = "", phone: str = ""
+) -> Subscription | None:
+    """The active subscription for shop + variant + (email or phone), if any."""
+    contact = Q()
+    if email:
+        contact |= Q(email=email)
+    if phone:
+        contact |= Q(phone=phone)
+    if not contact:
+        return None
+    return (
+        Subscription.objects.filter(shop=shop, variant=variant, status=Subscription.Status.ACTIVE)
+        .filter(contact)
+        .order_by("created_at")
+        .first()
+    )
+
+
+def subscription_get_by_token(*, token: str, shop: Shop | None = None) -> Subscription | None:
+    """The subscription an unsubscribe link names, limited to `shop` when the request is signed."""
+    if not token or len(token) > 64:
+        return None
+    queryset = Subscription.objects.select_related("shop", "variant__product")
+    if shop is not None:
+        queryset = queryset.filter(shop=shop)
+    return queryset.filter(unsubscribe_token=token).first()
+
+
+def variant_get_for_shop(*, shop: Shop, shopify_id: int) -> Variant | None:
+    """The shop's variant with this Shopify id; never another shop's (tenant isolation)."""
+    return (
+        Variant.objects.select_related("product")
+        .filter(shop=shop, shopify_id=shopify_id)
+        .first()
+    )

@@ -1,0 +1,143 @@
+"""Writes to subscriptions. Every state change and its outbox row commit together.
+
+The request that creates or ends a subscription never talks to Klaviyo: it records an outbox
+row in the same transaction (`notifyme.sync.services.outbox_enqueue`), whose on-commit nudge is
+best effort (a Redis outage is logged and the sweeper catches up).
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from notifyme.catalog.models import Variant
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+from notifyme.subscriptions.selectors import subscription_find_active
+from notifyme.sync.models import OutboxItem
+from notifyme.sync.services import outbox_enqueue
+
+
+def subscription_create(
+    *,
+    shop: Shop,
+    variant: Variant,
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    marketing_consent: bool = False,
+    consent_text_version: str = "",
+    locale: str = "",
+    shopify_customer_id: int | None = None,
+    quantity_wanted: int = 1,
+    source: str = Subscription.Source.STOREFRONT,
+) -> tuple[Subscription, bool]:
+    """Subscribe a contact to a variant; return `(subscription, created)`.
+
+    Inputs must already be validated and normalised (lower-case email domain, E.164 phone).
+    When an active subscription exists for shop + variant + (email or phone), it is returned
+    with `created=False` and nothing is written — also when a concurrent request wins the race
+    (the partial unique constraints raise IntegrityError, caught here). Otherwise the row and a
+    PROFILE_SYNC outbox row are written in one transaction.
+    """
+    if variant.shop_id != shop.pk:
+        raise ValueError("variant belongs to another shop")
+    if not email and not phone:
+        raise ValueError("a subscription needs an email or a phone")
+    existing = subscription_find_active(shop=shop, variant=variant, email=email, phone=phone)
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            subscription = Subscription.objects.create(
+                shop=shop,
+                variant=variant,
+                email=email,
+                phone=phone,
+                first_name=first_name,
+                notify_by_email=bool(email),
+                notify_by_sms=bool(phone),
+                marketing_consent=marketing_consent,
+                consent_text_version=consent_text_version if marketing_consent else "",
+                consented_at=now if marketing_consent else None,
+                source=source,
+                locale=locale,
+                shopify_customer_id=shopify_customer_id,
+                quantity_wanted=quantity_wanted,
+            )
+            outbox_enqueue(shop=shop, subscription=subscription, kind=OutboxItem.Kind.PROFILE_SYNC)
+    except IntegrityError:
+        existing = subscription_find_active(shop=shop, variant=variant, email=email, phone=phone)
+        if existing is None:
+            raise
+        return existing, False
+    return subscription, True
+
+
+def subscription_unsubscribe(*, subscription: Subscription) -> bool:
+    """End an active or notified subscription; return False when it had already ended.
+
+    Idempotent: an unsubscribed or redacted subscription is left as it is and no outbox row is
+    written. Otherwise status → unsubscribed with `unsubscribed_at`, plus an UNSUBSCRIBE outbox
+    row, in one transaction (the row is locked so concurrent clicks write one outbox row).
+    """
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if locked.status in (Subscription.Status.UNSUBSCRIBED, Subscription.Status.REDACTED):
+            _refresh(subscription, locked)
+            return False
+        locked.status = Subscription.Status.UNSUBSCRIBED
+        locked.unsubscribed_at = timezone.now()
+        locked.sync_state = Subscription.SyncState.PENDING
+        locked.save(update_fields=["status", "unsubscribed_at", "sync_state", "updated_at"])
+        outbox_enqueue(shop=locked.shop, subscription=locked, kind=OutboxItem.Kind.UNSUBSCRIBE)
+    _refresh(subscription, locked)
+    return True
+
+
+def subscription_redact(*, subscription: Subscription) -> bool:
+    """Erase the shopper's personal data (privacy request); return False if already redacted.
+
+    Status → redacted with `redacted_at`; email, phone, first name and customer id are blanked;
+    a REDACT outbox row is written in the same transaction. `klaviyo_profile_id` is kept so the
+    sync engine can ask Klaviyo to delete that profile (it holds no contact data itself).
+    """
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if locked.status == Subscription.Status.REDACTED:
+            _refresh(subscription, locked)
+            return False
+        locked.status = Subscription.Status.REDACTED
+        locked.redacted_at = timezone.now()
+        locked.email = ""
+        locked.phone = ""
+        locked.first_name = ""
+        locked.shopify_customer_id = None
+        locked.sync_state = Subscription.SyncState.PENDING
+        locked.save(
+            update_fields=["status", "redacted_at", "email", "phone", "first_name",
+                           "shopify_customer_id", "sync_state", "updated_at"]
+        )
+        outbox_enqueue(shop=locked.shop, subscription=locked, kind=OutboxItem.Kind.REDACT)
+    _refresh(subscription, locked)
+    return True
+
+
+def subscription_requeue_sync(*, subscription: Subscription) -> bool:
+    """Queue a fresh PROFILE_SYNC for an active subscription (support action); False otherwise."""
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if locked.status != Subscription.Status.ACTIVE:
+            return False
+        locked.sync_state = Subscription.SyncState.PENDING
+        locked.save(update_fields=["sync_state", "updated_at"])
+        outbox_enqueue(shop=locked.shop, subscription=locked, kind=OutboxItem.Kind.PROFILE_SYNC)
+    _refresh(subscription, locked)
+    return True
+
+
+def _refresh(target: Subscription, source: Subscription) -> None:
+    """Copy the locked row's field values onto the caller's instance."""
+    for model_field in Subscription._meta.concrete_fields:
+        setattr(target, model_field.attname, getattr(source, model_field.attname))

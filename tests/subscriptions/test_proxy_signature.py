@@ -1,0 +1,175 @@
+"""App proxy verification: Shopify's published vectors and every way a request can be forged."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client, override_settings
+
+from notifyme.shops.models import Shop
+from notifyme.shops.proxy import proxy_params, proxy_signature_valid
+from notifyme.shops.signing import app_proxy_message, app_proxy_signature
+from notifyme.subscriptions.models import Subscription
+from tests.fixtures.shopify import make_shop, signed_proxy_query
+from tests.subscriptions.helpers import SUBSCRIBE, subscribe
+
+VECTOR_QUERY = (
+    "extra=1&extra=2&shop=shop-name.myshopify.com&path_prefix=%2Fapps%2Fawesome_reviews"
+    "&timestamp=1317327555"
+)
+LOGGED_IN_SIG = "4c68c8624d737112c91818c11017d24d334b524cb5c2b8ba08daa056f7395ddb"
+ANONYMOUS_SIG = "e072b6d7e6622d85912a5214b860d3100dc1e73d9bc29f43796ac8c9ff8093cb"
+LEGACY_SIG = "a9718877bea71c2484f91608a7eaea1532bdf71f5c56825065fa4ccabe549ef3"
+BODY = {"variant_id": 4001, "email": "ada@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("customer", "signature"),
+    [("&logged_in_customer_id=1", LOGGED_IN_SIG),
+     ("&logged_in_customer_id=", ANONYMOUS_SIG),
+     ("", LEGACY_SIG)],
+    ids=["logged-in", "anonymous", "legacy"],
+)
+def test_shopify_published_vectors(customer: str, signature: str) -> None:
+    params = proxy_params(f"{VECTOR_QUERY}{customer}&signature={signature}")
+    assert app_proxy_signature(params, "hush") == signature
+    assert proxy_signature_valid(params, secrets=["hush"])
+    assert not proxy_signature_valid(params, secrets=["not-hush"])
+
+
+def test_vector_message_is_sorted_unseparated_with_repeats_joined_by_commas() -> None:
+    params = proxy_params(f"{VECTOR_QUERY}&logged_in_customer_id=1&signature={LOGGED_IN_SIG}")
+    assert app_proxy_message(params) == (
+        "extra=1,2logged_in_customer_id=1path_prefix=/apps/awesome_reviews"
+        "shop=shop-name.myshopify.comtimestamp=1317327555"
+    )
+
+
+@pytest.mark.django_db
+def test_vector_request_verifies_through_the_endpoint_until_it_is_stale(client: Client) -> None:
+    """The anonymous vector, signed with `hush`, gets past the signature (then: too old)."""
+    make_shop("shop-name.myshopify.com")
+    url = f"{SUBSCRIBE}?{VECTOR_QUERY}&logged_in_customer_id=&signature={ANONYMOUS_SIG}"
+    with override_settings(SHOPIFY_API_SECRET="hush"):
+        response = client.post(url, BODY, content_type="application/json")
+    assert response.status_code == 401
+    assert "too old" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_missing_signature_is_401(client: Client, shop: Shop) -> None:
+    query = urlencode({"shop": shop.domain, "timestamp": int(time.time())})
+    response = subscribe(client, BODY, query=query)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_signature"
+
+
+@pytest.mark.django_db
+def test_forged_signature_is_401_and_writes_nothing(client: Client, shop: Shop,
+                                                    sold_out_variant: object) -> None:
+    response = subscribe(client, BODY, query=signed_proxy_query(shop.domain, secret="x" * 40))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_tampered_query_is_401(client: Client, shop: Shop, sold_out_variant: object) -> None:
+    query = signed_proxy_query(shop.domain).replace("path_prefix=%2Fapps", "path_prefix=%2Fa")
+    assert subscribe(client, BODY, query=query).status_code == 401
+
+
+@pytest.mark.django_db
+def test_non_ascii_signature_is_401_not_500(client: Client, shop: Shop) -> None:
+    query = signed_proxy_query(shop.domain).rsplit("signature=", 1)[0] + "signature=%C3%A9"
+    assert subscribe(client, BODY, query=query).status_code == 401
+
+
+@pytest.mark.django_db
+def test_old_secret_is_accepted_during_rotation(client: Client, shop: Shop,
+                                                sold_out_variant: object) -> None:
+    old = "previous-shopify-secret-at-least-32-bytes"
+    with override_settings(SHOPIFY_API_SECRET_OLD=old):
+        response = subscribe(client, BODY, query=signed_proxy_query(shop.domain, secret=old))
+    assert response.status_code == 201
+    response = subscribe(client, {**BODY, "email": "b@example.com"},
+                         query=signed_proxy_query(shop.domain, secret=old))
+    assert response.status_code == 401  # without the rotation setting the old secret is dead
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("age", [91, 3600, -91], ids=["stale", "replayed-hour-old", "future"])
+def test_stale_or_future_timestamp_is_refused(client: Client, shop: Shop,
+                                              sold_out_variant: object, age: int) -> None:
+    query = signed_proxy_query(shop.domain, timestamp=int(time.time()) - age)
+    response = subscribe(client, BODY, query=query)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_timestamp_within_the_window_is_accepted(client: Client, shop: Shop,
+                                                 sold_out_variant: object) -> None:
+    query = signed_proxy_query(shop.domain, timestamp=int(time.time()) - 60)
+    assert subscribe(client, BODY, query=query).status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", ["shop", "timestamp", "signature"])
+def test_duplicated_signed_params_are_refused(client: Client, shop: Shop,
+                                              sold_out_variant: object, param: str) -> None:
+    other_shop = make_shop("evil-shop.myshopify.com")
+    values = {"shop": other_shop.domain, "timestamp": str(int(time.time())), "signature": "0" * 64}
+    query = f"{signed_proxy_query(shop.domain)}&{urlencode({param: values[param]})}"
+    response = subscribe(client, BODY, query=query)
+    assert response.status_code == 401
+    assert param in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_duplicated_shop_is_refused_even_when_signed(client: Client, shop: Shop) -> None:
+    """A signature over `shop=a,b` must not let either shop through."""
+    params = {"shop": [shop.domain, "other-shop.myshopify.com"],
+              "timestamp": [str(int(time.time()))], "logged_in_customer_id": [""]}
+    signature = app_proxy_signature(params, "dev-shopify-api-secret-at-least-32-bytes-long")
+    flat = [(k, v) for k, vs in params.items() for v in vs] + [("signature", signature)]
+    with override_settings(SHOPIFY_API_SECRET="dev-shopify-api-secret-at-least-32-bytes-long"):
+        response = subscribe(client, BODY, query=urlencode(flat))
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_unknown_shop_is_404_naming_shop(client: Client) -> None:
+    response = subscribe(client, BODY, shop_domain="nobody-here.myshopify.com")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "unknown_shop"
+    assert "shop" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_uninstalled_shop_is_404(client: Client, shop: Shop, sold_out_variant: object) -> None:
+    Shop.objects.filter(pk=shop.pk).update(state=Shop.State.UNINSTALLED)
+    response = subscribe(client, BODY)
+    assert response.status_code == 404
+    assert "shop" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_signed_but_invalid_shop_domain_is_rejected(client: Client) -> None:
+    response = subscribe(client, BODY, shop_domain="evil.myshopify.com.attacker.io")
+    assert response.status_code == 400
+    assert "shop" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_shop_comes_from_the_signed_query_not_the_body(
+    client: Client, shop: Shop, other_shop: Shop, sold_out_variant: object
+) -> None:
+    response = subscribe(client, {**BODY, "shop": other_shop.domain})
+    assert response.status_code == 201
+    subscription = Subscription.objects.get()
+    assert subscription.shop == shop
+    assert not other_shop.subscriptions.exists()
