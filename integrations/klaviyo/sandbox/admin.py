@@ -83,10 +83,15 @@ class SandboxAdmin:
 
     # ---- switches ---------------------------------------------------------------------------
     def set_rate_limits(self, *, enabled: bool = True, scale: float = 1.0,
-                        account_id: str | None = None) -> None:
-        """Globally (clears per-account overrides) or for one account."""
-        self._call("POST", "/rate-limits",
-                   {"enabled": enabled, "scale": scale, "account_id": account_id})
+                        account_id: str | None = None,
+                        windows: dict[str, float] | None = None) -> None:
+        """Globally (clears per-account overrides) or for one account.
+
+        Limits become max(1, int(published x scale)); `windows` overrides the scale of single
+        windows, e.g. `{"daily": 0.1}` makes Create List's 150/day cap 15/day.
+        """
+        self._call("POST", "/rate-limits", {"enabled": enabled, "scale": scale,
+                                            "account_id": account_id, "windows": windows})
 
     def set_faults(self, account_id: str, **faults: Any) -> None:
         """Replace the account's faults, e.g. error_rate=0.2, next_errors=[503, "drop"], seed=1.

@@ -90,9 +90,11 @@ class AdminApi:
             if method == "POST":
                 reg.limiter.configure(enabled=bool(body.get("enabled", True)),
                                       scale=float(body.get("scale", 1.0)),
-                                      account_id=body.get("account_id"))
+                                      account_id=body.get("account_id"),
+                                      windows=body.get("windows"))
             limiter = reg.limiter
             return ok({"enabled": limiter.default.enabled, "scale": limiter.default.scale,
+                       "windows": limiter.default.windows,
                        "accounts": {k: vars(v) for k, v in limiter.per_account.items()}})
         if path == "/_sandbox/requests/unattributed":
             return ok(list(reg.unattributed))

@@ -29,6 +29,7 @@ class Decision:
 class Settings:
     enabled: bool = True
     scale: float = 1.0
+    windows: dict[str, float] = field(default_factory=dict)  # per-window scale overrides
 
 
 class RateLimiter:
@@ -46,23 +47,31 @@ class RateLimiter:
             self._counts.clear()
 
     def configure(self, *, enabled: bool = True, scale: float = 1.0,
-                  account_id: str | None = None) -> None:
-        """Global settings (and clear per-account overrides) or one account's override."""
-        if scale <= 0:
+                  account_id: str | None = None, windows: dict[str, float] | None = None
+                  ) -> None:
+        """Global settings (and clear per-account overrides) or one account's override.
+
+        `windows` scales single windows instead of `scale`, e.g. {"daily": 0.1}.
+        """
+        overrides = {k: float(v) for k, v in (windows or {}).items()}
+        if scale <= 0 or any(v <= 0 for v in overrides.values()):
             raise ValueError("scale must be positive")
+        if set(overrides) - set(WINDOW_SECONDS):
+            raise ValueError(f"windows may only be {', '.join(WINDOW_SECONDS)}")
         with self._lock:
             if account_id is None:
-                self.default = Settings(enabled, scale)
+                self.default = Settings(enabled, scale, overrides)
                 self.per_account.clear()
             else:
-                self.per_account[account_id] = Settings(enabled, scale)
+                self.per_account[account_id] = Settings(enabled, scale, overrides)
 
     def settings(self, account_id: str) -> Settings:
         return self.per_account.get(account_id, self.default)
 
     def effective(self, account_id: str, limits: dict[str, int]) -> dict[str, int]:
-        scale = self.settings(account_id).scale
-        return {name: max(1, int(count * scale)) for name, count in limits.items()}
+        settings = self.settings(account_id)
+        return {name: max(1, int(count * settings.windows.get(name, settings.scale)))
+                for name, count in limits.items()}
 
     def check(self, account_id: str, bucket: str, limits: dict[str, int],
               now: float | None = None) -> Decision:

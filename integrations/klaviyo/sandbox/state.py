@@ -110,6 +110,8 @@ class AccountState:
             target = self.profiles.get(profile_id)
             if target is None:
                 raise not_found(f"A profile with id {profile_id} does not exist.", "/data/id")
+        if target is None and by_email and by_phone and by_email.id != by_phone.id:
+            raise duplicate(by_email.id)
         for other in (by_email, by_phone):
             if other is not None and target is not None and other.id != target.id:
                 raise duplicate(other.id)
