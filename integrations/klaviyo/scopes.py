@@ -13,6 +13,8 @@ Every probe runs even after one finds a missing scope, so the merchant learns al
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +52,8 @@ PUBLIC_KEY_RE = re.compile(r"[A-Za-z0-9]{6}")
 LIST_ID_RE = re.compile(r"[A-Za-z0-9]{6}")
 #: A syntactically valid list id for the `lists:write` probe; the body `{}` is invalid anyway.
 _PROBE_LIST_ID = "NMprb0"
+#: A verification waits at most this long for a short rate-limit window, once per probe.
+MAX_PROBE_WAIT_SECONDS = 2.0
 
 #: (scope proven, operation name, method, path, body, query) — one request each.
 PROBES: tuple[tuple[str, str, str, str, Any, dict[str, str] | None], ...] = (
@@ -161,14 +165,15 @@ def key_verify(*, client: KlaviyoClient) -> VerifiedKey:
     missing: set[str] = set()
     account: dict[str, Any] = {}
     try:
-        account = client.get_account()
+        account = _patiently(client.get_account)
     except KlaviyoScopeError as error:
         missing.update(error.missing_scopes or ["accounts:read"])
     except KlaviyoError as error:
         raise ConnectionRefused.from_error(error) from None
     for scope, operation, method, path, body, params in PROBES:
         try:
-            client.request(method, path, operation=operation, body=body, params=params)
+            _patiently(lambda m=method, p=path, o=operation, b=body, q=params: client.request(
+                m, p, operation=o, body=b, params=q))
         except KlaviyoScopeError as error:
             missing.update(error.missing_scopes or [scope])
         except KlaviyoForbiddenError:
@@ -189,3 +194,15 @@ def key_verify(*, client: KlaviyoClient) -> VerifiedKey:
         account_id=str(account.get("id") or ""),
         account_name=str(contact.get("organization_name") or attributes.get("name") or ""),
     )
+
+
+def _patiently(call: Callable[[], Any]) -> Any:
+    """Run `call`; after a short 429 (≤ 2 s, e.g. Get Accounts' 1/s burst) wait and retry once."""
+    try:
+        return call()
+    except KlaviyoRateLimitedError as error:
+        wait = error.retry_after if error.retry_after is not None else 1.0
+        if wait > MAX_PROBE_WAIT_SECONDS:
+            raise
+        time.sleep(wait)
+        return call()
