@@ -1,6 +1,13 @@
-from django.contrib import admin
+"""Support staff start here: find a subscriber, see both lifecycles, unsubscribe or re-sync."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from notifyme.subscriptions.models import Subscription
+from notifyme.subscriptions.services import subscription_requeue_sync, subscription_unsubscribe
 
 
 @admin.register(Subscription)
@@ -13,4 +20,20 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ("shop", "variant__product")
     readonly_fields = ("unsubscribe_token", "created_at", "updated_at", "notified_at",
                        "unsubscribed_at", "redacted_at", "synced_at", "consented_at")
+    raw_id_fields = ("variant",)
     date_hierarchy = "created_at"
+    actions = ("unsubscribe_selected", "requeue_sync")
+
+    @admin.action(description="Unsubscribe selected (and tell Klaviyo)")
+    def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        done = sum(subscription_unsubscribe(subscription=s) for s in queryset)
+        skipped = queryset.count() - done
+        self.message_user(request, f"Unsubscribed {done}; {skipped} had already ended.",
+                          messages.SUCCESS)
+
+    @admin.action(description="Re-queue Klaviyo sync for selected active subscriptions")
+    def requeue_sync(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        done = sum(subscription_requeue_sync(subscription=s) for s in queryset)
+        skipped = queryset.count() - done
+        self.message_user(request, f"Queued {done} for sync; skipped {skipped} not active.",
+                          messages.SUCCESS)

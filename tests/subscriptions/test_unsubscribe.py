@@ -1,0 +1,151 @@
+"""/proxy/unsubscribe: a confirmation page (GET) and the action (POST), direct or via the proxy."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from notifyme.catalog.models import Variant
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+from notifyme.subscriptions.services import subscription_create
+from notifyme.sync.models import OutboxItem
+from tests.fixtures.shopify import make_variant, signed_proxy_query
+from tests.subscriptions.helpers import UNSUBSCRIBE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def subscription(shop: Shop, sold_out_variant: Variant) -> Subscription:
+    created, _ = subscription_create(shop=shop, variant=sold_out_variant,
+                                     email="ada.lovelace@example.com")
+    return created
+
+
+def _outbox_kinds(subscription: Subscription) -> list[str]:
+    return list(subscription.outbox_items.order_by("id").values_list("kind", flat=True))
+
+
+def test_direct_link_shows_a_confirmation_form(client: Client,
+                                               subscription: Subscription) -> None:
+    response = client.get(UNSUBSCRIBE, {"token": subscription.unsubscribe_token})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Stop back-in-stock alerts?" in html
+    assert "Linen Shirt — Large" in html and "Demo Shop" in html
+    assert "a•••@example.com" in html and "ada.lovelace" not in html
+    assert f'value="{subscription.unsubscribe_token}"' in html
+    assert 'action="unsubscribe"' in html  # relative: works under /proxy/ and /apps/<subpath>/
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE  # GET never changes anything
+
+
+def test_post_unsubscribes_once_and_writes_an_outbox_row(client: Client,
+                                                         subscription: Subscription) -> None:
+    response = client.post(UNSUBSCRIBE, {"token": subscription.unsubscribe_token})
+    assert response.status_code == 200
+    assert "You're unsubscribed" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.UNSUBSCRIBED
+    assert subscription.unsubscribed_at is not None
+    assert _outbox_kinds(subscription) == [OutboxItem.Kind.PROFILE_SYNC,
+                                           OutboxItem.Kind.UNSUBSCRIBE]
+
+    again = client.post(UNSUBSCRIBE, {"token": subscription.unsubscribe_token})
+    assert again.status_code == 200
+    assert "already unsubscribed" in again.content.decode()
+    assert len(_outbox_kinds(subscription)) == 2
+    page = client.get(UNSUBSCRIBE, {"token": subscription.unsubscribe_token})
+    assert "already unsubscribed" in page.content.decode()
+
+
+def test_post_urlencoded_without_csrf_token(subscription: Subscription) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(UNSUBSCRIBE, f"token={subscription.unsubscribe_token}",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.UNSUBSCRIBED
+
+
+def test_post_json_answers_json(client: Client, subscription: Subscription) -> None:
+    body = {"token": subscription.unsubscribe_token}
+    response = client.post(UNSUBSCRIBE, body, content_type="application/json")
+    assert response.json() == {"status": "unsubscribed"}
+    response = client.post(UNSUBSCRIBE, body, content_type="application/json")
+    assert response.json() == {"status": "already_unsubscribed"}
+    response = client.post(UNSUBSCRIBE, {"token": "nope"}, content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "invalid_token"
+    assert "token" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("token", ["", "nope", "x" * 500])
+def test_unknown_token_is_a_404_page(client: Client, subscription: Subscription,
+                                     token: str) -> None:
+    response = client.get(UNSUBSCRIBE, {"token": token})
+    assert response.status_code == 404
+    assert "link is invalid" in response.content.decode()
+    response = client.post(UNSUBSCRIBE, {"token": token})
+    assert response.status_code == 404
+    assert "link is invalid" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE
+
+
+def test_missing_token_is_a_404_page(client: Client) -> None:
+    assert client.get(UNSUBSCRIBE).status_code == 404
+    assert client.post(UNSUBSCRIBE, {}).status_code == 404
+
+
+def test_through_the_proxy_for_its_own_shop(client: Client, shop: Shop,
+                                            subscription: Subscription) -> None:
+    query = signed_proxy_query(shop.domain, extra={"token": subscription.unsubscribe_token})
+    assert client.get(f"{UNSUBSCRIBE}?{query}").status_code == 200
+    response = client.post(f"{UNSUBSCRIBE}?{signed_proxy_query(shop.domain)}",
+                           {"token": subscription.unsubscribe_token})
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.UNSUBSCRIBED
+
+
+def test_through_another_shops_proxy_the_token_is_unknown(
+    client: Client, other_shop: Shop, subscription: Subscription
+) -> None:
+    make_variant(other_shop, shopify_id=4001)
+    query = signed_proxy_query(other_shop.domain,
+                               extra={"token": subscription.unsubscribe_token})
+    response = client.get(f"{UNSUBSCRIBE}?{query}")
+    assert response.status_code == 404
+    assert "Linen" not in response.content.decode()
+    response = client.post(f"{UNSUBSCRIBE}?{signed_proxy_query(other_shop.domain)}",
+                           {"token": subscription.unsubscribe_token})
+    assert response.status_code == 404
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE
+
+
+def test_a_bad_proxy_signature_is_refused(client: Client, shop: Shop,
+                                          subscription: Subscription) -> None:
+    query = signed_proxy_query(shop.domain, secret="wrong-secret-wrong-secret-wrong-secret",
+                               extra={"token": subscription.unsubscribe_token})
+    response = client.get(f"{UNSUBSCRIBE}?{query}")
+    assert response.status_code == 401
+    response = client.post(f"{UNSUBSCRIBE}?{query}", {"token": subscription.unsubscribe_token})
+    assert response.status_code == 401
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE
+
+
+def test_other_methods_are_405(client: Client) -> None:
+    response = client.put(UNSUBSCRIBE)
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+
+
+def test_oversized_unsubscribe_post_is_413(client: Client, settings: object) -> None:
+    response = client.post(UNSUBSCRIBE, {"token": "x" * 20000})
+    assert response.status_code == 413
