@@ -1,0 +1,283 @@
+"""One rate limiter for every worker: Klaviyo's fixed windows, per account and operation, in Redis.
+
+Contract
+- ``acquire(account_id=..., operation=...) -> float``: ``0.0`` means "send now" and one slot was
+  taken in every window of the operation; a positive number is the seconds to wait, and nothing
+  was taken. Never blocks, never sleeps: a job that gets a wait hands its rows back to the outbox
+  with ``available_at = now + wait`` (see ``notifyme.sync.leasing``).
+- ``cool_down(account_id=..., seconds=...)``: after any 429, every worker of every operation of
+  that account waits until the "not before" instant (only ever pushed later, never earlier).
+- ``cool_down_after(account_id=..., error=...)``: the same, with the wait taken from the 429
+  (``Retry-After`` / "Expected available in N seconds"), else a default that doubles on each
+  consecutive hint-less 429 (1 s, 2 s, 4 s ... capped at 60 s: the longest Klaviyo window).
+
+Why it is shaped like this
+- Klaviyo counts each *account* (all its keys together) per operation in **fixed** windows
+  aligned to the wall clock: a 1-second burst window and a 60-second steady window (plus a daily
+  one for a few operations, e.g. Create List 150/day). Both must hold at once: a token bucket of
+  "10 burst, 2.5/s" admits 160 calls in the first minute where 150 are allowed. So each window is
+  counted separately and a call is admitted only when *every* window has room (one Lua script:
+  check all, then charge all, atomically, with Redis' own clock so workers on different machines
+  agree on window boundaries).
+- Buckets are keyed by the client's *operation* name (``bulk_create_events``, ``profile_import``
+  ...), not by path or tier: operations that share a tier or a path template still have
+  separate quotas in Klaviyo's published limits, so pooling them would halve throughput for no
+  reason. Limits come from the spec's ``x-klaviyo-ratelimit`` (``../shared/klaviyo/stable.json``
+  or ``$KLAVIYO_SPEC_PATH``), else from the built-in table below (same revision, 2026-07-15).
+- Safety margin, per window (settings ``KLAVIYO_RATE_FACTOR_BURST/STEADY/DAILY``): the steady and
+  daily windows run at 0.9 of the published number (other integrations share the account's
+  quota, and the last 10 % of a minute costs little). The 1-second window runs at 1.0 by
+  default because a 10 % cut there costs ~11 % of total throughput for bulk endpoints, whose
+  binding limit is the burst (100 bulk calls = 10 s at 10/s). Its safety comes from a *guard
+  band* instead (``KLAVIYO_RATE_GUARD_SECONDS``, default 0.25 s): a call admitted in the last
+  guard seconds of a window is charged to that window **and** the next, because it may reach
+  Klaviyo after the boundary (latency, queueing, clock skew). Calls admitted at the start of a
+  window (the saturated case: waiters wake at the boundary) are charged once, so the guard costs
+  nothing at full speed and prevents the straddling that would otherwise produce 429s.
+- Redis keys live under ``kl:rl:{<account>}:...`` (one hash slot per account) and expire after
+  two window lengths, so a flushed Redis only forgets counts (the next 429, if any, resets the
+  cool-down) and never leaks memory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from notifyme.core.redis import get_redis
+
+WINDOW_SECONDS = {"burst": 1, "steady": 60, "daily": 86400}
+_UNIT_SECONDS = {"s": 1, "m": 60, "d": 86400}
+MAX_DEFAULT_COOL_DOWN = 60.0
+
+# Client operation -> (method, spec path template). Used to read the spec's limits.
+OPERATION_PATHS: dict[str, tuple[str, str]] = {
+    "get_accounts": ("get", "/api/accounts"),
+    "get_lists": ("get", "/api/lists"),
+    "get_list": ("get", "/api/lists/{id}"),
+    "create_list": ("post", "/api/lists"),
+    "profile_import": ("post", "/api/profile-import"),
+    "update_profile": ("patch", "/api/profiles/{id}"),
+    "get_profiles": ("get", "/api/profiles"),
+    "bulk_import_profiles": ("post", "/api/profile-bulk-import-jobs"),
+    "get_bulk_import_job": ("get", "/api/profile-bulk-import-jobs/{job_id}"),
+    "get_bulk_import_errors": ("get", "/api/profile-bulk-import-jobs/{id}/import-errors"),
+    "add_profiles_to_list": ("post", "/api/lists/{id}/relationships/profiles"),
+    "bulk_subscribe": ("post", "/api/profile-subscription-bulk-create-jobs"),
+    "bulk_unsubscribe": ("post", "/api/profile-subscription-bulk-delete-jobs"),
+    "create_event": ("post", "/api/events"),
+    "bulk_create_events": ("post", "/api/event-bulk-create-jobs"),
+}
+
+_XS = {"burst": 1, "steady": 15}
+_M = {"burst": 10, "steady": 150}
+_L = {"burst": 75, "steady": 750}
+_XL = {"burst": 350, "steady": 3500}
+# Fallback: x-klaviyo-ratelimit of revision 2026-07-15 for the operations above.
+BUILTIN_LIMITS: dict[str, dict[str, int]] = {
+    "get_accounts": _XS,
+    "get_lists": _L,
+    "get_list": _L,
+    "create_list": {**_M, "daily": 150},
+    "profile_import": _L,
+    "update_profile": _L,
+    "get_profiles": _L,
+    "bulk_import_profiles": _M,
+    "get_bulk_import_job": _M,
+    "get_bulk_import_errors": _M,
+    "add_profiles_to_list": _M,
+    "bulk_subscribe": _L,
+    "bulk_unsubscribe": _L,
+    "create_event": _XL,
+    "bulk_create_events": _M,
+}
+# An operation we do not know gets the most conservative common tier.
+UNKNOWN_LIMITS = _XS
+
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local until_ = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > now then return {0, tostring(until_ - now)} end
+local prefix = ARGV[1]
+local n = tonumber(ARGV[2])
+local charge = {}
+local wait = 0
+for i = 0, n - 1 do
+  local size = tonumber(ARGV[3 + i * 3])
+  local limit = tonumber(ARGV[4 + i * 3])
+  local guard = tonumber(ARGV[5 + i * 3])
+  local first = math.floor(now / size)
+  local last = math.floor((now + guard) / size)
+  for idx = first, last do
+    local key = prefix .. size .. ':' .. idx
+    local used = tonumber(redis.call('GET', key) or '0')
+    if used >= limit then
+      local w = (idx + 1) * size - now
+      if w > wait then wait = w end
+    else
+      charge[#charge + 1] = {key, size}
+    end
+  end
+end
+if wait > 0 then return {0, tostring(wait)} end
+for _, item in ipairs(charge) do
+  redis.call('INCR', item[1])
+  redis.call('EXPIRE', item[1], item[2] * 2 + 2)
+end
+return {1, '0'}
+"""
+
+_COOL_DOWN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local target = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if target > current then
+  redis.call('SET', KEYS[1], tostring(target), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+  return tostring(target - now)
+end
+return tostring(current - now)
+"""
+
+
+@dataclass(frozen=True)
+class Window:
+    """One fixed window as enforced: `limit` calls per `seconds`, `guard` seconds of overlap."""
+
+    name: str
+    seconds: int
+    published: int
+    limit: int
+    guard: float
+
+
+def _spec_path() -> Path:
+    env = os.environ.get("KLAVIYO_SPEC_PATH")
+    if env:
+        return Path(env)
+    return Path(settings.BASE_DIR).parent / "shared" / "klaviyo" / "stable.json"
+
+
+@lru_cache(maxsize=1)
+def spec_limits() -> dict[str, dict[str, int]]:
+    """Published limits per operation from the spec file; {} when the file is absent/unreadable."""
+    path = _spec_path()
+    try:
+        with path.open(encoding="utf-8") as fh:
+            paths = json.load(fh)["paths"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    found: dict[str, dict[str, int]] = {}
+    for operation, (method, template) in OPERATION_PATHS.items():
+        node = (paths.get(template) or {}).get(method) or {}
+        parsed = parse_ratelimit(node.get("x-klaviyo-ratelimit") or {})
+        if parsed:
+            found[operation] = parsed
+    return found
+
+
+def parse_ratelimit(value: dict[str, Any]) -> dict[str, int]:
+    """`{"burst": "10/s", "steady": "150/m", "daily": "150/d"}` -> `{"burst": 10, ...}`."""
+    out: dict[str, int] = {}
+    for name, text in value.items():
+        count, _, unit = str(text).partition("/")
+        if name in WINDOW_SECONDS and WINDOW_SECONDS[name] == _UNIT_SECONDS.get(unit.strip()):
+            try:
+                out[name] = int(count)
+            except ValueError:
+                continue
+    return out
+
+
+def published_limits(operation: str) -> dict[str, int]:
+    """Klaviyo's published limits for a client operation (spec first, built-in table second)."""
+    return dict(spec_limits().get(operation) or BUILTIN_LIMITS.get(operation) or UNKNOWN_LIMITS)
+
+
+def _factor(name: str) -> float:
+    defaults = {"burst": 1.0, "steady": 0.9, "daily": 0.9}
+    setting = f"KLAVIYO_RATE_FACTOR_{name.upper()}"
+    raw = getattr(settings, setting, None) or os.environ.get(setting)
+    return float(raw) if raw not in (None, "") else defaults[name]
+
+
+def _guard() -> float:
+    raw = getattr(settings, "KLAVIYO_RATE_GUARD_SECONDS", None) or os.environ.get(
+        "KLAVIYO_RATE_GUARD_SECONDS")
+    return float(raw) if raw not in (None, "") else 0.25
+
+
+def windows_for(operation: str) -> list[Window]:
+    """The windows enforced for `operation`, after the safety factors (each limit at least 1)."""
+    guard = _guard()
+    return [
+        Window(name, WINDOW_SECONDS[name], published,
+               max(1, math.floor(published * _factor(name) + 1e-9)),
+               min(guard, WINDOW_SECONDS[name] / 2))
+        for name, published in sorted(published_limits(operation).items(),
+                                      key=lambda item: WINDOW_SECONDS[item[0]])
+    ]
+
+
+def _prefix(account_id: str, operation: str) -> str:
+    return f"kl:rl:{{{account_id}}}:{operation}:"
+
+
+def _cool_down_key(account_id: str) -> str:
+    return f"kl:rl:{{{account_id}}}:cooldown"
+
+
+def _strikes_key(account_id: str) -> str:
+    return f"kl:rl:{{{account_id}}}:strikes"
+
+
+def acquire(*, account_id: str, operation: str) -> float:
+    """0.0 and one slot taken in every window, or the seconds to wait with nothing taken."""
+    windows = windows_for(operation)
+    args: list[Any] = [_prefix(account_id, operation), len(windows)]
+    for window in windows:
+        args += [window.seconds, window.limit, window.guard]
+    allowed, wait = get_redis().eval(_ACQUIRE, 1, _cool_down_key(account_id), *args)
+    if int(allowed) == 1:
+        return 0.0
+    return max(0.001, float(wait))
+
+
+def cool_down(*, account_id: str, seconds: float) -> float:
+    """Nobody calls this account before now + `seconds` (never shortens a longer cool-down).
+
+    Returns the seconds left of the (possibly longer) cool-down now in force.
+    """
+    seconds = max(0.0, float(seconds))
+    if seconds == 0:
+        return 0.0
+    return float(get_redis().eval(_COOL_DOWN, 1, _cool_down_key(account_id), seconds))
+
+
+def cool_down_after(*, account_id: str, retry_after: float | None) -> float:
+    """Apply a 429: its own hint when present, else 1, 2, 4 ... 60 s for consecutive bare 429s."""
+    if retry_after is not None and retry_after > 0:
+        return cool_down(account_id=account_id, seconds=retry_after)
+    client = get_redis()
+    key = _strikes_key(account_id)
+    strikes = int(client.incr(key))
+    client.expire(key, int(MAX_DEFAULT_COOL_DOWN * 2))
+    return cool_down(account_id=account_id,
+                     seconds=min(MAX_DEFAULT_COOL_DOWN, float(2 ** (strikes - 1))))
+
+
+def cool_down_remaining(*, account_id: str) -> float:
+    """Seconds left of the account's cool-down (0.0 when none)."""
+    raw = get_redis().get(_cool_down_key(account_id))
+    if raw is None:
+        return 0.0
+    now_s, now_us = get_redis().time()
+    return max(0.0, float(raw) - (now_s + now_us / 1_000_000))
