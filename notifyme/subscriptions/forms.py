@@ -195,7 +195,7 @@ def subscribe_input_validate(
     )
     if consent and not consent_version and "consent_text_version" not in errors.fields:
         errors.add("consent_text_version", "Required when marketing consent is given.")
-    locale = _optional_string(data, "locale", errors, MAX_LOCALE_LENGTH)
+    locale = _optional_string(data, "locale", errors, MAX_LOCALE_LENGTH).replace("_", "-")
     if locale and not LOCALE_RE.fullmatch(locale):
         errors.add("locale", "Must be a language tag like en or fr-CA.")
     first_name = _optional_string(data, "first_name", errors, MAX_FIRST_NAME_LENGTH)

@@ -53,6 +53,12 @@ def test_json_subscription_is_created_with_an_outbox_row(
     assert (outbox.subscription, outbox.kind) == (subscription, OutboxItem.Kind.PROFILE_SYNC)
 
 
+def test_locale_with_an_underscore_is_normalised(client: Client,
+                                                 sold_out_variant: Variant) -> None:
+    assert subscribe(client, {**BODY, "locale": "pt_BR"}).status_code == 201
+    assert Subscription.objects.get().locale == "pt-BR"
+
+
 def test_without_consent_nothing_about_consent_is_stored(
     client: Client, sold_out_variant: Variant
 ) -> None:
