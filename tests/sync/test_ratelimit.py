@@ -22,7 +22,7 @@ def redis_time(monkeypatch: pytest.MonkeyPatch):
         def __getattr__(self, name: str):
             return getattr(real, name)
 
-        def eval(self, script: str, numkeys: int, *args):  # noqa: A003
+        def eval(self, script: str, numkeys: int, *args):
             seconds, micro = divmod(round(state["now"] * 1_000_000), 1_000_000)
             patched = script.replace(
                 "redis.call('TIME')", f"{{'{int(seconds)}', '{int(micro)}'}}")
@@ -77,7 +77,7 @@ def test_burst_window_refuses_then_frees_at_the_next_second(redis_time) -> None:
 
 def test_steady_window_refuses_at_its_margin(redis_time) -> None:
     granted = 0
-    start = 1_020_000.0  # a minute boundary (1,020,000 = 17,000 × 60)
+    start = 1_020_000.0  # a minute boundary (1,020,000 = 17,000 x 60)
     for second in range(60):
         redis_time["now"] = start + second + 0.01
         for _ in range(10):
