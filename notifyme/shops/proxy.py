@@ -82,6 +82,11 @@ def is_proxy_signed(request: HttpRequest) -> bool:
     return "signature" in proxy_params(request.META.get("QUERY_STRING", ""))
 
 
+def _is_small_number(value: str) -> bool:
+    """ASCII digits that fit a BigIntegerField (int() of huge strings raises, keep it out)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 def app_proxy_verify(request: HttpRequest, *, now: float | None = None) -> AppProxyRequest:
     """Verify the proxy signature, freshness and shop; raise `AppProxyError` when any fails.
 
@@ -97,7 +102,7 @@ def app_proxy_verify(request: HttpRequest, *, now: float | None = None) -> AppPr
         raise _invalid_signature("The app proxy signature does not match.")
 
     raw_timestamp = params.get("timestamp", [""])[0]
-    if not raw_timestamp.isascii() or not raw_timestamp.isdigit():
+    if not _is_small_number(raw_timestamp):
         raise _invalid_signature("The signed request has no valid timestamp.")
     timestamp = int(raw_timestamp)
     current = time.time() if now is None else now
@@ -119,9 +124,7 @@ def app_proxy_verify(request: HttpRequest, *, now: float | None = None) -> AppPr
         )
 
     raw_customer = params.get("logged_in_customer_id", [""])[0]
-    customer_id = (
-        int(raw_customer) if raw_customer.isascii() and raw_customer.isdigit() else None
-    )
+    customer_id = int(raw_customer) if _is_small_number(raw_customer) else None
     return AppProxyRequest(
         shop=shop,
         logged_in_customer_id=customer_id,

@@ -30,8 +30,10 @@ TRUE_STRINGS = frozenset({"true", "on", "1", "yes"})
 FALSE_STRINGS = frozenset({"false", "off", "0", "no", ""})
 LOCALE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
+# NUL would make PostgreSQL refuse the row (a 500); no field here needs any control character.
+CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f]")
 
-_email_validator = EmailValidator()
+_email_validator = EmailValidator(allowlist=[])  # no "user@localhost" on a storefront
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _optional_string(data: Mapping[str, Any], name: str, errors: _Errors, max_le
     if len(value) > max_length:
         errors.add(name, f"Must be at most {max_length} characters.")
         return ""
-    if "\x00" in value:
+    if CONTROL_CHARS_RE.search(value):
         errors.add(name, "Contains characters that are not allowed.")
         return ""
     return value

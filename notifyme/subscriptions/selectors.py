@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
+
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def subscription_find_active(
@@ -30,8 +34,8 @@ def subscription_find_active(
 
 def subscription_get_by_token(*, token: str, shop: Shop | None = None) -> Subscription | None:
     """The subscription an unsubscribe link names, limited to `shop` when the request is signed."""
-    if not token or len(token) > 64:
-        return None
+    if not TOKEN_RE.fullmatch(token or ""):
+        return None  # also keeps NUL and other junk away from the database
     queryset = Subscription.objects.select_related("shop", "variant__product")
     if shop is not None:
         queryset = queryset.filter(shop=shop)

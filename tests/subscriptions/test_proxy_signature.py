@@ -6,10 +6,17 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client, override_settings
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory, override_settings
 
 from notifyme.shops.models import Shop
-from notifyme.shops.proxy import proxy_params, proxy_signature_valid
+from notifyme.shops.proxy import (
+    AppProxyRequest,
+    app_proxy_required,
+    proxy_params,
+    proxy_signature_valid,
+)
 from notifyme.shops.signing import app_proxy_message, app_proxy_signature
 from notifyme.subscriptions.models import Subscription
 from tests.fixtures.shopify import make_shop, signed_proxy_query
@@ -139,6 +146,53 @@ def test_duplicated_shop_is_refused_even_when_signed(client: Client, shop: Shop)
     with override_settings(SHOPIFY_API_SECRET="dev-shopify-api-secret-at-least-32-bytes-long"):
         response = subscribe(client, BODY, query=urlencode(flat))
     assert response.status_code == 401
+
+
+def _signed(params: dict[str, list[str]]) -> str:
+    signature = app_proxy_signature(params, settings.SHOPIFY_API_SECRET)
+    flat = [(k, v) for k, vs in params.items() for v in vs] + [("signature", signature)]
+    return urlencode(flat)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("timestamp", ["9" * 5000, "-5", "12.5", "", "١٢٣"])
+def test_signed_junk_timestamp_is_401_not_500(client: Client, shop: Shop,
+                                              timestamp: str) -> None:
+    query = _signed({"shop": [shop.domain], "timestamp": [timestamp],
+                     "logged_in_customer_id": [""]})
+    response = subscribe(client, BODY, query=query)
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_signed_missing_timestamp_is_401(client: Client, shop: Shop) -> None:
+    response = subscribe(client, BODY, query=_signed({"shop": [shop.domain]}))
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_junk_customer_id_is_treated_as_logged_out(client: Client, shop: Shop,
+                                                   sold_out_variant: object) -> None:
+    query = signed_proxy_query(shop.domain, customer_id="9" * 5000)
+    assert subscribe(client, BODY, query=query).status_code == 201
+    assert Subscription.objects.get().shopify_customer_id is None
+
+
+@pytest.mark.django_db
+def test_decorator_sets_request_app_proxy(rf: RequestFactory, shop: Shop) -> None:
+    seen: list[AppProxyRequest] = []
+
+    @app_proxy_required
+    def view(request: HttpRequest) -> HttpResponse:
+        seen.append(request.app_proxy)  # type: ignore[attr-defined]
+        return HttpResponse("ok")
+
+    query = signed_proxy_query(shop.domain, customer_id="42")
+    assert view(rf.get(f"/proxy/x?{query}")).status_code == 200
+    assert seen[0].shop == shop and seen[0].logged_in_customer_id == 42
+    assert seen[0].path_prefix == "/apps/notifyme"
+    refused = view(rf.get(f"/proxy/x?{query.replace('signature=', 'signature=0')}"))
+    assert refused.status_code == 401 and len(seen) == 1
 
 
 @pytest.mark.django_db

@@ -83,8 +83,8 @@ def test_post_json_answers_json(client: Client, subscription: Subscription) -> N
     assert "token" in response.json()["error"]["fields"]
 
 
-@pytest.mark.parametrize("token", ["", "nope", "x" * 500])
-def test_unknown_token_is_a_404_page(client: Client, subscription: Subscription,
+@pytest.mark.parametrize("token", ["", "nope", "x" * 500, "abc\x00def", "a b", "é"])
+def test_unknown_or_junk_token_is_a_404_page(client: Client, subscription: Subscription,
                                      token: str) -> None:
     response = client.get(UNSUBSCRIBE, {"token": token})
     assert response.status_code == 404
