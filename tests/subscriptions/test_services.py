@@ -140,3 +140,24 @@ def test_requeue_sync_only_for_active(shop: Shop, sold_out_variant: Variant) -> 
     assert subscription_requeue_sync(subscription=subscription) is False
     assert _kinds(subscription) == [OutboxItem.Kind.PROFILE_SYNC, OutboxItem.Kind.PROFILE_SYNC,
                                     OutboxItem.Kind.UNSUBSCRIBE]
+
+
+@pytest.mark.django_db
+def test_a_failing_outbox_write_leaves_no_subscription(
+    shop: Shop, sold_out_variant: Variant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("outbox table unavailable")
+
+    monkeypatch.setattr(services, "outbox_enqueue", broken)
+    with pytest.raises(RuntimeError):
+        subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_nudge_waits_for_commit(shop: Shop, sold_out_variant: Variant,
+                                django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
+    assert len(callbacks) == 1  # the RQ nudge, run only once the transaction commits
