@@ -1,0 +1,176 @@
+/* notifyme: "Notify me when available" for sold-out variants. No dependencies, no build.
+   Reads the JSON and data- attributes that blocks/notify-me.liquid renders. */
+(() => {
+const doc = document;
+let uid = 0;
+// h('tag.class', props, ...children)
+const h = (sel, props = {}, ...kids) => {
+  const [tag, cls] = sel.split('.');
+  const e = doc.createElement(tag);
+  if (cls) e.className = 'nm-' + cls;
+  if (tag == 'button') e.type = 'button';
+  for (const k in props) /^aria-|^role/.test(k) ? e.setAttribute(k, props[k]) : (e[k] = props[k]);
+  e.append(...kids.filter((k) => k != null));
+  return e;
+};
+const on = (e, type, fn, capture) => e.addEventListener(type, fn, capture);
+
+// Themes change ?variant= with history.replaceState: make that observable.
+if (!history.notifyme) for (const m of ['pushState', 'replaceState']) {
+  const orig = history[m];
+  history[m] = function (...a) {
+    orig.apply(this, a);
+    dispatchEvent(new Event('notifyme:url'));
+  };
+}
+history.notifyme = 1;
+
+const init = (root) => {
+  if (root.notifyme) return;
+  root.notifyme = 1;
+  const cfg = JSON.parse(root.querySelector('script[type="application/json"]').textContent);
+  const ds = root.dataset;
+  const s = cfg.strings || {};
+  const t = (k) => s[k] || k;
+  const id = 'notifyme' + ++uid;
+  const variants = new Map(cfg.variants.map((v) => [String(v.id), v]));
+  const scope = root.closest('.shopify-section,section,main') || doc;
+  let current = String(cfg.selected || '');
+
+  // A labelled input with its error message below it
+  const field = (name, input, label = h('label', { htmlFor: `${id}-${name}` }, t(name))) => {
+    input.err = h('p.error', { id: `${id}-${name}-e`, hidden: true });
+    Object.assign(input, { id: `${id}-${name}`, name });
+    input.setAttribute('aria-describedby', input.err.id);
+    return h('div.field', {}, label, label.contains(input) ? null : input, input.err);
+  };
+  const button = h('button.button', { hidden: true, 'aria-haspopup': 'dialog' }, t('button'));
+  const email = h('input', { type: 'email', autocomplete: 'email', spellcheck: false });
+  const countries = cfg.countries || [];
+  const consent = h('input', { type: 'checkbox' });
+  const honeypot = h('input', { name: 'website', tabIndex: -1, autocomplete: 'off' });
+  const status = h('p.status', { role: 'status', 'aria-live': 'polite' });
+  const submit = h('button.submit', { type: 'submit' }, t('submit'));
+  const done = h('button.submit', { hidden: true }, t('done'));
+  const subtitle = h('p.variant');
+  const x = h('button.x', { 'aria-label': t('close') }, '×');
+  const form = h('form.form', { noValidate: true }, x,
+    h('h2.title', { id: id + '-t' }, t('heading')), subtitle, h('p.intro', {}, t('intro')),
+    field('email', email),
+    ds.showPhone == 'true' ? h('div.row', {},
+      countries.length > 1 ? field('country', h('select', { autocomplete: 'country' },
+        ...countries.map(([c, name]) => h('option', { value: c, selected: c == cfg.country }, name)))) : null,
+      field('phone', h('input', { type: 'tel', autocomplete: 'tel' }))) : null,
+    s.consent ? h('div.consent', {}, field('marketing_consent', consent,
+      h('label', { htmlFor: `${id}-marketing_consent` }, consent, h('span', {}, s.consent)))) : null,
+    h('div.hp', { 'aria-hidden': 'true' }, h('label', {}, t('website'), honeypot)),
+    status, submit, done);
+  const dialog = h('dialog.dialog', { 'aria-labelledby': id + '-t' }, form);
+  root.append(button, dialog);
+
+  const say = (text, bad) => {
+    status.textContent = text || '';
+    status.classList.toggle('nm-bad', !!bad);
+  };
+  const setDone = (yes) => {
+    form.classList.toggle('nm-done', yes);
+    submit.hidden = yes;
+    done.hidden = !yes;
+  };
+  const reset = () => {
+    for (const input of form.elements) if (input.err) {
+      input.err.hidden = true;
+      input.removeAttribute('aria-invalid');
+    }
+    say();
+  };
+  const render = () => {
+    const v = variants.get(current);
+    button.hidden = !(v && !v.available && v.inventory_management && v.inventory_policy != 'continue');
+  };
+  const select = (value) => {
+    value = String(value || '');
+    if (!variants.has(value) || value == current) return;
+    current = value;
+    if (!dialog.open) render();
+  };
+  const close = () => dialog.close();
+
+  on(button, 'click', () => {
+    const v = variants.get(current);
+    reset();
+    setDone(false);
+    subtitle.textContent = [cfg.product_title, v.title == 'Default Title' ? '' : v.title].filter(Boolean).join(' — ');
+    dialog.showModal();
+    email.focus();
+  });
+  on(x, 'click', close);
+  on(done, 'click', close);
+  on(dialog, 'close', () => { render(); button.focus(); });
+  on(dialog, 'click', (e) => e.target == dialog && close());
+  on(form, 'submit', async (e) => {
+    e.preventDefault();
+    const f = form.elements;
+    const body = Object.fromEntries(Object.entries({
+      variant_id: variants.get(current).id, email: email.value.trim(), phone: f.phone?.value.trim(),
+      country: f.country?.value || cfg.country, marketing_consent: consent.checked,
+      consent_text_version: ds.consentVersion, locale: doc.documentElement.lang, website: honeypot.value,
+    }).filter(([, v]) => v !== '' && v != null));
+    reset();
+    submit.disabled = true;
+    submit.textContent = t('sending');
+    let res, data;
+    try {
+      res = await fetch(ds.proxyPath.replace(/\/$/, '') + '/subscribe', {
+        method: 'POST', body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      });
+      data = await res.json().catch(() => ({}));
+    } catch {
+      return say(t('error_network'), 1);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = t('submit');
+    }
+    if (res.ok) {
+      setDone(true);
+      say(data.message);
+      return done.focus();
+    }
+    const error = data.error || {};
+    const wait = +res.headers.get('Retry-After');
+    if (res.status == 429) return say(wait > 0 ? t('error_rate').replace('{s}', wait) : error.message || t('error_generic'), 1);
+    // The server names each bad field: show its message next to that field.
+    let first;
+    const general = [];
+    for (const [name, msgs] of Object.entries(error.fields || {})) {
+      const input = f[name];
+      const text = [].concat(msgs).join(' ');
+      if (input?.err) {
+        input.err.textContent = text;
+        input.err.hidden = false;
+        input.setAttribute('aria-invalid', 'true');
+        first = first || input;
+      } else general.push(text);
+    }
+    if (!first || general.length) say(general.join(' ') || error.message || t('error_generic'), 1);
+    first?.focus();
+  });
+
+  // Follow the theme's variant picker: the cart form's `id` field, `?variant=` in the URL
+  // (replaceState, back/forward) and a `variant:change` event carrying the variant.
+  const fromUrl = () => select(new URLSearchParams(location.search).get('variant'));
+  on(doc, 'change', (e) => e.target.name == 'id' && scope.contains(e.target) && select(e.target.value));
+  on(doc, 'variant:change', (e) => select(e.detail?.variant?.id || e.detail?.variantId), true);
+  on(window, 'popstate', fromUrl);
+  on(window, 'notifyme:url', fromUrl);
+  const input = scope.querySelector('form[action*="/cart/add"] :is([name=id]:checked,select[name=id],input[name=id]:not([type=radio]))');
+  if (input) select(input.value);
+  fromUrl();
+  render();
+};
+
+const scan = () => doc.querySelectorAll('[data-notifyme]').forEach(init);
+doc.readyState == 'loading' ? on(doc, 'DOMContentLoaded', scan) : scan();
+on(doc, 'shopify:section:load', scan);
+})();
