@@ -33,7 +33,8 @@ def test_subscribe_rejects_undeclared_attribute(api: Api) -> None:
                             "subscriptions": email_consent()}])
     r = api.call("POST", "/api/profile-subscription-bulk-create-jobs", body)
     assert r.status_code == 400
-    assert error_of(r)["source"]["pointer"] == "/data/attributes/profiles/data/0/attributes/last_name"
+    pointer = "/data/attributes/profiles/data/0/attributes/last_name"
+    assert error_of(r)["source"]["pointer"] == pointer
 
 
 def test_subscribe_limit_1000(api: Api) -> None:

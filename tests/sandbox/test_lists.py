@@ -54,7 +54,7 @@ def test_add_and_remove_members(api: Api) -> None:
 
 def test_members_batch_limit_1000(api: Api) -> None:
     list_id = api.sandbox.admin.create_list(api.account_id, "BIS")
-    ids = ["01ABCDEFGHJKMNPQRSTVWX%04d" % i for i in range(1001)]
+    ids = [f"01ABCDEFGHJKMNPQRSTVWX{i:04d}" for i in range(1001)]
     r = api.call("POST", f"/api/lists/{list_id}/relationships/profiles", _members(ids))
     assert r.status_code == 400
     assert "1000" in error_of(r)["detail"]

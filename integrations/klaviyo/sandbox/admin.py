@@ -69,8 +69,10 @@ class SandboxAdmin:
         self._call("POST", "/keys/revoke", {"key": key})
 
     # ---- lists ------------------------------------------------------------------------------
-    def create_list(self, account_id: str, name: str) -> str:
-        return self._call("POST", f"/accounts/{account_id}/lists", {"name": name})["id"]
+    def create_list(self, account_id: str, name: str, list_id: str | None = None) -> str:
+        """Create a list directly (no rate limit, no daily cap); returns its 6-char id."""
+        body = {"name": name, **({"id": list_id} if list_id else {})}
+        return self._call("POST", f"/accounts/{account_id}/lists", body)["id"]
 
     def delete_list(self, account_id: str, list_id: str) -> None:
         self._call("DELETE", f"/accounts/{account_id}/lists/{list_id}")

@@ -10,7 +10,8 @@ Contract (JSON in, JSON out; `SandboxAdmin` in admin.py is the client):
   POST /_sandbox/keys/scopes               {"key", "scopes"};  POST /_sandbox/keys/revoke {"key"}
   GET|POST /_sandbox/rate-limits           {"enabled", "scale", "account_id"?}
   GET|POST|DELETE /_sandbox/accounts/{id}/faults
-  GET|POST /_sandbox/accounts/{id}/lists   DELETE .../lists/{list_id}, GET .../lists/{list_id}/members
+  GET|POST /_sandbox/accounts/{id}/lists   (POST {"name", "id"?})
+  DELETE /_sandbox/accounts/{id}/lists/{list_id};  GET .../lists/{list_id}/members
   GET  /_sandbox/accounts/{id}/{requests|profiles|subscriptions|unsubscriptions|events|metrics|
        jobs|stats}   (`events?metric=NAME`)
 Keys travel in bodies, never in URLs, so no access log can hold one.
@@ -147,8 +148,9 @@ class AdminApi:
     def _lists(req: Request, body: dict[str, Any], account: Any, parts: list[str]) -> Response:
         if not parts or parts == [""]:
             if req.method == "POST":
-                record = account.create_list(body["name"], body.get("opt_in_process",
-                                                                    "single_opt_in"))
+                record = account.create_list(body["name"],
+                                             body.get("opt_in_process", "single_opt_in"),
+                                             body.get("id"))
                 return ok({"id": record.id, "name": record.name}, 201)
             return ok([{"id": r.id, "name": r.name, "opt_in_process": r.opt_in_process,
                         "created": r.created, "members": len(account.members.get(r.id, {}))}

@@ -94,7 +94,8 @@ class SandboxApp:
                    if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
-        host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+        host = environ.get("HTTP_HOST") or (
+            f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}")
         return Request(method=environ["REQUEST_METHOD"].upper(),
                        path=environ.get("PATH_INFO") or "/",
                        query=Request.parse_query(environ.get("QUERY_STRING", "")),

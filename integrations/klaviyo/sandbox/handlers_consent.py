@@ -37,8 +37,9 @@ def _list_id(req: Request) -> str | None:
 def _profile(account: AccountState, item: dict[str, Any], pointer: str) -> Profile:
     attrs = item["attributes"]
     ids = {k: attrs[k] for k in ("email", "phone_number") if attrs.get(k)}
-    try:
-        profile, _ = account.upsert(ids, profile_id=item.get("id"))
+    profile_id = item.get("id") if item.get("id") in account.profiles else None
+    try:  # an unknown id falls back to email/phone lookup (the job is asynchronous at Klaviyo)
+        profile, _ = account.upsert(ids, profile_id=profile_id)
     except ApiError as exc:
         if exc.code != "duplicate_profile":
             raise

@@ -58,8 +58,8 @@ def create_event(req: Request) -> Response:
     metric_name = attrs["metric"]["data"]["attributes"].get("name")
     rules.check_event(attrs, "/data/attributes", metric_name)
     pdata = attrs["profile"]["data"]
-    rules.check_identifier(pdata.get("attributes") or {}, "/data/attributes/profile/data/attributes",
-                           pdata.get("id"))
+    rules.check_identifier(pdata.get("attributes") or {},
+                           "/data/attributes/profile/data/attributes", pdata.get("id"))
     profile = event_profile(account, pdata, "/data/attributes/profile/data",
                             (pdata.get("attributes") or {}).get("meta"))
     account.add_event(profile, metric_name, attrs)

@@ -115,7 +115,8 @@ def bulk_import_profiles(req: Request) -> Response:
     data = req.body["data"]
     rows = data["attributes"]["profiles"]["data"]
     rules.check_count(rows, rules.MAX_IMPORT, "/data/attributes/profiles/data", "profiles")
-    lists = [r["id"] for r in ((data.get("relationships") or {}).get("lists") or {}).get("data", [])]
+    relationship = ((data.get("relationships") or {}).get("lists") or {}).get("data", [])
+    lists = [r["id"] for r in relationship]
     for i, list_id in enumerate(lists):
         account.get_list(list_id, f"/data/relationships/lists/data/{i}/id")
     stamp = datetime.now(UTC)

@@ -75,9 +75,10 @@ def subscriptions_view(account: AccountState, profile: Profile) -> dict[str, Any
         consent = ("SUBSCRIBED" if records else
                    "UNSUBSCRIBED" if unsubscribed else "NEVER_SUBSCRIBED")
         first = records[0] if records else {}
-        return {"can_receive_email_marketing" if channel == "email" else "can_receive_sms_marketing":
-                bool(records), "consent": consent,
-                "consent_timestamp": first.get("consented_at"), "method": "API" if records else None,
+        flag = "can_receive_email_marketing" if channel == "email" else "can_receive_sms_marketing"
+        return {flag: bool(records), "consent": consent,
+                "consent_timestamp": first.get("consented_at"),
+                "method": "API" if records else None,
                 "method_detail": first.get("custom_source"), "last_updated": first.get(
                     "consented_at"), "suppression": [],
                 "list_suppressions": []}

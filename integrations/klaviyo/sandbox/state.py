@@ -123,7 +123,8 @@ class AccountState:
 
     def upsert(self, attrs: dict[str, Any], *, profile_id: str | None = None,
                location: dict[str, Any] | None = None, properties: dict[str, Any] | None = None,
-               meta: dict[str, Any] | None = None, create_only: bool = False) -> tuple[Profile, bool]:
+               meta: dict[str, Any] | None = None, create_only: bool = False
+               ) -> tuple[Profile, bool]:
         """Create or update a profile; returns (profile, created). `None` values clear fields."""
         target = self.resolve(attrs, profile_id)
         if target is not None and create_only:
@@ -177,9 +178,11 @@ class AccountState:
         profile.updated = now_iso()
 
     # ---- lists ----------------------------------------------------------------------------
-    def create_list(self, name: str, opt_in_process: str = "single_opt_in") -> ListRecord:
-        list_id = short_id()
-        while list_id in self.lists:
+    def create_list(self, name: str, opt_in_process: str = "single_opt_in",
+                    list_id: str | None = None) -> ListRecord:
+        if list_id is not None and list_id in self.lists:
+            raise ApiError(400, "invalid", f"List {list_id} already exists.")
+        while list_id is None or list_id in self.lists:
             list_id = short_id()
         stamp = now_iso()
         record = ListRecord(list_id, name, opt_in_process, stamp, stamp)
@@ -242,7 +245,8 @@ class AccountState:
         self.events.append({"id": ulid(), "metric": metric.name, "metric_id": metric.id,
                             "profile_id": profile.id, "unique_id": attrs.get("unique_id"),
                             "properties": attrs.get("properties") or {}, "time": when,
-                            "value": attrs.get("value"), "value_currency": attrs.get("value_currency"),
+                            "value": attrs.get("value"),
+                            "value_currency": attrs.get("value_currency"),
                             "received": now_iso()})
         return True
 

@@ -13,7 +13,6 @@ declares properties because Klaviyo rejects undeclared fields) and compiled with
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -100,15 +99,19 @@ def _error_from(exc: fastjsonschema.JsonSchemaValueException) -> ApiError:
         return invalid(f"'{name}' is not a valid field for this resource.",
                        pointer=f"{pointer.rstrip('/')}/{name}")
     if rule == "required":
-        missing = re.findall(r"\[([^\]]*)\]", exc.message)
-        names = [m.strip(" '") for m in (missing[0].split(",") if missing else [])]
+        required = list(exc.rule_definition or [])
+        present = exc.value if isinstance(exc.value, dict) else {}
+        names = [n for n in required if n not in present]
         name = names[0] if names else field
         return invalid(f"'{name}' is a required field.", pointer=f"{pointer.rstrip('/')}/{name}")
     if rule == "enum":
         allowed = ", ".join(repr(v) for v in (exc.rule_definition or []))
         return invalid(f"'{field}' must be one of {allowed}.", pointer=pointer)
     if rule == "type":
-        return invalid(f"'{field}' must be of type {exc.rule_definition}.", pointer=pointer)
+        kinds = exc.rule_definition
+        kinds = [k for k in kinds if k != "null"] if isinstance(kinds, list) else [kinds]
+        return invalid(f"'{field}' must be of type {' or '.join(map(str, kinds))}.",
+                       pointer=pointer)
     if rule == "format":
         return invalid(f"'{field}' is not a valid {exc.rule_definition}.", pointer=pointer)
     if rule == "anyOf":
@@ -156,7 +159,4 @@ def validator_for(schema_name: str, spec_path: str | None = None) -> Validator:
 
 def ensure_valid(schema_name: str, body: Any) -> None:
     """Validate `body`; raise `ApiError` on the first problem."""
-    try:
-        validator_for(schema_name)(body)
-    except ApiError:
-        raise
+    validator_for(schema_name)(body)
