@@ -6,6 +6,8 @@ Shopify strips cookies from proxied requests, so these views are CSRF-exempt; th
 
 from __future__ import annotations
 
+import logging
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -18,6 +20,8 @@ from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.payload import PayloadError, request_payload_read
 from notifyme.subscriptions.selectors import variant_get_for_shop
 from notifyme.subscriptions.services import subscription_create
+
+logger = logging.getLogger(__name__)
 
 
 def variant_label(variant: Variant) -> str:
@@ -94,6 +98,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         quantity_wanted=cleaned.quantity,
         source=Subscription.Source.STOREFRONT,
     )
+    # Ids only: contacts never go to the log.
+    logger.info("storefront subscription %s %s (shop %s, variant %s)", subscription.pk,
+                "created" if created else "already active", proxy.shop.pk, variant.pk)
     label = variant_label(variant)
     if not created:
         return JsonResponse({

@@ -7,6 +7,7 @@ from django.test import Client
 
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
+from notifyme.subscriptions.links import unsubscribe_url
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
 from notifyme.sync.models import OutboxItem
@@ -149,3 +150,12 @@ def test_other_methods_are_405(client: Client) -> None:
 def test_oversized_unsubscribe_post_is_413(client: Client, settings: object) -> None:
     response = client.post(UNSUBSCRIBE, {"token": "x" * 20000})
     assert response.status_code == 413
+
+
+def test_unsubscribe_url_leads_to_the_confirmation_page(client: Client,
+                                                        subscription: Subscription) -> None:
+    url = unsubscribe_url(subscription=subscription, base_url="https://app.example.com/")
+    assert url == f"https://app.example.com/proxy/unsubscribe?token={subscription.unsubscribe_token}"
+    response = client.get(url.removeprefix("https://app.example.com"))
+    assert response.status_code == 200
+    assert "Stop back-in-stock alerts?" in response.content.decode()
