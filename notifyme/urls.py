@@ -14,4 +14,5 @@ urlpatterns = [
 
 if settings.NOTIFYME_DEV_TOOLS:
     # Local stand-ins for Shopify (storefront proxy, admin frame); never mounted in production.
+    urlpatterns += [path("dev/admin/", include("notifyme.dashboard.dev_urls"))]
     urlpatterns += [path("dev/", include("notifyme.dev.urls"))]

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from django.conf import settings
@@ -147,6 +148,20 @@ class KlaviyoClient:
 
     def get_list(self, list_id: str) -> dict[str, Any]:
         return dict(self.request("GET", f"/api/lists/{list_id}", operation="get_list").data)
+
+    def iter_lists(self, *, max_pages: int = 10) -> list[dict[str, Any]]:
+        """Every list of the account (following `links.next`, at most `max_pages` pages)."""
+        found: list[dict[str, Any]] = []
+        path, params = "/api/lists", None
+        for _ in range(max_pages):
+            response = self.request("GET", path, operation="get_lists", params=params)
+            found.extend(response.data or [])
+            following = (response.body or {}).get("links", {}).get("next")
+            if not following:
+                break
+            parsed = urlsplit(following)
+            path, params = parsed.path, dict(parse_qsl(parsed.query))
+        return found
 
     def create_list(self, name: str) -> dict[str, Any]:
         body = {"data": {"type": "list", "attributes": {"name": name}}}

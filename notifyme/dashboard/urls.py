@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+"""The embedded merchant app: the settings document, its bounce page and its JSON API."""
+
+from django.urls import path
+
+from notifyme.dashboard import api, views
 
 app_name = "dashboard"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("bounce", views.bounce, name="bounce"),
+    path("api/klaviyo", api.status, name="api_status"),
+    path("api/klaviyo/connect", api.connect, name="api_connect"),
+    path("api/klaviyo/disconnect", api.disconnect, name="api_disconnect"),
+    path("api/klaviyo/lists", api.lists, name="api_lists"),
+    path("api/klaviyo/list", api.list_set, name="api_list"),
+    path("api/klaviyo/retest", api.retest, name="api_retest"),
+    path("api/klaviyo/panel", views.panel, name="api_panel"),
+]

@@ -1,0 +1,119 @@
+"""Reads for the Klaviyo connection: the status document the page, the API and support share.
+
+Nothing here writes, and nothing here ever returns the key: only `key_display` (`pk_…abcd`) and
+the fingerprint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q
+
+from integrations.klaviyo.errors import KlaviyoError
+from integrations.klaviyo.messages import sentence_for
+from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from integrations.klaviyo.scopes import ALL_REQUIRED, ConnectionRefused
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+
+STATUS_MESSAGES = {
+    KlaviyoConnection.Status.CONNECTED: "Subscribers are syncing to your Klaviyo list.",
+    KlaviyoConnection.Status.DISCONNECTED: (
+        "Klaviyo is not connected, so new subscribers wait here until you connect. Paste a "
+        "private API key below to start syncing."
+    ),
+}
+
+
+def connection_for_shop(*, shop: Shop) -> KlaviyoConnection | None:
+    return KlaviyoConnection.objects.filter(shop=shop).first()
+
+
+def subscriber_counts(*, shop: Shop) -> dict[str, int]:
+    """Subscribers waiting to sync / synced / failed (redacted ones are not counted)."""
+    states = Subscription.SyncState
+    counts = Subscription.objects.filter(shop=shop).exclude(
+        status=Subscription.Status.REDACTED
+    ).aggregate(
+        pending=Count("pk", filter=Q(sync_state=states.PENDING)),
+        synced=Count("pk", filter=Q(sync_state=states.SYNCED)),
+        failed=Count("pk", filter=Q(sync_state=states.FAILED)),
+    )
+    return {name: int(value or 0) for name, value in counts.items()}
+
+
+def last_error(*, shop: Shop, connection: KlaviyoConnection | None) -> dict[str, Any] | None:
+    """The newest of the connection's recorded error and the newest failed outbound call."""
+    candidates: list[dict[str, Any]] = []
+    if connection and connection.last_error_at:
+        candidates.append({
+            "kind": connection.last_error_kind, "message": connection.last_error_message,
+            "at": connection.last_error_at, "klaviyo_error_id": connection.last_error_id,
+        })
+    attempt = (SyncAttempt.objects.filter(shop=shop).exclude(error_kind="")
+               .order_by("-created_at").first())
+    if attempt is not None:
+        candidates.append({
+            "kind": attempt.error_kind, "message": sentence_for(attempt.error_kind),
+            "at": attempt.created_at, "klaviyo_error_id": attempt.klaviyo_error_id,
+        })
+    return max(candidates, key=lambda item: item["at"]) if candidates else None
+
+
+def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
+    """The status document (`GET /app/api/klaviyo`); datetimes as ISO 8601 strings (or as
+    datetimes with `iso=False`, for templates)."""
+
+    def _iso(value: datetime | None) -> str | datetime | None:
+        return (value.isoformat() if iso else value) if value else None
+
+    connection = connection_for_shop(shop=shop)
+    status = connection.status if connection else KlaviyoConnection.Status.DISCONNECTED
+    label = KlaviyoConnection.Status(status).label
+    if status == KlaviyoConnection.Status.NEEDS_ATTENTION and connection:
+        message = connection.last_error_message or sentence_for(connection.last_error_kind)
+    else:
+        message = STATUS_MESSAGES[KlaviyoConnection.Status(status)]
+    error = last_error(shop=shop, connection=connection)
+    if error:
+        error = {**error, "at": _iso(error["at"])}
+    linked = connection is not None and connection.has_key
+    return {
+        "shop": shop.domain,
+        "status": status,
+        "status_label": label,
+        "status_message": message,
+        "syncing": bool(connection and connection.is_syncing),
+        "account": {"id": connection.account_id, "name": connection.account_name}
+        if linked else None,
+        "key": connection.key_display if linked else None,
+        "key_fingerprint": connection.key_fingerprint if linked else None,
+        "list": {"id": connection.list_id, "name": connection.list_name}
+        if linked and connection.list_id else None,
+        "scopes_verified": list(connection.scopes_verified) if linked else [],
+        "scopes_required": list(ALL_REQUIRED),
+        "verified_at": _iso(connection.verified_at) if linked else None,
+        "connected_at": _iso(connection.connected_at) if linked else None,
+        "last_sync_at": _iso(connection.last_sync_at) if connection else None,
+        "last_error": error,
+        "subscribers": subscriber_counts(shop=shop),
+    }
+
+
+def klaviyo_lists(*, shop: Shop, limit_pages: int = 10) -> list[dict[str, str]]:
+    """The account's lists (id, name), sorted by name; raises ConnectionRefused when Klaviyo
+    cannot be asked (not connected, outage, bad key)."""
+    from integrations.klaviyo.services import client_for  # services import selectors' models
+
+    connection = connection_for_shop(shop=shop)
+    if connection is None or not connection.has_key:
+        raise ConnectionRefused("not_connected", "Connect Klaviyo first to choose a list.")
+    try:
+        raw = client_for(connection).iter_lists(max_pages=limit_pages)
+    except KlaviyoError as error:
+        raise ConnectionRefused.from_error(error) from None
+    lists = [{"id": str(item.get("id")), "name": str((item.get("attributes") or {}).get("name"))}
+             for item in raw]
+    return sorted(lists, key=lambda item: item["name"].lower())

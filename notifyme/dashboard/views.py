@@ -1,0 +1,74 @@
+"""The embedded settings page (server-rendered) and the App Bridge bounce page. Views stay thin:
+reads come from `integrations.klaviyo.selectors`, writes go through the JSON API (`api.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from integrations.klaviyo.scopes import REQUIRED_SCOPES
+from integrations.klaviyo.selectors import connection_status
+from notifyme.shops.auth import embedded_api, embedded_document
+
+#: Panels other features add to the page when their template exists (e.g. restock progress).
+EXTRA_PANELS = ("dashboard/_restocks.html",)
+
+
+def _extra_panels() -> list[str]:
+    found = []
+    for name in EXTRA_PANELS:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        found.append(name)
+    return found
+
+
+def page_context(request: HttpRequest) -> dict[str, Any]:
+    shop = request.shop  # type: ignore[attr-defined]
+    status = connection_status(shop=shop, iso=False)
+    verified = set(status["scopes_verified"])
+    return {
+        "shop": shop,
+        "k": status,
+        "scopes": [{"name": s, "ok": s in verified} for s in status["scopes_required"]],
+        "features": REQUIRED_SCOPES,
+        "api_key": settings.SHOPIFY_API_KEY,
+        "extra_panels": _extra_panels(),
+    }
+
+
+@require_GET
+@embedded_document
+def home(request: HttpRequest) -> HttpResponse:
+    """GET /app/ — the Klaviyo settings page inside the Shopify admin."""
+    context = page_context(request)
+    context["use_app_bridge"] = not (
+        settings.NOTIFYME_DEV_TOOLS and request.GET.get("dev_frame") == "1"
+    )
+    return render(request, "dashboard/settings.html", context)
+
+
+@require_GET
+@embedded_api
+def panel(request: HttpRequest) -> HttpResponse:
+    """GET /app/api/klaviyo/panel — the status panel fragment, re-rendered after each action."""
+    return render(request, "dashboard/_panel.html", page_context(request))
+
+
+@require_GET
+@xframe_options_exempt
+def bounce(request: HttpRequest) -> HttpResponse:
+    """GET /app/bounce — only App Bridge (and the dev stand-in's token relay), which fetch a
+    fresh ID token and reload `shopify-reload`. No shop data here: it is unauthenticated."""
+    response = render(request, "dashboard/bounce.html", {"api_key": settings.SHOPIFY_API_KEY})
+    response["Cache-Control"] = "no-store"
+    return response

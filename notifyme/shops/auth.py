@@ -1,0 +1,212 @@
+"""Embedded-app authentication: Shopify App Bridge ID tokens (shopify-platform.md §3).
+
+`id_token_verify` is the one place a token becomes a shop. It accepts only HS256 tokens signed
+with `SHOPIFY_API_SECRET` (or `SHOPIFY_API_SECRET_OLD` during a secret rotation), audience
+`SHOPIFY_API_KEY`, 10 s leeway, with `exp`, `nbf`, `iss`, `dest` and `aud` required,
+hostname(iss) == hostname(dest), that host a valid `*.myshopify.com` domain, and an installed
+Shop for it. The shop comes from the token's `dest` only, never from the URL, so a token for shop
+A can never read or change shop B.
+
+Why PyJWT and not Shopify's `shopifyapp` 1.0.2: its `verify_app_home_req` decodes with PyJWT too
+but does not require `exp`/`nbf`/`iss`/`dest`, does not compare iss with dest, does not validate
+the shop domain, and pulls in httpx; we would have to decode the token a second time to add those
+checks. We mirror its response contract exactly instead (302 to the bounce page with
+`shopify-reload`, 401 + `X-Shopify-Retry-Invalid-Session-Request: 1`, the frame-ancestors CSP).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode, urlparse
+
+import jwt
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+from notifyme.shops.models import Shop, normalize_shop_domain
+
+LEEWAY_SECONDS = 10
+REQUIRED_CLAIMS = ["exp", "nbf", "iss", "dest", "aud"]
+RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+
+View = Callable[..., HttpResponse]
+
+
+class InvalidIdToken(Exception):
+    """The token cannot be trusted; `reason` is a short machine code (never the token)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid ID token: {reason}")
+
+
+@dataclass(frozen=True)
+class EmbeddedSession:
+    shop: Shop
+    user_id: str
+    session_id: str
+
+
+def _secrets() -> list[str]:
+    return [s for s in (settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_SECRET_OLD) if s]
+
+
+def _decode(token: str) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise InvalidIdToken("malformed") from None
+    if header.get("alg") != "HS256":
+        raise InvalidIdToken("algorithm")
+    last: jwt.PyJWTError | None = None
+    for secret in _secrets():
+        try:
+            return dict(jwt.decode(
+                token, secret, algorithms=["HS256"], audience=settings.SHOPIFY_API_KEY,
+                leeway=LEEWAY_SECONDS, options={"require": REQUIRED_CLAIMS},
+            ))
+        except jwt.InvalidSignatureError as exc:
+            last = exc  # maybe signed with the other secret
+        except jwt.ExpiredSignatureError:
+            raise InvalidIdToken("expired") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidIdToken("not_yet_valid") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidIdToken("audience") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidIdToken(f"missing_{exc.claim}") from None
+        except jwt.PyJWTError:
+            raise InvalidIdToken("malformed") from None
+    raise InvalidIdToken("signature" if last else "no_secret")
+
+
+def _host(url: object) -> str:
+    if not isinstance(url, str):
+        return ""
+    parsed = urlparse(url)
+    return (parsed.hostname or "") if parsed.scheme == "https" else ""
+
+
+def id_token_verify(token: str, *, expected_shop: str | None = None) -> EmbeddedSession:
+    """Verify an App Bridge ID token and return its installed shop; raise InvalidIdToken.
+
+    `expected_shop` (e.g. the document's `shop` query parameter) must match the token's shop.
+    """
+    if not token or not isinstance(token, str):
+        raise InvalidIdToken("missing")
+    claims = _decode(token)
+    iss_host, dest_host = _host(claims.get("iss")), _host(claims.get("dest"))
+    if not dest_host or iss_host != dest_host:
+        raise InvalidIdToken("iss_dest_mismatch")
+    try:
+        domain = normalize_shop_domain(dest_host)
+    except ValidationError:
+        raise InvalidIdToken("shop_domain") from None
+    if expected_shop is not None and expected_shop.strip().lower() != domain:
+        raise InvalidIdToken("shop_mismatch")
+    shop = Shop.objects.installed().filter(domain=domain).first()
+    if shop is None:
+        raise InvalidIdToken("unknown_shop")
+    return EmbeddedSession(
+        shop=shop, user_id=str(claims.get("sub") or ""), session_id=str(claims.get("sid") or "")
+    )
+
+
+def frame_ancestors(shop_domain: str) -> str:
+    """The CSP for an embedded response (plus 'self' for the local admin stand-in in dev)."""
+    sources = [f"https://{shop_domain}", "https://admin.shopify.com"]
+    if settings.NOTIFYME_DEV_TOOLS:
+        sources.append("'self'")
+    return f"frame-ancestors {' '.join(sources)};"
+
+
+class SecretSafeReporterFilter(SafeExceptionReporterFilter):
+    """Error pages/reports for embedded views hide every local and POST value, even with DEBUG,
+    so a pasted Klaviyo key can never reach Django's debug page or an error e-mail."""
+
+    def is_active(self, request: HttpRequest | None) -> bool:
+        return True
+
+    def get_post_parameters(self, request: HttpRequest | None) -> Any:
+        if request is None:
+            return {}
+        return {name: self.cleansed_substitute for name in request.POST}
+
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+
+
+def _protect(request: HttpRequest) -> None:
+    request.exception_reporter_filter = SecretSafeReporterFilter()  # type: ignore[attr-defined]
+
+
+def _attach(request: HttpRequest, session: EmbeddedSession) -> None:
+    request.shop = session.shop  # type: ignore[attr-defined]
+    request.shopify_user_id = session.user_id  # type: ignore[attr-defined]
+
+
+def bounce_url(request: HttpRequest) -> str:
+    """The bounce page URL for a document load: query minus id_token, plus shopify-reload."""
+    pairs = [(k, v) for k, values in request.GET.lists() for v in values if k != "id_token"]
+    clean = urlencode(pairs)
+    reload_target = request.path + ("?" + clean if clean else "")
+    query = (clean + "&" if clean else "") + "shopify-reload=" + quote(reload_target, safe="")
+    return reverse("dashboard:bounce") + "?" + query
+
+
+def embedded_document(view: View) -> View:
+    """GET /app/: `id_token` query parameter; invalid or missing → 302 to the bounce page."""
+
+    @functools.wraps(view)
+    @xframe_options_exempt
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        _protect(request)
+        try:
+            session = id_token_verify(
+                request.GET.get("id_token", ""), expected_shop=request.GET.get("shop")
+            )
+        except InvalidIdToken:
+            return HttpResponseRedirect(bounce_url(request))
+        _attach(request, session)
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = frame_ancestors(session.shop.domain)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapper
+
+
+def embedded_api(view: View) -> View:
+    """/app/api/*: `Authorization: Bearer <ID token>`; invalid → 401 + the retry header."""
+
+    @functools.wraps(view)
+    @xframe_options_exempt
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        _protect(request)
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        try:
+            if scheme != "Bearer":
+                raise InvalidIdToken("missing")
+            session = id_token_verify(token.strip(), expected_shop=request.GET.get("shop"))
+        except InvalidIdToken as exc:
+            response = JsonResponse(
+                {"error": {"code": "invalid_session", "reason": exc.reason,
+                           "message": "Your session expired. Reload the page."}},
+                status=401,
+            )
+            response[RETRY_HEADER] = "1"
+            return response
+        _attach(request, session)
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = frame_ancestors(session.shop.domain)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapper
