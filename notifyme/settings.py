@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "notifyme.catalog",
     "notifyme.subscriptions",
     "notifyme.sync",
+    "notifyme.restocks",
     "notifyme.dashboard",
     "notifyme.support",
     "integrations.klaviyo",

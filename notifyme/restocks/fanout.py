@@ -1,0 +1,228 @@
+"""One fan-out step: claim ≤1,000 due deliveries, send ONE Klaviyo request, record the outcome.
+
+Contract of `fanout_send_chunk(restock_id=...)` (what the `bulk` queue job calls):
+- Claims due rows with a lease (many workers never hold the same row), and as soon as it holds
+  a full chunk it enqueues its successor, so `conf.chains()` chunks per restock are in flight.
+- Takes a slot from the shared limiter before sending (`bulk_create_events`, or `create_event`
+  when only one event is left); a wait under a second is sat out, a longer one hands the rows
+  back with `available_at = now + wait` and a delayed nudge (the worker never sleeps longer).
+- Success: rows → sent and their subscriptions → notified in one transaction, counters with F().
+  400 with pointers: those rows fail alone with Klaviyo's detail, the rest are resent.
+  429: account cool-down + rows back at its end. 5xx/timeouts: rows back with backoff.
+  401/403: the connection is halted (needs attention); rows stay pending for the reconnect.
+- Every call leaves a SyncAttempt (through the connection engineer's `attempt_recorder`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import requests
+from django.db import connection, transaction
+from django.utils import timezone
+
+from integrations.klaviyo import ratelimit
+from integrations.klaviyo.client import BulkEvent, KlaviyoClient
+from integrations.klaviyo.errors import (
+    KlaviyoBadRequestError,
+    KlaviyoError,
+    KlaviyoRateLimitedError,
+)
+from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.services import (
+    attempt_recorder,
+    client_for,
+    connection_halt,
+    connection_record_error,
+    connection_record_success,
+)
+from notifyme.restocks import batches, conf, progress, sql
+from notifyme.restocks.models import Restock, RestockDelivery
+from notifyme.restocks.payload import DeliveryRow, build_events, event_properties, pointer_index
+from notifyme.subscriptions.models import Subscription
+
+logger = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 300.0
+_session: tuple[int, requests.Session] | None = None
+
+
+@dataclass
+class ChunkResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    released: int = 0
+    retry_in: float | None = None
+    halted: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _http_session() -> requests.Session:
+    """One keep-alive session per process (a forked work-horse must not share its parent's)."""
+    global _session
+    if _session is None or _session[0] != os.getpid():
+        _session = (os.getpid(), requests.Session())
+    return _session[1]
+
+
+def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
+    """Send one chunk of a restock (see the module contract). Safe to run any number of times."""
+    from notifyme.restocks import jobs
+
+    result = ChunkResult()
+    restock = (
+        Restock.objects.select_related("shop", "variant__product").filter(pk=restock_id).first()
+    )
+    if restock is None or restock.state == Restock.State.CANCELLED:
+        return result
+    link = KlaviyoConnection.objects.filter(shop_id=restock.shop_id).first()
+    if link is None or not link.is_syncing:
+        result.notes.append("connection not syncing")  # rows wait; the reconnect resumes them
+        return result
+    progress.mark_alive(restock_id)
+    now = timezone.now()
+    ids = sql.claim_due(connection, restock_id=restock_id, limit=conf.chunk_size(), now=now,
+                        lease_until=now + timedelta(seconds=conf.lease_seconds()))
+    result.claimed = len(ids)
+    if not ids:
+        batches.restock_finish_if_done(restock=restock)
+        return result
+    if len(ids) == conf.chunk_size():
+        jobs.fanout_continue(restock_id=restock_id)  # the next chunk goes while this one sends
+    rows = [DeliveryRow(*row) for row in sql.claimed_rows(connection, ids=ids)]
+    inactive = [r.id for r in rows if r.status != Subscription.Status.ACTIVE]
+    if inactive:
+        _finish(restock, inactive, RestockDelivery.State.SKIPPED,
+                "Unsubscribed before the alert was sent.", result)
+    _send(restock, link, [r for r in rows if r.status == Subscription.Status.ACTIVE], result)
+    if result.retry_in is not None and not result.halted:
+        jobs.fanout_nudge_later(restock_id=restock_id, seconds=result.retry_in)
+    elif len(ids) < conf.chunk_size():
+        batches.restock_finish_if_done(restock=restock)
+    return result
+
+
+def _send(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow],
+          result: ChunkResult) -> None:
+    properties = event_properties(restock)
+    client = client_for(link, session=_http_session(), observer=attempt_recorder(
+        shop=restock.shop, retry_count=_attempts(rows)))
+    for _round in range(5):  # each round drops at least one pointed-at row, or ends
+        events, event_rows, unusable = build_events(rows, properties)
+        if unusable:
+            _finish(restock, [r.id for r in unusable], RestockDelivery.State.FAILED,
+                    "The subscriber has no email or phone left to alert.", result)
+        if not events:
+            return
+        wait = _acquire(link.account_id, events)
+        if wait > 0:
+            _release(restock, [r.id for r in event_rows], wait, False, "", result)
+            return
+        try:
+            _deliver(client, events)
+        except KlaviyoBadRequestError as error:
+            bad = _pointed_rows(error, event_rows)
+            if not bad or len(events) == 1:
+                bad = event_rows  # not attributable to single events: the whole request is bad
+            _finish(restock, [r.id for r in bad], RestockDelivery.State.FAILED,
+                    _describe(error), result)
+            bad_ids = {r.id for r in bad}
+            rows = [r for r in event_rows if r.id not in bad_ids]
+            continue
+        except KlaviyoError as error:
+            _on_error(restock, link, event_rows, error, result)
+            return
+        _mark_sent(restock, event_rows, result)
+        connection_record_success(connection=link)
+        return
+
+
+def _attempts(rows: list[DeliveryRow]) -> int:
+    return max((r.attempts for r in rows), default=0)
+
+
+def _acquire(account_id: str, events: list[BulkEvent]) -> float:
+    operation = "create_event" if len(events) == 1 else "bulk_create_events"
+    deadline = time.monotonic() + conf.max_inline_wait()
+    while True:
+        wait = ratelimit.acquire(account_id=account_id, operation=operation)
+        if wait <= 0:
+            return 0.0
+        if time.monotonic() + wait > deadline:
+            return wait
+        time.sleep(wait)  # sub-second: cheaper than a scheduler round trip (see conf)
+
+
+def _deliver(client: KlaviyoClient, events: list[BulkEvent]) -> None:
+    if len(events) == 1:
+        event = events[0]
+        client.create_event(metric=event.metric, profile=event.profile,
+                            properties=event.properties, unique_id=event.unique_id)
+    else:
+        client.bulk_create_events(events)
+
+
+def _pointed_rows(error: KlaviyoBadRequestError, rows: list[DeliveryRow]) -> list[DeliveryRow]:
+    indexes = {pointer_index(p) for p in error.pointers}
+    return [rows[i] for i in sorted(i for i in indexes if i is not None and i < len(rows))]
+
+
+def _describe(error: KlaviyoError) -> str:
+    details = "; ".join(item.detail or item.title for item in error.errors if item.detail or
+                        item.title) or str(error)
+    reference = f" (Klaviyo error id {error.error_id})" if error.error_id else ""
+    return f"Klaviyo refused the event: {details}{reference}"
+
+
+def _on_error(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow],
+              error: KlaviyoError, result: ChunkResult) -> None:
+    ids = [r.id for r in rows]
+    if isinstance(error, KlaviyoRateLimitedError):
+        wait = ratelimit.cool_down_after(account_id=link.account_id, retry_after=error.retry_after)
+        _release(restock, ids, wait, False, "Rate limited by Klaviyo; retrying.", result)
+    elif error.merchant_must_act:
+        connection_halt(connection=link, error=error)
+        result.halted = True
+        _release(restock, ids, 0.0, False, str(error), result)
+    elif error.retryable:
+        connection_record_error(connection=link, error=error)
+        attempt = _attempts(rows) + 1
+        wait = min(MAX_BACKOFF_SECONDS, 2.0 ** attempt) * random.uniform(0.75, 1.25)
+        _release(restock, ids, wait, True, str(error), result)
+    else:
+        _finish(restock, ids, RestockDelivery.State.FAILED, _describe(error), result)
+
+
+def _release(restock: Restock, ids: list[int], wait: float, count_attempt: bool, error: str,
+             result: ChunkResult) -> None:
+    when = timezone.now() + timedelta(seconds=wait)
+    result.released += sql.release(connection, ids=ids, available_at=when,
+                                   count_attempt=count_attempt, error=error)
+    result.retry_in = max(result.retry_in or 0.0, wait)
+
+
+def _finish(restock: Restock, ids: list[int], state: str, error: str,
+            result: ChunkResult) -> None:
+    with transaction.atomic():
+        changed = sql.mark_final(connection, ids=ids, state=state, error=error)
+        if state == RestockDelivery.State.FAILED:
+            batches.restock_count(restock_id=restock.pk, failed=changed)
+            result.failed += changed
+        else:
+            batches.restock_count(restock_id=restock.pk, skipped=changed)
+            result.skipped += changed
+
+
+def _mark_sent(restock: Restock, rows: list[DeliveryRow], result: ChunkResult) -> None:
+    now: datetime = timezone.now()
+    with transaction.atomic():
+        notified = sql.mark_sent(connection, ids=[r.id for r in rows], now=now)
+        batches.restock_count(restock_id=restock.pk, sent=len(notified))
+    result.sent += len(notified)
+    progress.record_sent(restock.pk, len(notified))

@@ -1,0 +1,154 @@
+"""Restocks: a variant came back, and every waiting subscriber gets one "Back in Stock" event.
+
+`Restock` is one detected return of stock; `RestockDelivery` is the outbox row for one
+subscriber of it (written in the same transaction as the restock, claimed by fan-out jobs with
+a lease). The rows are the truth: Redis only carries nudges, so a lost job, a flushed Redis or a
+killed worker delays deliveries but never loses or duplicates them — the deterministic
+`unique_id` makes a resend after a crash a no-op in Klaviyo.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from notifyme.catalog.models import Variant
+from notifyme.core.models import TimeStampedModel
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+
+
+def delivery_unique_id(restock_id: int, subscription_id: int) -> str:
+    """Klaviyo's `unique_id` for one subscriber and restock (stable across every retry)."""
+    return f"notifyme:bis:{restock_id}:{subscription_id}"
+
+
+class RestockSettings(TimeStampedModel):
+    """How one shop's restocks start and send (defaults apply until the merchant changes them)."""
+
+    class SendMode(models.TextChoices):
+        ALL_AT_ONCE = "all_at_once", "All at once"
+        BATCHED = "batched", "In batches sized to the stock"
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="restock_settings")
+    threshold = models.PositiveIntegerField(
+        default=1, help_text="Sellable quantity that counts as back in stock."
+    )
+    cooldown_hours = models.PositiveIntegerField(
+        default=24, help_text="A contact notified for a variant is not notified again within this."
+    )
+    send_mode = models.CharField(
+        max_length=16, choices=SendMode.choices, default=SendMode.ALL_AT_ONCE
+    )
+    subscribers_per_unit = models.PositiveIntegerField(default=5)
+    batch_interval_minutes = models.PositiveIntegerField(default=10)
+
+    class Meta:
+        verbose_name_plural = "restock settings"
+
+    def __str__(self) -> str:
+        return f"restock settings for {self.shop}"
+
+
+class StockWatch(models.Model):
+    """Per variant: is the next rise to the threshold a restock (`armed` since it sold out)?"""
+
+    variant = models.OneToOneField(Variant, on_delete=models.CASCADE, related_name="stock_watch")
+    armed = models.BooleanField(default=True)
+    sold_out_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} {'armed' if self.armed else 'in stock'}"
+
+
+class Restock(models.Model):
+    class State(models.TextChoices):
+        RUNNING = "running", "Sending"
+        COMPLETED = "completed", "Completed"
+        PAUSED_SOLD_OUT = "paused_sold_out", "Paused: sold out again"
+        CANCELLED = "cancelled", "Cancelled"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="restocks")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="restocks")
+    quantity = models.IntegerField(help_text="Sellable quantity when the restock was detected.")
+    send_mode = models.CharField(max_length=16, choices=RestockSettings.SendMode.choices)
+    batch_size = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.RUNNING, db_index=True
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Deliveries to send.")
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    next_batch_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "started_at"]),
+                   models.Index(fields=["variant", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"restock #{self.pk} of {self.variant_id} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state != self.State.RUNNING
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.sent - self.failed)
+
+
+class RestockDelivery(models.Model):
+    """One subscriber's event for one restock; field names match `notifyme.sync.leasing`.
+
+    `available_at` is NULL while the row waits for its batch (batched sending) and is set when
+    the batch is released; `leased_until` is set by the claim and cleared on every outcome.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    # No separate index on restock: the (restock, subscription) unique constraint covers it.
+    restock = models.ForeignKey(
+        Restock, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="restock_deliveries"
+    )
+    position = models.PositiveIntegerField(help_text="1 = oldest subscription (sent first).")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    available_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    unique_id = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "restock deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["restock", "subscription"], name="one_delivery_per_restock_subscriber"
+            )
+        ]
+        indexes = [
+            # Claiming and batch release: pending rows of one restock in line order (claims
+            # stop after `limit` rows). Partial, so sent rows cost nothing here.
+            models.Index(
+                fields=["restock", "position"],
+                condition=Q(state="pending"), name="delivery_pending_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.unique_id} ({self.state})"

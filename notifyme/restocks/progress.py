@@ -1,0 +1,73 @@
+"""Live fan-out signals kept in Redis: events sent per second (for rate/ETA) and "a job is alive".
+
+Both are hints with short TTLs, never the truth (the database counters are): a flushed Redis
+shows a rate of 0 for a minute and lets the sweeper re-nudge a restock one tick early. Writes
+are best effort so a Redis hiccup never fails a chunk that Klaviyo already accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from notifyme.core.redis import get_redis
+from notifyme.restocks import conf
+
+logger = logging.getLogger(__name__)
+RATE_WINDOW_SECONDS = 60
+
+
+def _sent_key(restock_id: int, second: int) -> str:
+    return f"restock:{restock_id}:sent:{second}"
+
+
+def _alive_key(restock_id: int) -> str:
+    return f"restock:{restock_id}:alive"
+
+
+def record_sent(restock_id: int, count: int) -> None:
+    if count <= 0:
+        return
+    key = _sent_key(restock_id, int(time.time()))
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.incrby(key, count)
+        pipe.expire(key, RATE_WINDOW_SECONDS * 2 + 5)
+        pipe.execute()
+    except Exception:  # Redis down: the rate is a hint
+        logger.debug("could not record restock rate", exc_info=True)
+
+
+def rates(restock_ids: Iterable[int]) -> dict[int, float]:
+    """Events per second over the last minute, per restock (0.0 when unknown)."""
+    ids = list(restock_ids)
+    if not ids:
+        return {}
+    now = int(time.time())
+    seconds = range(now - RATE_WINDOW_SECONDS + 1, now + 1)
+    keys = [_sent_key(rid, sec) for rid in ids for sec in seconds]
+    try:
+        values = get_redis().mget(keys)
+    except Exception:
+        return {rid: 0.0 for rid in ids}
+    out: dict[int, float] = {}
+    for n, rid in enumerate(ids):
+        chunk = values[n * RATE_WINDOW_SECONDS:(n + 1) * RATE_WINDOW_SECONDS]
+        out[rid] = sum(int(v) for v in chunk if v) / RATE_WINDOW_SECONDS
+    return out
+
+
+def mark_alive(restock_id: int, seconds: float | None = None) -> None:
+    try:
+        get_redis().set(_alive_key(restock_id), "1",
+                        ex=max(1, int(seconds or conf.alive_seconds())))
+    except Exception:
+        logger.debug("could not mark restock alive", exc_info=True)
+
+
+def is_alive(restock_id: int) -> bool:
+    try:
+        return bool(get_redis().exists(_alive_key(restock_id)))
+    except Exception:
+        return False

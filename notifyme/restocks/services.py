@@ -1,0 +1,200 @@
+"""Restock detection and start: stock changes in, a `Restock` with its deliveries out.
+
+`variant_update_stock` is what webhooks, the admin and `manage.py restock` call: it updates the
+catalog mirror and, when the variant's sellable quantity rises to the shop's threshold after it
+had sold out, starts a restock. `restock_start` writes the `Restock` and one `RestockDelivery`
+per active subscription in ONE transaction with a single INSERT … SELECT (nothing is loaded into
+Python, so a million subscribers cost one statement), then nudges the fan-out on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from notifyme.catalog.models import Variant
+from notifyme.restocks import batches, sql
+from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings, StockWatch
+from notifyme.shops.models import Shop
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StockUpdate:
+    """What a stock update did: the restock it started, or why it started none."""
+
+    variant: Variant
+    previous_quantity: int
+    quantity: int
+    restock: Restock | None = None
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.restock is not None:
+            r = self.restock
+            text = f"restock #{r.pk} started: {r.total} subscribers"
+            if r.skipped:
+                text += f" ({r.skipped} skipped: notified within the cool-down)"
+            if r.send_mode == RestockSettings.SendMode.BATCHED:
+                text += f", sending in batches of {r.batch_size}"
+            return text
+        return f"no restock: {self.reason}"
+
+
+def restock_settings_get(*, shop: Shop) -> RestockSettings:
+    """The shop's settings row, created with the defaults on first use."""
+    settings, _ = RestockSettings.objects.get_or_create(shop=shop)
+    return settings
+
+
+def variant_update_stock(
+    *,
+    variant: Variant,
+    quantity: int,
+    inventory_tracked: bool | None = None,
+    inventory_policy: str | None = None,
+) -> StockUpdate:
+    """Mirror a new sellable quantity and start a restock when it counts as one.
+
+    A restock starts when the variant is tracked with the "deny" policy, had sold out (≤ 0)
+    since its last restock, and now has at least the shop's threshold. A rise that stays below
+    the threshold keeps the variant armed, so a later rise to the threshold still counts. The
+    variant row is locked for the update, so two concurrent webhooks cannot both start one.
+    """
+    with transaction.atomic():
+        locked = Variant.objects.select_for_update().select_related("shop", "product").get(
+            pk=variant.pk
+        )
+        previous = locked.available_quantity
+        locked.available_quantity = quantity
+        fields = ["available_quantity", "updated_at"]
+        if inventory_tracked is not None:
+            locked.inventory_tracked = inventory_tracked
+            fields.append("inventory_tracked")
+        if inventory_policy is not None:
+            locked.inventory_policy = inventory_policy
+            fields.append("inventory_policy")
+        locked.save(update_fields=fields)
+        watch, _ = StockWatch.objects.select_for_update().get_or_create(
+            variant=locked, defaults={"armed": previous <= 0}
+        )
+        update = _detect(locked, watch, previous, quantity)
+    variant.available_quantity = quantity
+    return update
+
+
+def _detect(variant: Variant, watch: StockWatch, previous: int, quantity: int) -> StockUpdate:
+    def outcome(reason: str, restock: Restock | None = None) -> StockUpdate:
+        return StockUpdate(variant, previous, quantity, restock, reason)
+
+    if quantity <= 0:
+        if not watch.armed:
+            watch.armed, watch.sold_out_at = True, timezone.now()
+            watch.save(update_fields=["armed", "sold_out_at", "updated_at"])
+        return outcome(f"quantity {quantity} is not in stock")
+    if not variant.inventory_tracked:
+        return outcome("the variant's inventory is not tracked")
+    if variant.inventory_policy != Variant.InventoryPolicy.DENY:
+        return outcome("the variant keeps selling when out of stock")
+    if not watch.armed:
+        return outcome(f"the variant was already in stock ({previous})")
+    threshold = restock_settings_get(shop=variant.shop).threshold
+    if quantity < threshold:
+        return outcome(f"quantity {quantity} is below the restock threshold {threshold}")
+    watch.armed = False
+    watch.save(update_fields=["armed", "updated_at"])
+    restock = restock_start(variant=variant)
+    if restock is None:
+        return outcome("no active subscribers are waiting for this variant")
+    return outcome("", restock)
+
+
+def restock_start(*, variant: Variant, quantity: int | None = None) -> Restock | None:
+    """Create a running restock and its deliveries (oldest subscription first); None if empty.
+
+    Runs in one transaction (joining the caller's). Contacts notified for this variant within
+    the shop's cool-down get a `skipped` row instead of a second alert; subscribers still in
+    flight in an earlier unfinished restock stay with it; subscribers whose turn had not come
+    in an earlier paused/batched restock move into this one, keeping their place. The fan-out
+    is nudged only after the transaction commits.
+    """
+    settings = restock_settings_get(shop=variant.shop)
+    quantity = variant.available_quantity if quantity is None else quantity
+    now = timezone.now()
+    batched = settings.send_mode == RestockSettings.SendMode.BATCHED
+    with transaction.atomic():
+        restock = Restock.objects.create(
+            shop_id=variant.shop_id, variant=variant, quantity=quantity,
+            send_mode=settings.send_mode, started_at=now,
+            batch_size=max(1, quantity * settings.subscribers_per_unit) if batched else None,
+        )
+        _take_over_waiting(variant=variant, restock=restock, now=now)
+        cutoff = now - timedelta(hours=settings.cooldown_hours)
+        sql.insert_deliveries(
+            connection, restock_id=restock.pk, shop_id=variant.shop_id, variant_id=variant.pk,
+            cooldown_cutoff=cutoff if _recently_restocked(variant, cutoff) else None,
+            exclude_in_flight=_has_in_flight(variant, restock),
+            available_at=None if batched else now,
+        )
+        counts = sql.delivery_counts(connection, restock_id=restock.pk)
+        if not counts:
+            restock.delete()
+            return None
+        restock.total = counts.get(RestockDelivery.State.PENDING, 0)
+        restock.skipped = counts.get(RestockDelivery.State.SKIPPED, 0)
+        restock.save(update_fields=["total", "skipped"])
+        if restock.total == 0:
+            batches.restock_finish(restock=restock, now=now)
+        elif batched:
+            batches.release_batch(restock=restock, now=now, size=restock.batch_size or 1)
+        transaction.on_commit(lambda: _nudge(restock.pk))
+    logger.info("restock %s started for variant %s: %s to send, %s skipped",
+                restock.pk, variant.pk, restock.total, restock.skipped)
+    return restock
+
+
+def _recently_restocked(variant: Variant, cutoff: datetime) -> bool:
+    """Could any contact have been notified for this variant since `cutoff`? (Skips the
+    cool-down join, the costly part of the insert, for the common first restock.)"""
+    return Restock.objects.filter(variant=variant).filter(
+        Q(finished_at__isnull=True) | Q(finished_at__gte=cutoff)
+    ).exists()
+
+
+def _has_in_flight(variant: Variant, restock: Restock) -> bool:
+    """Are released, unsent deliveries of an earlier unfinished restock still being sent?"""
+    return RestockDelivery.objects.filter(
+        restock__variant=variant, restock__state__in=[Restock.State.RUNNING,
+                                                      Restock.State.PAUSED_SOLD_OUT],
+        state=RestockDelivery.State.PENDING, available_at__isnull=False,
+    ).exclude(restock=restock).exists()
+
+
+def _take_over_waiting(*, variant: Variant, restock: Restock, now: datetime) -> None:
+    """Rows of earlier restocks whose batch never came are skipped here and re-queued in
+    `restock` (their subscriptions are still active, so the insert picks them up in order)."""
+    earlier = Restock.objects.filter(
+        variant=variant, state__in=[Restock.State.RUNNING, Restock.State.PAUSED_SOLD_OUT]
+    ).exclude(pk=restock.pk)
+    for old in earlier.select_for_update():
+        moved = RestockDelivery.objects.filter(
+            restock=old, state=RestockDelivery.State.PENDING, available_at__isnull=True
+        ).update(state=RestockDelivery.State.SKIPPED,
+                 last_error=f"Moved to restock #{restock.pk} (kept its place in line).")
+        if moved:
+            old.total -= moved
+            old.skipped += moved
+            old.save(update_fields=["total", "skipped"])
+        batches.restock_finish_if_done(restock=old, now=now)
+
+
+def _nudge(restock_id: int) -> None:
+    from notifyme.restocks import jobs
+
+    jobs.fanout_nudge(restock_id=restock_id)

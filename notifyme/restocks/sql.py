@@ -1,0 +1,205 @@
+# ruff: noqa: S608  (identifiers come from model _meta; every value is a query parameter)
+"""The set-based statements behind restocks (portable SQL: PostgreSQL, and SQLite for `make run`).
+
+Everything here touches any number of rows with a constant number of statements: one INSERT …
+SELECT writes a million deliveries, one UPDATE marks a thousand sent. Table names come from the
+models' `_meta`, values always travel as parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from notifyme.restocks.models import Restock, RestockDelivery
+from notifyme.subscriptions.models import Subscription
+
+DELIVERY = RestockDelivery._meta.db_table
+RESTOCK = Restock._meta.db_table
+SUBSCRIPTION = Subscription._meta.db_table
+
+
+def insert_deliveries(
+    connection: BaseDatabaseWrapper,
+    *,
+    restock_id: int,
+    shop_id: int,
+    variant_id: int,
+    cooldown_cutoff: datetime | None,
+    exclude_in_flight: bool,
+    available_at: datetime | None,
+) -> int:
+    """One row per active subscription of the variant, numbered oldest first; returns the count.
+
+    With `cooldown_cutoff`, a subscription whose email or phone got this variant's event since
+    then is inserted as `skipped` (nobody is alerted twice while stock flaps). With
+    `exclude_in_flight`, subscriptions with a released, unsent delivery in another restock of the
+    variant are left out: that delivery will reach them.
+    """
+    params: dict[str, Any] = {
+        "restock": restock_id, "shop": shop_id, "variant": variant_id,
+        "available_at": available_at, "cutoff": cooldown_cutoff,
+        "pending": RestockDelivery.State.PENDING, "skipped": RestockDelivery.State.SKIPPED,
+        "sent": RestockDelivery.State.SENT, "active": Subscription.Status.ACTIVE,
+        "prefix": f"notifyme:bis:{restock_id}:",
+        "cooldown_note": "Notified for this variant within the cool-down.",
+    }
+    state = "%(pending)s"
+    note = "''"
+    if cooldown_cutoff is not None:
+        recent = (
+            f"SELECT s2.{{col}} FROM {DELIVERY} d JOIN {RESTOCK} r ON r.id = d.restock_id "
+            f"JOIN {SUBSCRIPTION} s2 ON s2.id = d.subscription_id "
+            f"WHERE r.variant_id = %(variant)s AND d.state = %(sent)s "
+            f"AND d.sent_at >= %(cutoff)s AND s2.{{col}} <> ''"
+        )
+        hit = (f"((s.email <> '' AND s.email IN ({recent.format(col='email')})) OR "
+               f"(s.phone <> '' AND s.phone IN ({recent.format(col='phone')})))")
+        state = f"CASE WHEN {hit} THEN %(skipped)s ELSE %(pending)s END"
+        note = f"CASE WHEN {hit} THEN %(cooldown_note)s ELSE '' END"
+    in_flight = ""
+    if exclude_in_flight:
+        in_flight = (
+            f"AND NOT EXISTS (SELECT 1 FROM {DELIVERY} d JOIN {RESTOCK} r ON r.id = d.restock_id "
+            f"WHERE d.subscription_id = s.id AND r.variant_id = %(variant)s "
+            f"AND r.id <> %(restock)s AND d.state = %(pending)s AND d.available_at IS NOT NULL)"
+        )
+    statement = (
+        f"INSERT INTO {DELIVERY} (restock_id, subscription_id, position, state, available_at, "
+        f"leased_until, attempts, unique_id, sent_at, last_error) "
+        f"SELECT %(restock)s, s.id, ROW_NUMBER() OVER (ORDER BY s.created_at, s.id), {state}, "
+        f"%(available_at)s, NULL, 0, %(prefix)s || CAST(s.id AS VARCHAR(20)), NULL, {note} "
+        f"FROM {SUBSCRIPTION} s WHERE s.shop_id = %(shop)s AND s.variant_id = %(variant)s "
+        f"AND s.status = %(active)s {in_flight}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return int(cursor.rowcount)
+
+
+def delivery_counts(connection: BaseDatabaseWrapper, *, restock_id: int) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT state, COUNT(*) FROM {DELIVERY} WHERE restock_id = %s GROUP BY state",
+            [restock_id],
+        )
+        return {state: int(count) for state, count in cursor.fetchall()}
+
+
+def release_batch(
+    connection: BaseDatabaseWrapper, *, restock_id: int, size: int, now: datetime
+) -> int:
+    """Make the next `size` waiting deliveries (lowest positions) due now; returns how many."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DELIVERY} SET available_at = %s WHERE id IN ("
+            f"SELECT id FROM {DELIVERY} WHERE restock_id = %s AND state = %s "
+            f"AND available_at IS NULL ORDER BY position LIMIT %s)",
+            [now, restock_id, RestockDelivery.State.PENDING, size],
+        )
+        return int(cursor.rowcount)
+
+
+def mark_sent(
+    connection: BaseDatabaseWrapper, *, ids: Sequence[int], now: datetime
+) -> list[int]:
+    """Pending → sent for `ids` (rows another worker already finished are left alone); the
+    subscriptions of the rows that changed become `notified`. Returns those subscription ids."""
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DELIVERY} SET state = %s, sent_at = %s, leased_until = NULL, "
+            f"attempts = attempts + 1, last_error = '' "
+            f"WHERE id IN ({_placeholders(ids)}) AND state = %s RETURNING subscription_id",
+            [RestockDelivery.State.SENT, now, *ids, RestockDelivery.State.PENDING],
+        )
+        subscription_ids = [row[0] for row in cursor.fetchall()]
+        if subscription_ids:
+            cursor.execute(
+                f"UPDATE {SUBSCRIPTION} SET status = %s, notified_at = %s, updated_at = %s "
+                f"WHERE id IN ({_placeholders(subscription_ids)}) AND status = %s",
+                [Subscription.Status.NOTIFIED, now, now, *subscription_ids,
+                 Subscription.Status.ACTIVE],
+            )
+    return subscription_ids
+
+
+def mark_final(
+    connection: BaseDatabaseWrapper, *, ids: Sequence[int], state: str, error: str
+) -> int:
+    """Pending → failed/skipped for `ids` with the reason; returns how many changed."""
+    if not ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DELIVERY} SET state = %s, leased_until = NULL, last_error = %s "
+            f"WHERE id IN ({_placeholders(ids)}) AND state = %s",
+            [state, error[:2000], *ids, RestockDelivery.State.PENDING],
+        )
+        return int(cursor.rowcount)
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def claim_due(
+    connection: BaseDatabaseWrapper, *, restock_id: int, limit: int, now: datetime,
+    lease_until: datetime,
+) -> list[int]:
+    """Lease up to `limit` due deliveries of a restock (lowest positions first); their ids.
+
+    One statement: rows locked by a concurrent claim are skipped (SKIP LOCKED), rows whose lease
+    is still running are not due, so two workers never hold the same row at once. A lease that
+    expired (its worker died) makes the row claimable again — the resend is harmless because
+    its `unique_id` is unchanged.
+    """
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DELIVERY} SET leased_until = %s WHERE id IN ("
+            f"SELECT id FROM {DELIVERY} WHERE restock_id = %s AND state = %s "
+            f"AND available_at <= %s AND (leased_until IS NULL OR leased_until < %s) "
+            f"ORDER BY position LIMIT %s{skip_locked}) RETURNING id",
+            [lease_until, restock_id, RestockDelivery.State.PENDING, now, now, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def claimed_rows(connection: BaseDatabaseWrapper, *, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """(id, unique_id, subscription_id, email, phone, customer id, status, attempts) per id."""
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.id, d.unique_id, d.subscription_id, s.email, s.phone, "
+            f"s.shopify_customer_id, s.status, d.attempts FROM {DELIVERY} d "
+            f"JOIN {SUBSCRIPTION} s ON s.id = d.subscription_id "
+            f"WHERE d.id IN ({_placeholders(ids)}) ORDER BY d.position",
+            list(ids),
+        )
+        return list(cursor.fetchall())
+
+
+def release(
+    connection: BaseDatabaseWrapper, *, ids: Sequence[int], available_at: datetime,
+    count_attempt: bool, error: str = "",
+) -> int:
+    """Hand leased rows back (due again at `available_at`); `count_attempt` for real failures."""
+    if not ids:
+        return 0
+    attempts = "attempts + 1" if count_attempt else "attempts"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DELIVERY} SET leased_until = NULL, available_at = %s, "
+            f"attempts = {attempts}, last_error = %s "
+            f"WHERE id IN ({_placeholders(ids)}) AND state = %s",
+            [available_at, error[:2000], *ids, RestockDelivery.State.PENDING],
+        )
+        return int(cursor.rowcount)

@@ -1,0 +1,97 @@
+"""Restock fixtures: a shop connected to a fresh sandbox account, subscribers in bulk, a drain."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.services import connection_connect
+from notifyme.catalog.models import Variant
+from notifyme.restocks.fanout import ChunkResult, fanout_send_chunk
+from notifyme.restocks.models import Restock, RestockSettings
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+from tests.fixtures.shopify import make_shop, make_variant
+
+
+@dataclass
+class Connected:
+    shop: Shop
+    variant: Variant
+    account_id: str
+    key: str
+    connection: KlaviyoConnection
+
+
+def connect(sandbox: Any, shop: Shop, name: str = "Restock Store") -> tuple[str, str]:
+    account, key = sandbox.new_account(name)
+    connection_connect(shop=shop, private_key=key)
+    return account["id"], key
+
+
+@pytest.fixture
+def connected(klaviyo_sandbox: Any, db: None) -> Connected:
+    """A shop, a sold-out variant and a CONNECTED Klaviyo connection to its own account."""
+    shop = make_shop()
+    variant = make_variant(shop, shopify_id=4001, quantity=0)
+    account_id, key = connect(klaviyo_sandbox, shop)
+    return Connected(shop, variant, account_id, key, shop.klaviyo_connection)
+
+
+def add_subscribers(
+    shop: Shop, variant: Variant, count: int, *, prefix: str = "s", start: int = 0,
+    phone_every: int = 0, consent_every: int = 2,
+) -> list[Subscription]:
+    """`count` active subscriptions; created_at increases with the index (oldest first)."""
+    rows = []
+    for i in range(start, start + count):
+        phone = f"+1415555{i:04d}" if phone_every and i % phone_every == 0 else ""
+        rows.append(Subscription(
+            shop=shop, variant=variant, email=f"{prefix}{i}@example.com", phone=phone,
+            notify_by_email=True, notify_by_sms=bool(phone),
+            marketing_consent=bool(consent_every) and i % consent_every == 0,
+            source=Subscription.Source.DEMO,
+        ))
+    return Subscription.objects.bulk_create(rows, batch_size=2000)
+
+
+def set_settings(shop: Shop, **fields: Any) -> RestockSettings:
+    settings, _ = RestockSettings.objects.get_or_create(shop=shop)
+    for name, value in fields.items():
+        setattr(settings, name, value)
+    settings.save()
+    return settings
+
+
+def drain(restock: Restock, *, max_rounds: int = 200, max_wait: float = 15.0) -> list[ChunkResult]:
+    """Run fan-out steps in this process until nothing is due; waits out short retries."""
+    results: list[ChunkResult] = []
+    deadline = time.monotonic() + max_wait
+    for _ in range(max_rounds):
+        result = fanout_send_chunk(restock_id=restock.pk)
+        results.append(result)
+        if result.halted:
+            break
+        if result.retry_in is not None:
+            if time.monotonic() + result.retry_in > deadline:
+                break
+            time.sleep(result.retry_in)
+            continue
+        if result.claimed == 0:
+            break
+    restock.refresh_from_db()
+    return results
+
+
+@pytest.fixture
+def subscribers() -> Callable[..., list[Subscription]]:
+    return add_subscribers
+
+
+def event_ids(sandbox: Any, account_id: str) -> list[str]:
+    return [e["unique_id"] for e in sandbox.admin.events(account_id, metric="Back in Stock")]
