@@ -122,8 +122,10 @@ def _email(data: Mapping[str, Any], errors: _Errors) -> str:
     except ValidationError:
         errors.add("email", "Enter a valid email address.")
         return ""
-    local, _, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # Whole address lower-cased, not just the domain: RFC 5321 lets a mailbox's local part be
+    # case-sensitive, but no mainstream provider does, and Klaviyo matches profiles by email
+    # case-insensitively. So "Ada@x.com" and "ada@x.com" are one contact, one subscription.
+    return value.lower()
 
 
 def _country(data: Mapping[str, Any], errors: _Errors, default: str) -> str:
