@@ -1,0 +1,65 @@
+"""Dashboard fixtures: the demo shop, a bearer-authenticated JSON client, sandbox accounts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from integrations.klaviyo.scopes import ALL_REQUIRED
+from notifyme.shops.models import Shop
+from tests.fixtures.shopify import id_token, make_shop
+
+SHOP = "demo-shop.myshopify.com"
+
+
+@pytest.fixture
+def demo_shop(db: None) -> Shop:
+    return make_shop(SHOP, name="Demo Outfitters")
+
+
+class Api:
+    """POST/GET the JSON API as the embedded page would (a fresh ID token per request)."""
+
+    def __init__(self, client: Client, shop: Shop) -> None:
+        self.client, self.shop = client, shop
+
+    def headers(self) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Bearer {id_token(self.shop.domain)}"}
+
+    def get(self, path: str) -> Any:
+        return self.client.get(f"/app/api/klaviyo{path}", **self.headers())
+
+    def post(self, path: str, body: Any = None, *, raw: bytes | None = None) -> Any:
+        data = raw if raw is not None else json.dumps(body if body is not None else {})
+        return self.client.post(f"/app/api/klaviyo{path}", data=data,
+                                content_type="application/json", **self.headers())
+
+
+@pytest.fixture
+def api(client: Client, demo_shop: Shop) -> Api:
+    return Api(client, demo_shop)
+
+
+@pytest.fixture
+def account(klaviyo_sandbox: Any) -> dict[str, Any]:
+    klaviyo_sandbox.admin.set_rate_limits(enabled=True, scale=10)
+    return klaviyo_sandbox.admin.create_account(name="Demo Outfitters Klaviyo")
+
+
+@pytest.fixture
+def full_key(klaviyo_sandbox: Any, account: dict[str, Any]) -> str:
+    return klaviyo_sandbox.admin.create_key(account["id"], "all")
+
+
+@pytest.fixture
+def key_without(klaviyo_sandbox: Any, account: dict[str, Any]) -> Callable[..., str]:
+    def make(*missing: str) -> str:
+        return klaviyo_sandbox.admin.create_key(
+            account["id"], [s for s in ALL_REQUIRED if s not in missing]
+        )
+
+    return make
