@@ -13,7 +13,6 @@ from django.core.management.base import CommandError
 from integrations.klaviyo.models import KlaviyoConnection
 from notifyme.core import crypto
 from notifyme.shops.models import Shop
-from tests.fixtures.shopify import make_shop
 
 pytestmark = pytest.mark.django_db
 
