@@ -77,9 +77,10 @@ class SandboxApp:
         if req.path == "/_sandbox" or req.path.startswith("/_sandbox/"):
             response = self.admin.handle(req)
         else:
-            response = self._api(req, environ)
-            if response is None:  # dropped connection
+            answer = self._api(req, environ)
+            if answer is None:  # dropped connection
                 return []
+            response = answer
         body = response.encode()
         headers = [("Content-Type", response.content_type), ("Content-Length", str(len(body))),
                    *response.headers.items()]

@@ -18,6 +18,7 @@ PAGE_ROWS = 200
 
 def account_stats(registry: Registry, account: AccountState) -> dict[str, Any]:
     """Counts tests and benchmarks assert on. Caller may hold the account lock."""
+    fault = registry.fault(account.id)
     with account.lock:
         by_status = Counter(str(r["status"]) for r in account.requests)
         return {
@@ -34,8 +35,7 @@ def account_stats(registry: Registry, account: AccountState) -> dict[str, Any]:
             "metrics": len(account.metrics),
             "jobs": len(account.jobs),
             "by_status": dict(by_status),
-            "faults_served": (registry.fault(account.id).served
-                              if registry.fault(account.id) else 0),
+            "faults_served": fault.served if fault else 0,
         }
 
 
