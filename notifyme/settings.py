@@ -176,7 +176,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(16 * 1024)))
 
 RQ_QUEUES = {
-    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120}
+    # A connect timeout so a web request's on-commit nudge fails fast when Redis is unreachable
+    # (no read timeout: workers block on BLPOP for minutes by design).
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120,
+           "REDIS_CLIENT_KWARGS": {"socket_connect_timeout": 1}}
     for name in ("default", "sync", "bulk")
 }
 RQ_SHOW_ADMIN_LINK = True
