@@ -178,8 +178,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(16 * 10
 RQ_QUEUES = {
     # A connect timeout so a web request's on-commit nudge fails fast when Redis is unreachable
     # (no read timeout: workers block on BLPOP for minutes by design).
-    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120,
-           "REDIS_CLIENT_KWARGS": {"socket_connect_timeout": 1}}
+    # (django-rq ignores client kwargs for URL configs, so it rides in the URL's query.)
+    name: {
+        "URL": REDIS_URL + ("&" if "?" in REDIS_URL else "?") + "socket_connect_timeout=1",
+        "DEFAULT_TIMEOUT": 120,
+    }
     for name in ("default", "sync", "bulk")
 }
 RQ_SHOW_ADMIN_LINK = True
