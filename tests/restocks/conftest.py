@@ -13,7 +13,7 @@ from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_connect
 from notifyme.catalog.models import Variant
 from notifyme.restocks.fanout import ChunkResult, fanout_send_chunk
-from notifyme.restocks.models import Restock, RestockSettings
+from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from tests.fixtures.shopify import make_shop, make_variant
@@ -68,22 +68,23 @@ def set_settings(shop: Shop, **fields: Any) -> RestockSettings:
     return settings
 
 
-def drain(restock: Restock, *, max_rounds: int = 200, max_wait: float = 15.0) -> list[ChunkResult]:
-    """Run fan-out steps in this process until nothing is due; waits out short retries."""
+def drain(restock: Restock, *, max_rounds: int = 300, max_wait: float = 15.0
+          ) -> list[ChunkResult]:
+    """Run fan-out steps in this process until no released delivery is pending (waiting out
+    retries and cool-downs for real, up to `max_wait` seconds) or the connection halts."""
     results: list[ChunkResult] = []
     deadline = time.monotonic() + max_wait
+    released = RestockDelivery.objects.filter(
+        restock=restock, state=RestockDelivery.State.PENDING, available_at__isnull=False)
     for _ in range(max_rounds):
         result = fanout_send_chunk(restock_id=restock.pk)
         results.append(result)
-        if result.halted:
+        if result.halted or time.monotonic() > deadline:
             break
-        if result.retry_in is not None:
-            if time.monotonic() + result.retry_in > deadline:
-                break
-            time.sleep(result.retry_in)
-            continue
-        if result.claimed == 0:
+        if result.claimed == 0 and not released.exists():
             break
+        if result.retry_in is not None or result.claimed == 0:
+            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
     restock.refresh_from_db()
     return results
 
