@@ -15,7 +15,14 @@ from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.restocks.services import variant_update_stock
 from notifyme.subscriptions.models import Subscription
 from tests.fixtures.shopify import make_shop, make_variant
-from tests.restocks.conftest import Connected, add_subscribers, connect, drain, event_ids, set_settings
+from tests.restocks.conftest import (
+    Connected,
+    add_subscribers,
+    connect,
+    drain,
+    event_ids,
+    set_settings,
+)
 
 
 @pytest.fixture
@@ -71,7 +78,7 @@ def test_no_subscribers_no_restock(db: None) -> None:
 def test_flapping_within_cooldown_notifies_nobody_twice(klaviyo_sandbox: Any,
                                                         connected: Connected) -> None:
     shop, variant = connected.shop, connected.variant
-    first_subs = add_subscribers(shop, variant, 4)
+    add_subscribers(shop, variant, 4)
     first = variant_update_stock(variant=variant, quantity=2).restock
     assert first is not None
     drain(first)
@@ -92,8 +99,9 @@ def test_flapping_within_cooldown_notifies_nobody_twice(klaviyo_sandbox: Any,
     assert sorted(emails) == sorted([f"s{i}@example.com" for i in range(4)] + ["new0@example.com"])
 
     # After the cool-down the still-waiting re-subscriber is alerted (the notified are not).
-    RestockDelivery.objects.filter(state="sent").update(sent_at=timezone.now() - timedelta(hours=25))
-    Restock.objects.update(finished_at=timezone.now() - timedelta(hours=25))
+    long_ago = timezone.now() - timedelta(hours=25)
+    RestockDelivery.objects.filter(state="sent").update(sent_at=long_ago)
+    Restock.objects.update(finished_at=long_ago)
     variant_update_stock(variant=variant, quantity=0)
     third = variant_update_stock(variant=variant, quantity=1).restock
     assert third is not None and third.total == 1 and third.skipped == 0
