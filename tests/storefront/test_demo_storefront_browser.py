@@ -1,0 +1,196 @@
+"""The shopper's whole flow in a real headless Chromium: demo page → block → proxy stand-in →
+the real /proxy/subscribe → a Subscription row.
+
+Playwright drives Debian's /usr/bin/chromium (scripts/ensure-chromium.sh installs it; Playwright
+never downloads a browser here). The live server runs in a thread of this process, so the test
+reads the rows it wrote directly.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from notifyme.dev.theme_block import block_defaults
+from notifyme.subscriptions.models import Subscription
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SHIRT = "/dev/storefront/products/linen-camp-shirt"
+SMALL, MEDIUM, X_LARGE = 45_120_000_000_011, 45_120_000_000_012, 45_120_000_000_014
+NOTIFY = "Notify me when available"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("No /usr/bin/chromium: run scripts/ensure-chromium.sh (make test does).")
+    # Playwright's sync API keeps an event loop on this thread while it runs, which Django
+    # takes for an async context; the ORM calls in these tests (and the database flush after
+    # each) are plain synchronous code, so allow them for as long as the browser lives.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def base_url(browser: Browser, live_server, transactional_db) -> str:
+    call_command("demo", stdout=io.StringIO())
+    return live_server.url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _choose(page: Page, variant_id: int) -> None:
+    page.locator(f'label[for="variant-{variant_id}"]').click()
+
+
+def test_shopper_subscribes_to_a_sold_out_variant(page: Page, base_url: str) -> None:
+    page.goto(base_url + SHIRT)
+    notify = page.get_by_role("button", name=NOTIFY)
+    expect(page.locator("#add-to-cart")).to_be_enabled()
+    expect(notify).to_be_hidden()  # Small is in stock
+
+    _choose(page, MEDIUM)
+    expect(notify).to_be_visible()
+    expect(page).to_have_url(f"{base_url}{SHIRT}?variant={MEDIUM}")
+    notify.click()
+
+    dialog = page.get_by_role("dialog", name="Get notified when it's back")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Linen Camp Shirt — Medium")
+    email = dialog.get_by_label("Email", exact=True)
+    expect(email).to_be_focused()
+
+    email.fill("shopper@example")
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    error = dialog.locator(f"#{email.get_attribute('aria-describedby')}")
+    expect(error).to_have_text("Enter a valid email address.")
+    expect(error).to_be_visible()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_be_focused()
+    assert not Subscription.objects.exists()
+
+    email.fill("shopper@example.com")
+    dialog.get_by_label(block_defaults()["consent_text"]).check()
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.get_by_role("status")).to_contain_text(
+        "We'll email you when Linen Camp Shirt — Medium is back in stock.")
+    expect(email).not_to_have_attribute("aria-invalid", "true")
+
+    subscription = Subscription.objects.get()
+    assert subscription.variant.shopify_id == MEDIUM
+    assert subscription.email == "shopper@example.com"
+    assert subscription.shop.domain == "demo-shop.myshopify.com"
+    assert subscription.marketing_consent is True
+    assert subscription.consent_text_version == block_defaults()["consent_text_version"]
+    assert subscription.locale == "en"
+    assert subscription.source == Subscription.Source.STOREFRONT
+
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_be_hidden()
+    expect(notify).to_be_focused()
+
+
+def test_button_follows_the_variant_picker_url_and_events(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}{SHIRT}?variant={X_LARGE}")
+    notify = page.get_by_role("button", name=NOTIFY)
+    expect(notify).to_be_visible()
+    _choose(page, SMALL)
+    expect(notify).to_be_hidden()
+    # A theme that only rewrites ?variant= (Dawn does) ...
+    page.evaluate(f"history.replaceState(null, '', '?variant={MEDIUM}')")
+    expect(notify).to_be_visible()
+    # ... or announces the change with an event.
+    page.evaluate(f"document.dispatchEvent(new CustomEvent('variant:change', "
+                  f"{{detail: {{variant: {{id: {SMALL}}}}}}}))")
+    expect(notify).to_be_hidden()
+
+    # Untracked stock and "continue selling" variants can be bought: no alert offered.
+    page.goto(f"{base_url}/dev/storefront/products/merino-crew-socks?variant=45120000000023")
+    expect(page.get_by_role("button", name=NOTIFY)).to_be_hidden()
+    page.goto(f"{base_url}/dev/storefront/products/waxed-canvas-tote?variant=45120000000033")
+    expect(page.get_by_role("button", name=NOTIFY)).to_be_hidden()
+    _choose(page, 45_120_000_000_032)
+    expect(page.get_by_role("button", name=NOTIFY)).to_be_visible()
+
+
+def test_form_works_from_the_keyboard(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
+    notify = page.get_by_role("button", name=NOTIFY)
+    notify.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Email", exact=True)).to_be_focused()
+
+    # The honeypot is out of sight and out of the tab order.
+    honeypot = dialog.locator("input[name=website]")
+    expect(honeypot).to_have_attribute("tabindex", "-1")
+    expect(honeypot).to_have_attribute("autocomplete", "off")
+    box = honeypot.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0
+    dialog.get_by_label(block_defaults()["consent_text"]).focus()
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Notify me", exact=True)).to_be_focused()
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(notify).to_be_focused()
+
+
+def test_general_errors_rate_limit_and_network(page: Page, base_url: str, settings) -> None:
+    settings.SUBSCRIBE_RATE_PER_IP = 1
+    settings.SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS = 10**9  # fixed window: never crossed mid-test
+    page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
+    page.get_by_role("button", name=NOTIFY).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Email", exact=True).fill("first@example.com")
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.get_by_role("status")).to_contain_text("We'll email you")
+    dialog.get_by_role("button", name="Done").click()
+
+    _choose(page, X_LARGE)
+    page.get_by_role("button", name=NOTIFY).click()
+    dialog.get_by_label("Email", exact=True).fill("second@example.com")
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.get_by_role("status")).to_contain_text("Too many attempts. Please try again in")
+    assert Subscription.objects.count() == 1
+
+    page.route("**/dev/apps/notifyme/subscribe", lambda route: route.abort())
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.get_by_role("status")).to_have_text(
+        "We couldn't reach the store. Check your connection and try again.")
+    expect(dialog.get_by_role("button", name="Notify me", exact=True)).to_be_enabled()
+
+
+@pytest.mark.skipif(not os.environ.get("NOTIFYME_SCREENSHOTS"), reason="set NOTIFYME_SCREENSHOTS")
+def test_screenshot_of_the_open_form(page: Page, base_url: str) -> None:
+    """Opt-in: saves the product page with the form open to $NOTIFYME_SCREENSHOTS/."""
+    page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
+    page.get_by_role("button", name=NOTIFY).click()
+    page.screenshot(path=str(Path(os.environ["NOTIFYME_SCREENSHOTS"]) / "demo-form-open.png"))
