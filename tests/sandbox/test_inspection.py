@@ -90,3 +90,11 @@ def test_unattributed_requests_are_logged_without_key(api: Api) -> None:
     [entry] = r.json()
     assert entry["status"] == 401
     assert entry["key"] == "pk_…zz99"
+
+
+def test_html_page_escapes_values(api: Api) -> None:
+    api.call("POST", "/api/profile-import",
+             profile_body(email="x@shop.test", first_name="<script>alert(1)</script>"))
+    text = requests.get(f"{api.sandbox.url}/_sandbox/?account={api.account_id}", timeout=10).text
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;" in text

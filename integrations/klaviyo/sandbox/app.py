@@ -156,7 +156,11 @@ class SandboxApp:
         if not decision.allowed:
             note["window"] = decision.window
             raise throttled(decision.retry_after)
-        response = self._checked(req, op, account)
+        try:
+            response = self._checked(req, op, account)
+        except ApiError as exc:  # errors after the throttle check still report the quota
+            exc.headers.update(decision.headers)
+            raise
         response.headers.update(decision.headers)
         if after_hang:
             self.registry.wake.wait(after_hang)
