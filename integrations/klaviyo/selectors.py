@@ -21,8 +21,8 @@ from notifyme.subscriptions.models import Subscription
 STATUS_MESSAGES = {
     KlaviyoConnection.Status.CONNECTED: "Subscribers are syncing to your Klaviyo list.",
     KlaviyoConnection.Status.DISCONNECTED: (
-        "Klaviyo is not connected, so new subscribers wait here until you connect. Paste a "
-        "private API key below to start syncing."
+        "New subscribers wait here until you connect. Paste a Klaviyo private API key below "
+        "to start syncing."
     ),
 }
 

@@ -19,10 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.klaviyo.client import Attempt, KlaviyoClient, Observer
-from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
+from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError, KlaviyoScopeError
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from integrations.klaviyo.scopes import (
+    ALL_REQUIRED,
     ConnectionRefused,
     VerifiedKey,
     key_clean,
@@ -173,9 +174,11 @@ def connection_halt(*, connection: KlaviyoConnection, error: KlaviyoError) -> No
     _set_error(connection, kind=error.kind, message=sentence_for(error), error_id=error.error_id)
     if connection.status == KlaviyoConnection.Status.CONNECTED:
         connection.status = KlaviyoConnection.Status.NEEDS_ATTENTION
+    if isinstance(error, KlaviyoScopeError):
+        _scopes_lost(connection, error.missing_scopes, checked=False)
     connection.save(update_fields=[
         "status", "last_error_kind", "last_error_message", "last_error_at", "last_error_id",
-        "updated_at",
+        "scopes_verified", "updated_at",
     ])
     logger.warning("klaviyo sync halted shop_id=%s kind=%s", connection.shop_id, error.kind)
 
@@ -289,9 +292,20 @@ def _refused_and_recorded(
 
 def _halt_refused(connection: KlaviyoConnection, refused: ConnectionRefused) -> None:
     _set_error(connection, kind=refused.kind, message=refused.sentence, error_id=refused.error_id)
+    if refused.missing_scopes:
+        _scopes_lost(connection, refused.missing_scopes, checked=True)
     if connection.status == KlaviyoConnection.Status.CONNECTED:
         connection.status = KlaviyoConnection.Status.NEEDS_ATTENTION
     connection.save()
+
+
+def _scopes_lost(connection: KlaviyoConnection, missing: list[str], *, checked: bool) -> None:
+    """Keep `scopes_verified` truthful: drop scopes Klaviyo just said the key lacks."""
+    lost = set(missing)
+    known = ALL_REQUIRED if checked else (connection.scopes_verified or ALL_REQUIRED)
+    connection.scopes_verified = [s for s in known if s not in lost]
+    if checked:  # every scope was probed just now: the list is complete
+        connection.verified_at = timezone.now()
 
 
 def _set_error(connection: KlaviyoConnection, *, kind: str, message: str, error_id: str) -> None:

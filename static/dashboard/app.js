@@ -96,7 +96,7 @@
         banner.hidden = false;
       }
     }
-    announce(error.message, "critical");
+    announce(shown ? "Not saved: see the message next to the field." : error.message, "critical");
   }
 
   function busy(form, on) {
