@@ -66,6 +66,9 @@ class SandboxApp:
     def __init__(self, registry: Registry | None = None) -> None:
         self.registry = registry or Registry()
         self.operations: list[Operation] = load_operations()
+        for op in self.operations:  # compile every body validator now, not on first request
+            if op.body_schema:
+                validator_for(op.body_schema)
         from .admin_api import AdminApi
 
         self.admin = AdminApi(self)

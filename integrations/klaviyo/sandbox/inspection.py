@@ -5,6 +5,7 @@ Keys appear only masked (`pk_…abcd`); the page escapes every value it shows.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -39,9 +40,15 @@ def account_stats(registry: Registry, account: AccountState) -> dict[str, Any]:
         }
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(c))}</td>" for c in row) + "</tr>"
                    for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -95,6 +102,12 @@ def render_html(registry: Registry, account_id: str | None = None) -> str:
                 if account_id is None or a.id == account_id]
     sections = "".join(_account_section(registry, a) for a in accounts) or (
         "<p>No accounts yet. Create one with POST /_sandbox/accounts.</p>")
+    if account_id is None and registry.unattributed:
+        rows = [[r["time"], r["method"], r["path"], r["status"], r["key"], r.get("error_code", "")]
+                for r in list(registry.unattributed)[-PAGE_ROWS:][::-1]]
+        sections += ("<section><h2>Requests without a known key</h2>"
+                     + _table(["time", "method", "path", "status", "key", "error"], rows)
+                     + "</section>")
     style = ("body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}"
              "table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}"
              "td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}"
