@@ -12,6 +12,7 @@ Every probe runs even after one finds a missing scope, so the merchant learns al
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -172,8 +173,8 @@ def key_verify(*, client: KlaviyoClient) -> VerifiedKey:
         raise ConnectionRefused.from_error(error) from None
     for scope, operation, method, path, body, params in PROBES:
         try:
-            _patiently(lambda m=method, p=path, o=operation, b=body, q=params: client.request(
-                m, p, operation=o, body=b, params=q))
+            _patiently(functools.partial(
+                client.request, method, path, operation=operation, body=body, params=params))
         except KlaviyoScopeError as error:
             missing.update(error.missing_scopes or [scope])
         except KlaviyoForbiddenError:

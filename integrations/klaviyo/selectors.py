@@ -79,27 +79,36 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
     error = last_error(shop=shop, connection=connection)
     if error:
         error = {**error, "at": _iso(error["at"])}
-    linked = connection is not None and connection.has_key
-    return {
+    document: dict[str, Any] = {
         "shop": shop.domain,
         "status": status,
         "status_label": label,
         "status_message": message,
         "syncing": bool(connection and connection.is_syncing),
-        "account": {"id": connection.account_id, "name": connection.account_name}
-        if linked else None,
-        "key": connection.key_display if linked else None,
-        "key_fingerprint": connection.key_fingerprint if linked else None,
-        "list": {"id": connection.list_id, "name": connection.list_name}
-        if linked and connection.list_id else None,
-        "scopes_verified": list(connection.scopes_verified) if linked else [],
+        "account": None,
+        "key": None,
+        "key_fingerprint": None,
+        "list": None,
+        "scopes_verified": [],
         "scopes_required": list(ALL_REQUIRED),
-        "verified_at": _iso(connection.verified_at) if linked else None,
-        "connected_at": _iso(connection.connected_at) if linked else None,
+        "verified_at": None,
+        "connected_at": None,
         "last_sync_at": _iso(connection.last_sync_at) if connection else None,
         "last_error": error,
         "subscribers": subscriber_counts(shop=shop),
     }
+    if connection is not None and connection.has_key:
+        document.update({
+            "account": {"id": connection.account_id, "name": connection.account_name},
+            "key": connection.key_display,
+            "key_fingerprint": connection.key_fingerprint,
+            "list": {"id": connection.list_id, "name": connection.list_name}
+            if connection.list_id else None,
+            "scopes_verified": list(connection.scopes_verified),
+            "verified_at": _iso(connection.verified_at),
+            "connected_at": _iso(connection.connected_at),
+        })
+    return document
 
 
 def klaviyo_lists(*, shop: Shop, limit_pages: int = 10) -> list[dict[str, str]]:

@@ -196,13 +196,13 @@ def embedded_api(view: View) -> View:
                 raise InvalidIdToken("missing")
             session = id_token_verify(token.strip(), expected_shop=request.GET.get("shop"))
         except InvalidIdToken as exc:
-            response = JsonResponse(
+            refusal = JsonResponse(
                 {"error": {"code": "invalid_session", "reason": exc.reason,
                            "message": "Your session expired. Reload the page."}},
                 status=401,
             )
-            response[RETRY_HEADER] = "1"
-            return response
+            refusal[RETRY_HEADER] = "1"
+            return refusal
         _attach(request, session)
         response = view(request, *args, **kwargs)
         response["Content-Security-Policy"] = frame_ancestors(session.shop.domain)

@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, transaction
+from django.db import transaction
 
 from integrations.klaviyo.models import KEY_CONTEXT_PURPOSE, KlaviyoConnection
 from notifyme.core import crypto
@@ -30,7 +30,7 @@ from notifyme.shops.models import Shop
 @dataclass(frozen=True)
 class SecretColumn:
     label: str
-    model: type[models.Model]
+    model: Any  # a model class with the default manager `objects`
     field: str
     context: Callable[[Any], str]
     related: tuple[str, ...] = ()
