@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import Resolver404, clear_url_caches, resolve
 
-from notifyme.dev.proxy import signed_query
+from notifyme.dev.proxy import app_proxy, signed_query
 from notifyme.shops.signing import app_proxy_signature
 from notifyme.subscriptions.models import Subscription
 
@@ -111,3 +114,65 @@ def test_the_stand_in_signs_with_the_configured_secret(demo_live: str, settings)
     settings.SHOPIFY_API_SECRET = "rotated-secret-" + "x" * 32
     response = _post(demo_live, {"variant_id": SOLD_OUT, "email": "rot@example.com"})
     assert response.status_code == 201, response.text
+
+
+class _Upstream:
+    status_code = 429
+    content = b'{"error": {"code": "rate_limited", "message": "Slow down."}}'
+    headers = {"Content-Type": "application/json", "Retry-After": "42",
+               "Set-Cookie": "sessionid=x", "Server": "gunicorn"}
+
+
+def test_forwards_like_shopify_and_relays_only_safe_headers(monkeypatch, settings) -> None:
+    """What goes out on the wire: signed query, shopper IP, method, body and content type."""
+    calls: list[dict] = []
+
+    def fake_request(method: str, url: str, **kwargs: object) -> _Upstream:
+        calls.append({"method": method, "url": url, **kwargs})
+        return _Upstream()
+
+    monkeypatch.setattr("notifyme.dev.proxy.requests.request", fake_request)
+    body = b'{"variant_id": 1, "email": "a@example.com"}'
+    request = RequestFactory().post(
+        "/dev/apps/notifyme/subscribe?utm=x&shop=evil.myshopify.com", data=body,
+        content_type="application/json", REMOTE_ADDR="203.0.113.9",
+        HTTP_COOKIE="sessionid=secret", HTTP_ACCEPT="application/json")
+    response = app_proxy(request, "subscribe")
+
+    (call,) = calls
+    assert call["method"] == "POST" and call["data"] == body
+    assert call["headers"]["Content-Type"] == "application/json"
+    assert call["headers"]["X-Forwarded-For"] == "203.0.113.9"
+    assert "Cookie" not in call["headers"]
+    url = urlsplit(call["url"])
+    assert url.path == "/proxy/subscribe"
+    params = parse_qs(url.query, keep_blank_values=True)
+    assert params["shop"] == ["demo-shop.myshopify.com"]
+    assert params["path_prefix"] == ["/apps/notifyme"]
+    assert params["logged_in_customer_id"] == [""]
+    assert params["utm"] == ["x"]
+    signature = params.pop("signature")
+    assert signature == [app_proxy_signature(params, settings.SHOPIFY_API_SECRET)]
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "42"
+    assert response.content == _Upstream.content
+    assert not response.has_header("Set-Cookie") and not response.has_header("Server")
+
+
+def test_dev_pages_are_not_mounted_without_dev_tools(settings) -> None:
+    import notifyme.urls
+
+    original = settings.NOTIFYME_DEV_TOOLS
+    try:
+        settings.NOTIFYME_DEV_TOOLS = False
+        clear_url_caches()
+        importlib.reload(notifyme.urls)
+        with pytest.raises(Resolver404):
+            resolve("/dev/apps/notifyme/subscribe")
+        with pytest.raises(Resolver404):
+            resolve("/dev/storefront/")
+    finally:
+        settings.NOTIFYME_DEV_TOOLS = original
+        importlib.reload(notifyme.urls)
+        clear_url_caches()

@@ -1,5 +1,4 @@
-/* notifyme: "Notify me when available" for sold-out variants. No dependencies, no build.
-   Reads the JSON and data- attributes that blocks/notify-me.liquid renders. */
+/* notifyme "Notify me when available" (blocks/notify-me.liquid). No dependencies, no build. */
 (() => {
 const doc = document;
 let uid = 0;
@@ -45,7 +44,7 @@ const init = (root) => {
     return h('div.field', {}, label, label.contains(input) ? null : input, input.err);
   };
   const button = h('button.button', { hidden: true, 'aria-haspopup': 'dialog' }, t('button'));
-  const email = h('input', { type: 'email', autocomplete: 'email', spellcheck: false });
+  const email = h('input', { type: 'email', autocomplete: 'email' });
   const countries = cfg.countries || [];
   const consent = h('input', { type: 'checkbox' });
   const honeypot = h('input', { name: 'website', tabIndex: -1, autocomplete: 'off' });
@@ -72,16 +71,14 @@ const init = (root) => {
     status.textContent = text || '';
     status.classList.toggle('nm-bad', !!bad);
   };
-  const setDone = (yes) => {
-    form.classList.toggle('nm-done', yes);
-    submit.hidden = yes;
-    done.hidden = !yes;
-  };
-  const reset = () => {
+  const reset = (ok = false) => {
     for (const input of form.elements) if (input.err) {
       input.err.hidden = true;
       input.removeAttribute('aria-invalid');
     }
+    form.classList.toggle('nm-done', ok);
+    submit.hidden = ok;
+    done.hidden = !ok;
     say();
   };
   const render = () => {
@@ -99,7 +96,6 @@ const init = (root) => {
   on(button, 'click', () => {
     const v = variants.get(current);
     reset();
-    setDone(false);
     subtitle.textContent = [cfg.product_title, v.title == 'Default Title' ? '' : v.title].filter(Boolean).join(' — ');
     dialog.showModal();
     email.focus();
@@ -133,13 +129,13 @@ const init = (root) => {
       submit.textContent = t('submit');
     }
     if (res.ok) {
-      setDone(true);
+      reset(true);
       say(data.message);
       return done.focus();
     }
     const error = data.error || {};
     const wait = +res.headers.get('Retry-After');
-    if (res.status == 429) return say(wait > 0 ? t('error_rate').replace('{s}', wait) : error.message || t('error_generic'), 1);
+    if (res.status == 429 && wait > 0) return say(t('error_rate').replace('{s}', wait), 1);
     // The server names each bad field: show its message next to that field.
     let first;
     const general = [];
