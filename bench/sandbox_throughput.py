@@ -64,6 +64,8 @@ def _client(args: tuple[str, str, str, float, int, int]) -> tuple[int, int]:
     errors = [0] * threads
     headers = {**HEADERS, "Authorization": f"Klaviyo-API-Key {key}"}
 
+    template = bulk_body("__TAG__") if kind == "bulk" else b""  # fresh unique_ids per request
+
     def run(t: int) -> None:
         session = requests.Session()
         i = 0
@@ -77,7 +79,7 @@ def _client(args: tuple[str, str, str, float, int, int]) -> tuple[int, int]:
                                  timeout=30)
                 ok = r.status_code in (200, 201)
             else:
-                body = bulk_body(f"{proc_index}-{t}-{i}")
+                body = template.replace(b"__TAG__", f"{proc_index}-{t}-{i}".encode())
                 r = session.post(f"{url}/api/event-bulk-create-jobs", data=body,
                                  headers=headers, timeout=30)
                 ok = r.status_code == 202

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import rules
 from .errors import ApiError, invalid
+from .ids import now_iso
 from .resources import account_resource, matches, metric_resource, parse_filter
 from .state import AccountState, Profile
 from .web import Request, Response, collection, page_links, page_window
@@ -100,13 +101,15 @@ def bulk_create_events(req: Request) -> Response:
                                   "metric in one request; no events were processed.",
                                   pointer=f"{pointer}/unique_id")
                 seen.add(key)
+    received = now_iso()
     for i, entry in enumerate(entries):
         pdata = entry["attributes"]["profile"]["data"]
         profile = event_profile(account, pdata, f"{base}/{i}/attributes/profile/data",
                                 pdata.get("meta"))
         for event in entry["attributes"]["events"]["data"]:
             eattrs = event["attributes"]
-            account.add_event(profile, eattrs["metric"]["data"]["attributes"]["name"], eattrs)
+            account.add_event(profile, eattrs["metric"]["data"]["attributes"]["name"], eattrs,
+                              received)
     return Response(202)
 
 
