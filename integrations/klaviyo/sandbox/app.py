@@ -81,7 +81,8 @@ class SandboxApp:
             response = self.admin.handle(req)
         else:
             answer = self._api(req, environ)
-            if answer is None:  # dropped connection
+            if answer is None:  # dropped: the socket is shut, so this write fails quietly
+                start_response("502 Bad Gateway", [("Content-Length", "0")])
                 return []
             response = answer
         body = response.encode()
