@@ -8,7 +8,9 @@ picker named `id`, plus the notify-me block rendered as blocks/notify-me.liquid 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -62,7 +64,13 @@ def _no_demo(request: HttpRequest) -> HttpResponse:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """Links to every local stand-in: storefront, merchant admin frame, support admin."""
-    return render(request, "dev/index.html", {"shop": _demo_shop(), "proxy_path": PROXY_PATH})
+    api = urlsplit(settings.KLAVIYO_API_URL)
+    local = api.hostname in {"127.0.0.1", "localhost", "::1"}
+    return render(request, "dev/index.html", {
+        "shop": _demo_shop(),
+        "proxy_path": PROXY_PATH,
+        "sandbox_url": f"{settings.KLAVIYO_API_URL}/_sandbox/" if local else "",
+    })
 
 
 @require_GET
