@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
+
+from tests.fixtures.sandbox import SandboxHandle
 
 from .conftest import Api, email_consent, event_body, profile_body, subscribe_body
 
@@ -98,3 +102,11 @@ def test_html_page_escapes_values(api: Api) -> None:
     text = requests.get(f"{api.sandbox.url}/_sandbox/?account={api.account_id}", timeout=10).text
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;" in text
+
+
+def test_fixture_resets_with_published_limits_on(klaviyo_sandbox: SandboxHandle,
+                                                 settings: Any) -> None:
+    assert settings.KLAVIYO_API_URL == klaviyo_sandbox.url
+    limits = requests.get(f"{klaviyo_sandbox.url}/_sandbox/rate-limits", timeout=10).json()
+    assert (limits["enabled"], limits["scale"], limits["accounts"]) == (True, 1.0, {})
+    assert requests.get(f"{klaviyo_sandbox.url}/_sandbox/accounts", timeout=10).json() == []
