@@ -93,6 +93,9 @@ class Registry:
         with self.lock:
             self.account(account_id)
             key = key or private_key()
+            known = self._keys.get(key)
+            if known is not None and known.account_id != account_id:
+                raise ApiError(400, "invalid", f"Key {mask_key(key)} belongs to another account.")
             self._keys[key] = KeyRecord(key, account_id, parse_scopes(scopes))
             return key
 
