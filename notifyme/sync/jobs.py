@@ -1,14 +1,24 @@
-"""RQ entry points for the sync engine (thin: ids in, one service call)."""
+"""RQ entry points for the sync engine (thin: ids in, one service call).
+
+Jobs carry a shop id and a lane name — never a key, never a payload — and are idempotent: the
+rows in PostgreSQL say what is left to do, so running a job twice (or zero times: the sweeper
+re-nudges) changes nothing but timing.
+"""
 
 from __future__ import annotations
 
-import django_rq
+from typing import Any
 
 
-def enqueue_shop_sync(*, shop_id: int) -> None:
-    django_rq.get_queue("sync").enqueue(sync_shop, shop_id, job_id=f"sync-shop-{shop_id}")
+def enqueue_shop_sync(*, shop_id: int, lane: str = "sync") -> bool:
+    """Nudge a shop's sync (coalesced: at most one queued job per shop and lane)."""
+    from notifyme.sync import nudges
+
+    return nudges.enqueue_lane(shop_id=shop_id, lane=lane)
 
 
-def sync_shop(shop_id: int) -> None:
-    """Drain this shop's due outbox rows (implemented by the sync engine, issue 5)."""
-    raise NotImplementedError("sync engine not built yet")
+def sync_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
+    """Drain this shop's due outbox rows (see `notifyme.sync.engine.run_shop`)."""
+    from notifyme.sync.engine import run_shop
+
+    return run_shop(shop_id, lane)

@@ -2,6 +2,17 @@
 
 Redis only carries nudges; these rows are the truth, so a lost job or a killed worker loses
 nothing (the sweeper finds due rows and expired leases again).
+
+Leasing fields (shared with every leased model, see `notifyme.sync.leasing`): `state`,
+`available_at` (not before), `leased_until` (a worker holds the row until then), `attempts`
+(failed tries, drives backoff) and `lease_token` (fencing: only the holder of the current lease
+may complete or release the row, so a worker whose lease expired cannot overwrite the outcome of
+the worker that took over).
+
+A PROFILE_SYNC row is done in steps (`Step` bits in `steps_done`): profile, list membership,
+consent (only when the shopper gave it) and the "Subscribed to Back in Stock" event. Steps are
+independent Klaviyo calls with separate rate limits, so a row keeps the steps that went through
+when another one has to wait; `steps_needed` is fixed the first time the row is processed.
 """
 
 from __future__ import annotations
@@ -13,6 +24,18 @@ from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
 
+class Step:
+    """Bits of `OutboxItem.steps_done` / `steps_needed`."""
+
+    PROFILE = 1  # profile upserted and confirmed by Klaviyo
+    LIST = 2  # member of the merchant's list
+    CONSENT = 4  # marketing consent recorded (only when given)
+    EVENT = 8  # "Subscribed to Back in Stock" event accepted
+    IMPORTED = 16  # sent in a bulk import job; PROFILE|LIST once the job confirms it
+
+    BASE = PROFILE | LIST | EVENT
+
+
 class OutboxItem(models.Model):
     class Kind(models.TextChoices):
         PROFILE_SYNC = "profile_sync", "Sync profile, list and consent"
@@ -21,8 +44,14 @@ class OutboxItem(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
+        WAITING = "waiting", "Waiting for Klaviyo's import job"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+
+    class PhoneIssue(models.TextChoices):
+        NONE = "", "None"
+        INVALID = "invalid", "Klaviyo rejected the phone number"
+        CONFLICT = "conflict", "The phone number belongs to another Klaviyo profile"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="outbox_items")
     subscription = models.ForeignKey(
@@ -33,6 +62,15 @@ class OutboxItem(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     available_at = models.DateTimeField(default=timezone.now)
     leased_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    steps_needed = models.PositiveSmallIntegerField(default=0)
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    phone_issue = models.CharField(
+        max_length=16, choices=PhoneIssue.choices, default=PhoneIssue.NONE, blank=True
+    )
+    import_batch = models.ForeignKey(
+        "ImportBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -42,3 +80,39 @@ class OutboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.subscription_id} ({self.state})"
+
+
+class ImportBatch(models.Model):
+    """One Klaviyo profile bulk import job we started and still have to confirm.
+
+    `item_ids` lists the outbox rows in the order of the job's `profiles.data`, so an import
+    error's pointer (`/data/attributes/profiles/data/<i>/...`) names its subscriber. Polling is
+    leased like outbox rows: `available_at` is the next poll.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Polling"
+        DONE = "done", "Complete"
+        FAILED = "failed", "Failed"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="import_batches")
+    klaviyo_job_id = models.CharField(max_length=64)
+    item_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    polls = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    total_count = models.PositiveIntegerField(default=0)
+    completed_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "state", "available_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.klaviyo_job_id} ({self.state}, {len(self.item_ids)} rows)"

@@ -1,0 +1,165 @@
+"""`run_shop`: what one `sync_shop` job does for one shop, start to finish.
+
+1. Clear the lane's nudge marker (a nudge arriving from now on enqueues a successor).
+2. Check the connection: not CONNECTED -> return at once, rows untouched (they resume when the
+   merchant reconnects: `connection_connect` nudges).
+3. Rounds, within a time budget: poll due import jobs, claim due rows (`sync` lane: up to 50,
+   newest first, so a fresh signup goes first; `bulk` lane: up to 10,000, oldest first), hand
+   PROFILE_SYNC rows to `profile_sync` and withdrawals to `consent_out`. A full bulk claim
+   enqueues one more bulk job first, so idle workers join a big backlog (at most one job per
+   shop is ever *queued*, which keeps the bulk queue fair between merchants).
+4. Follow-up before returning: due rows left -> nudge (the `bulk` lane when there are many);
+   rows due later (rate-limit wait, backoff, next import poll) -> a delayed nudge for then. The
+   minute sweeper is the safety net for everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+
+from integrations.klaviyo.errors import KlaviyoError
+from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.services import connection_halt
+from notifyme.core.crypto import SecretDecryptionError
+from notifyme.sync import bulk_import, consent_out, leasing, nudges, profile_sync, rows
+from notifyme.sync.calls import Blocked, Halted, Lease, LeaseLost, SyncContext
+from notifyme.sync.models import ImportBatch, OutboxItem
+
+logger = logging.getLogger(__name__)
+
+LIMITS = {"sync": 50, "bulk": 10_000}
+BUDGET_SECONDS = {"sync": 10.0, "bulk": 20.0}
+POLLS_PER_ROUND = 4
+
+
+class KeyUnreadable(KlaviyoError):
+    """The stored key no longer decrypts (encryption keys changed): the merchant reconnects."""
+
+    kind = "decrypt_failed"
+    merchant_must_act = True
+
+
+def lease_seconds() -> float:
+    return float(getattr(settings, "SYNC_LEASE_SECONDS", 60))
+
+
+def _poll_imports(ctx: SyncContext) -> float:
+    """Poll due import jobs of this shop; returns a rate-limit wait (0.0 when none)."""
+    token = leasing.new_token()
+    ids = leasing.claim(ImportBatch.objects.filter(shop_id=ctx.connection.shop_id),
+                        limit=POLLS_PER_ROUND, lease_seconds=lease_seconds(), token=token)
+    pending = list(ImportBatch.objects.filter(id__in=ids).order_by("id"))
+    while pending:
+        batch = pending.pop(0)
+        try:
+            bulk_import.poll_one(ctx, batch, token)
+        except Blocked as blocked:
+            leasing.release(ImportBatch, [b.pk for b in [batch, *pending]], token=token,
+                            delay=blocked.wait)
+            return blocked.wait
+        except Halted:
+            leasing.release(ImportBatch, [b.pk for b in [batch, *pending]], token=token)
+            raise
+        except KlaviyoError as error:
+            leasing.retry(ImportBatch, [batch.pk], token=token, error=str(error))
+    return 0.0
+
+
+def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
+    shop_id = ctx.connection.shop_id
+    poll_wait = _poll_imports(ctx)
+    token = leasing.new_token()
+    limit = LIMITS[lane]
+    ids = leasing.claim(OutboxItem.objects.filter(shop_id=shop_id), limit=limit,
+                        lease_seconds=lease_seconds(), token=token,
+                        order_by=("-id",) if lane == "sync" else ("available_at", "id"))
+    if lane == "bulk" and len(ids) == limit:
+        _nudge(shop_id, "bulk")
+    ctx.lease = Lease(model=OutboxItem, token=token, seconds=lease_seconds())
+    ctx.lease.add(ids)
+    items = rows.load(ids)
+    profiles = [i for i in items if i.kind == OutboxItem.Kind.PROFILE_SYNC]
+    withdrawals = [i for i in items if i.kind != OutboxItem.Kind.PROFILE_SYNC]
+    total = profile_sync.Outcome(claimed=len(items), wait=poll_wait)
+    for part, handler in ((profiles, profile_sync.process), (withdrawals, consent_out.process)):
+        if not part or total.halted:
+            if part:
+                leasing.release(OutboxItem, [i.pk for i in part], token=token)
+            continue
+        outcome = handler(ctx, part, token=token)
+        total.wait = max(total.wait, outcome.wait)
+        total.halted = total.halted or outcome.halted
+        total.retry_error = total.retry_error or outcome.retry_error
+    return total
+
+
+def _nudge(shop_id: int, lane: str) -> None:
+    try:
+        nudges.enqueue_lane(shop_id=shop_id, lane=lane)
+    except Exception:
+        logger.warning("could not nudge %s lane for shop %s; the sweeper will", lane, shop_id)
+
+
+def follow_up(shop_id: int, lane: str) -> str:
+    """Make sure someone comes back for what is left; returns what was done (for tests/logs)."""
+    now = timezone.now()
+    pending = OutboxItem.objects.filter(shop_id=shop_id, state=OutboxItem.State.PENDING)
+    due = leasing.due(pending, now=now)
+    count = len(due.values_list("id", flat=True)[: LIMITS["sync"] + 1])
+    if count:
+        target = "bulk" if lane == "bulk" or count > LIMITS["sync"] else "sync"
+        _nudge(shop_id, target)
+        return f"nudged {target}"
+    later = [
+        pending.filter(leased_until__isnull=True).aggregate(t=Min("available_at"))["t"],
+        ImportBatch.objects.filter(shop_id=shop_id, state=ImportBatch.State.PENDING,
+                                   leased_until__isnull=True)
+        .aggregate(t=Min("available_at"))["t"],
+    ]
+    upcoming = [t for t in later if t is not None]
+    if not upcoming:
+        return "idle"
+    seconds = max(0.0, (min(upcoming) - now).total_seconds())
+    nudges.later_shop(shop_id=shop_id, lane=lane, seconds=seconds)
+    return f"later {seconds:.2f}s"
+
+
+def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
+    """Drain this shop's due outbox rows on `lane` (see module docstring); returns a summary."""
+    nudges.job_started(shop_id=shop_id, lane=lane)
+    connection = (KlaviyoConnection.objects.select_related("shop")
+                  .filter(shop_id=shop_id).first())
+    if connection is None or not connection.is_syncing:
+        return {"skipped": "not syncing"}
+    try:
+        ctx = SyncContext.open(connection)
+    except SecretDecryptionError:
+        connection_halt(connection=connection, error=KeyUnreadable(message="key unreadable"))
+        return {"halted": True}
+    summary: dict[str, Any] = {"claimed": 0, "rounds": 0}
+    deadline = time.monotonic() + BUDGET_SECONDS[lane]
+    while True:
+        try:
+            outcome = _round(ctx, lane)
+        except Halted:
+            outcome = profile_sync.Outcome(halted=True)
+        except LeaseLost:
+            logger.warning("shop %s: lease lost mid-round; another worker has the rows", shop_id)
+            break
+        summary["claimed"] += outcome.claimed
+        summary["rounds"] += 1
+        if outcome.halted:
+            summary["halted"] = True
+            return summary
+        if (outcome.wait or outcome.retry_error or outcome.claimed < LIMITS[lane]
+                or lane == "sync" or time.monotonic() > deadline):
+            summary["wait"] = outcome.wait
+            break
+    summary["follow_up"] = follow_up(shop_id, lane)
+    return summary

@@ -1,0 +1,163 @@
+"""Nudges: RQ jobs that tell a worker "look at this shop's outbox". Best effort by design.
+
+Two lanes (queues): `sync` for interactive work (a shopper's signup, a handful of rows; newest
+first) and `bulk` for backlogs (up to 10,000 rows per claim). Workers listen `sync` before `bulk`,
+so another merchant's lone signup overtakes a 100,000-row backlog at the next free worker.
+
+Coalescing without swallowing: at most one *queued* job per (lane, shop), remembered by a marker
+key `sync:queued:<lane>:<shop>` (SET NX, value = job id). The job deletes the marker when it
+*starts*, so a nudge that arrives while it runs enqueues a successor instead of being lost; the
+job also re-checks for due rows before it ends. A marker whose job vanished (Redis flush, killed
+worker) is detected by `enqueue_lane(verify=True)` (the sweeper) and replaced. Job ids are unique
+per enqueue (RQ re-runs a re-enqueued id, rq#1701), and results are not kept (`result_ttl=0`).
+
+Delayed nudges (rate-limit waits, import-job polls, backoff) go to one Redis sorted set scored by
+due time; the sweeper process moves due entries to their queue every ~0.1 s. RQ's own scheduler
+polls once per second, which would leave up to a second of every rate-limit window unused. The
+database still holds `available_at`, so a lost delayed nudge only waits for the minute sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+
+import django_rq
+from redis import Redis
+from rq import Queue
+from rq.job import Job, JobStatus
+
+from notifyme.core.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+LANES = ("sync", "bulk")
+MARKER_TTL_SECONDS = 300
+DELAYED_KEY = "sync:delayed"
+JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 180}
+LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+_queues: dict[tuple[int, str], Queue] = {}
+#: Delayed-nudge handlers by prefix: `later("sync-bulk", "42", 1.5)` calls handler("42").
+_handlers: dict[str, Callable[[str], object]] = {}
+
+
+def queue(name: str) -> Queue:
+    """One Queue (and Redis pool) per process and name, not one per call (django-rq#210)."""
+    key = (os.getpid(), name)
+    if key not in _queues:
+        # "auto": we only nudge after our own commits; deferring to on_commit inside a caller's
+        # transaction would make the marker and the job disagree.
+        _queues[key] = django_rq.get_queue(name, commit_mode="auto")
+    return _queues[key]
+
+
+def _marker(lane: str, shop_id: int) -> str:
+    return f"sync:queued:{lane}:{shop_id}"
+
+
+def enqueue_lane(*, shop_id: int, lane: str = "sync", verify: bool = False) -> bool:
+    """Enqueue `sync_shop(shop_id, lane)` unless one is already queued; True if enqueued.
+
+    `verify=True` (sweeper) checks that a marker's job still exists and is queued, and replaces
+    it otherwise. Raises Redis errors: callers decide whether that matters (it rarely does).
+    """
+    from notifyme.sync.jobs import sync_shop
+
+    if lane not in LANES:
+        raise ValueError(f"unknown lane {lane!r}")
+    redis = queue(lane).connection
+    job_id = f"sync-{lane}-{shop_id}-{uuid.uuid4().hex[:12]}"
+    key = _marker(lane, shop_id)
+    if not redis.set(key, job_id, nx=True, ex=MARKER_TTL_SECONDS):
+        if not verify or _marker_is_live(redis, key):
+            return False
+        redis.set(key, job_id, ex=MARKER_TTL_SECONDS)
+    try:
+        queue(lane).enqueue(sync_shop, shop_id, lane, job_id=job_id, **JOB_OPTIONS)
+    except Exception:
+        redis.delete(key)
+        raise
+    return True
+
+
+def _marker_is_live(redis: Redis, key: str) -> bool:
+    raw = redis.get(key)
+    if raw is None:
+        return False
+    try:
+        job = Job.fetch(raw.decode(), connection=redis)
+    except Exception:  # NoSuchJobError and friends: the job is gone
+        return False
+    return job.get_status(refresh=True) in LIVE_STATUSES
+
+
+def job_started(*, shop_id: int, lane: str) -> None:
+    """Called first thing in the job: the next nudge must enqueue a successor."""
+    try:
+        queue(lane).connection.delete(_marker(lane, shop_id))
+    except Exception:
+        logger.warning("could not clear the nudge marker for shop %s", shop_id)
+
+
+# -- delayed nudges -------------------------------------------------------------------------------
+
+
+def register(prefix: str, handler: Callable[[str], object]) -> None:
+    """Let `later(prefix, arg, ...)` call `handler(arg)` when due (in the sweeper process)."""
+    _handlers[prefix] = handler
+
+
+def later(prefix: str, arg: str | int, seconds: float) -> bool:
+    """Nudge `handler(arg)` in `seconds` (the earliest of several requests wins). Best effort."""
+    due = time.time() + max(0.0, seconds)
+    try:
+        get_redis().zadd(DELAYED_KEY, {f"{prefix}|{arg}": due}, lt=True)
+    except Exception:
+        logger.warning("could not schedule %s %s; the sweeper will find it", prefix, arg)
+        return False
+    return True
+
+
+def later_shop(*, shop_id: int, lane: str, seconds: float) -> bool:
+    return later(f"sync-{lane}", shop_id, seconds)
+
+
+def release_due(*, now: float | None = None, limit: int = 500) -> int:
+    """Move due delayed nudges to their queues; safe with many sweepers (ZREM decides)."""
+    redis = get_redis()
+    now = time.time() if now is None else now
+    members = redis.zrangebyscore(DELAYED_KEY, "-inf", now, start=0, num=limit)
+    fired = 0
+    for raw in members:
+        member = raw.decode()
+        if not redis.zrem(DELAYED_KEY, member):
+            continue  # another sweeper took it
+        prefix, _, arg = member.partition("|")
+        handler = _handlers.get(prefix)
+        if handler is None:
+            logger.warning("no handler for delayed nudge %s", member)
+            continue
+        try:
+            handler(arg)
+            fired += 1
+        except Exception:
+            logger.exception("delayed nudge %s failed; the sweeper will retry", member)
+    return fired
+
+
+def next_due_in(*, now: float | None = None) -> float | None:
+    """Seconds until the earliest delayed nudge (None when there is none)."""
+    found = get_redis().zrange(DELAYED_KEY, 0, 0, withscores=True)
+    if not found:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, float(found[0][1]) - now)
+
+
+for _lane in LANES:
+    register(f"sync-{_lane}",
+             lambda arg, lane=_lane: enqueue_lane(shop_id=int(arg), lane=lane))

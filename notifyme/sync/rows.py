@@ -1,0 +1,149 @@
+"""Claimed outbox rows in memory (`Row`) and writing their outcomes back in one transaction.
+
+A job loads its claimed rows once, every stage flips bits on the in-memory `Row`s, and
+`save_outcomes` turns the result into a handful of grouped UPDATEs (not one per row), fenced by the
+lease token so a worker that lost its lease writes nothing:
+- `error` set                  -> FAILED, Subscription.sync_state = failed + Klaviyo's detail;
+- every needed step done       -> DONE, Subscription synced (+ profile id and note when known);
+- only the import confirmation -> WAITING (the ImportBatch poll finishes them);
+- anything else                -> back to PENDING, due after `delay` (rate limit / backoff).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from notifyme.subscriptions.models import Subscription
+from notifyme.sync import leasing
+from notifyme.sync.models import OutboxItem, Step
+
+State = OutboxItem.State
+
+
+@dataclass(eq=False)
+class Row:
+    """One claimed outbox row and what this job learned about it."""
+
+    item: OutboxItem
+    done: int
+    needed: int
+    phone_issue: str = ""
+    profile_id: str = ""
+    note: str = ""
+    error: str = ""
+    import_batch_id: int | None = None
+    superseded: bool = False  # the subscription ended before it synced: nothing to send
+
+    @property
+    def sub(self) -> Subscription:
+        return self.item.subscription
+
+    def needs(self, step: int) -> bool:
+        return bool(self.needed & step) and not self.done & step
+
+    @property
+    def complete(self) -> bool:
+        return not self.error and self.done & self.needed == self.needed
+
+    @property
+    def only_import_left(self) -> bool:
+        covered = self.done | (Step.PROFILE | Step.LIST if self.done & Step.IMPORTED else 0)
+        return not self.error and not self.complete and covered & self.needed == self.needed
+
+    def fail(self, detail: str) -> None:
+        self.error = detail or "Klaviyo rejected this subscriber."
+
+
+def load(ids: Iterable[int]) -> list[OutboxItem]:
+    """The claimed rows with everything payloads need, in one query."""
+    return list(
+        OutboxItem.objects.filter(id__in=list(ids))
+        .select_related("subscription__variant__product", "subscription__shop")
+        .order_by("id")
+    )
+
+
+def _subscription_updates(rows: list[Row], now: Any) -> None:
+    plain: list[int] = []
+    for row in rows:
+        if row.error or row.superseded:
+            continue
+        if row.profile_id or row.note:
+            fields: dict[str, Any] = {"sync_state": Subscription.SyncState.SYNCED,
+                                      "synced_at": now, "sync_error": row.note[:2000]}
+            if row.profile_id:
+                fields["klaviyo_profile_id"] = row.profile_id
+            Subscription.objects.filter(pk=row.item.subscription_id).update(**fields)
+        else:
+            plain.append(row.item.subscription_id)
+    if plain:
+        Subscription.objects.filter(pk__in=plain).update(
+            sync_state=Subscription.SyncState.SYNCED, synced_at=now, sync_error="")
+
+
+def _failed_updates(rows: list[Row]) -> None:
+    by_error: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        by_error[row.error[:2000]].append(row.item.subscription_id)
+    for error, sub_ids in by_error.items():
+        Subscription.objects.filter(pk__in=sub_ids).update(
+            sync_state=Subscription.SyncState.FAILED, sync_error=error)
+
+
+def _group(rows: list[Row]) -> dict[tuple[str, int, int, str, int | None], list[int]]:
+    groups: dict[tuple[str, int, int, str, int | None], list[int]] = defaultdict(list)
+    for row in rows:
+        key = (row.error[:2000], row.done, row.needed, row.phone_issue, row.import_batch_id)
+        groups[key].append(row.item.pk)
+    return groups
+
+
+def save_outcomes(
+    rows: list[Row], *, token: str, delay: float = 0.0, retry_error: str = ""
+) -> dict[str, int]:
+    """Persist every row's outcome (see module docstring); returns counts per outcome.
+
+    `retry_error` (an outage) counts an attempt on unfinished rows and backs them off with
+    jitter instead of `delay`.
+    """
+    now = timezone.now()
+    counts = {"done": 0, "failed": 0, "waiting": 0, "pending": 0}
+    failed = [r for r in rows if r.error]
+    complete = [r for r in rows if r.complete]
+    waiting = [r for r in rows if r.only_import_left]
+    rest = [r for r in rows if not (r.error or r.complete or r.only_import_left)]
+    with transaction.atomic():
+        for (error, done, needed, issue, batch), ids in _group(failed).items():
+            counts["failed"] += leasing.fail(
+                OutboxItem, ids, token=token, error=error, steps_done=done,
+                steps_needed=needed, phone_issue=issue, import_batch_id=batch)
+        _failed_updates(failed)
+        for (_, done, needed, issue, batch), ids in _group(complete).items():
+            counts["done"] += leasing.complete(
+                OutboxItem, ids, token=token, steps_done=done, steps_needed=needed,
+                phone_issue=issue, import_batch_id=batch, last_error="")
+        _subscription_updates(complete, now)
+        for (_, done, needed, issue, batch), ids in _group(waiting).items():
+            counts["waiting"] += leasing.complete(
+                OutboxItem, ids, token=token, state=State.WAITING, completed_at=None,
+                steps_done=done, steps_needed=needed, phone_issue=issue, import_batch_id=batch)
+        for (_, done, needed, issue, batch), ids in _group(rest).items():
+            fields = {"steps_done": done, "steps_needed": needed, "phone_issue": issue,
+                      "import_batch_id": batch}
+            if retry_error:
+                leasing.retry(OutboxItem, ids, token=token, error=retry_error, **fields)
+            else:
+                leasing.release(OutboxItem, ids, token=token, delay=delay, **fields)
+            counts["pending"] += len(ids)
+    return counts
+
+
+def bump_attempts(ids: list[int]) -> None:
+    OutboxItem.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)

@@ -1,0 +1,179 @@
+"""Consent and event steps, and the rule for 400s that point at records.
+
+Klaviyo validates a bulk request all-or-nothing: one bad record rejects the call with
+`errors[].source.pointer` such as `/data/attributes/profiles/data/3/attributes/email`.
+`send_pointed` maps each pointer back to the row that produced that entry, fails those rows
+alone (with Klaviyo's detail, visibly) and resends the rest; a pointer at a phone number of a
+row that also has an email drops the phone instead (as Klaviyo itself does on profile-import). A
+400 that points at no record fails the whole chunk: the request, not a subscriber, is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from integrations.klaviyo.client import BulkEvent, KlaviyoClient
+from integrations.klaviyo.errors import KlaviyoBadRequestError, KlaviyoNotFoundError
+from notifyme.sync import payloads
+from notifyme.sync.calls import SyncContext, is_list_error
+from notifyme.sync.models import OutboxItem, Step
+from notifyme.sync.rows import Row
+
+Entry = tuple[Row, Any]
+CHUNK = 1000
+
+
+def pointed_indexes(error: KlaviyoBadRequestError, base: str) -> dict[int, tuple[str, str]]:
+    """{entry index: (pointer, detail)} for errors pointing inside `base/<i>`."""
+    pattern = re.compile(re.escape(base.rstrip("/")) + r"/(\d+)(/.*)?$")
+    found: dict[int, tuple[str, str]] = {}
+    for item in error.errors:
+        match = pattern.match(item.pointer or "")
+        if match:
+            found.setdefault(int(match.group(1)), (item.pointer, item.detail or item.title))
+    return found
+
+
+def send_pointed(
+    ctx: SyncContext, operation: str, rows: list[Row], *,
+    build: Callable[[list[Row]], list[Entry]],
+    send: Callable[[KlaviyoClient, list[Any]], object],
+    base: str,
+) -> list[Row]:
+    """Send one bulk request for `rows`; returns the rows whose entries were accepted."""
+    live = list(rows)
+    for _ in range(len(rows) + 1):
+        entries = build(live)
+        if not entries:
+            return []
+        payload = [entry for _, entry in entries]
+        single = entries[0][0].sub.pk if len({id(r) for r, _ in entries}) == 1 else None
+        try:
+            ctx.call(operation, lambda c, p=payload: send(c, p), subscription_id=single,
+                     retry_count=max(r.item.attempts for r, _ in entries))
+            return list(dict.fromkeys(row for row, _ in entries))
+        except KlaviyoBadRequestError as error:
+            pointed = pointed_indexes(error, base)
+            if not pointed:
+                for row, _ in entries:
+                    row.fail(error.detail or str(error))
+                return []
+            for index, (pointer, detail) in pointed.items():
+                if index >= len(entries):
+                    continue
+                row = entries[index][0]
+                if (pointer.endswith("/phone_number") and row.sub.email
+                        and row.phone_issue != OutboxItem.PhoneIssue.INVALID):
+                    row.phone_issue = OutboxItem.PhoneIssue.INVALID
+                    row.note = ("Klaviyo did not accept the phone number; this subscriber was "
+                                "synced without it.")
+                else:
+                    row.fail(detail)
+            live = [row for row in live if not row.error]
+    return []
+
+
+# -- consent ------------------------------------------------------------------------------
+
+
+def _subscribe(ctx: SyncContext, historical: bool) -> Callable[[KlaviyoClient, list[Any]], object]:
+    def send(client: KlaviyoClient, entries: list[Any]) -> object:
+        attributes: dict[str, Any] = {
+            "custom_source": payloads.CUSTOM_SOURCE,
+            "profiles": {"data": [{"type": "profile", "attributes": e} for e in entries]},
+        }
+        if historical:
+            attributes["historical_import"] = True
+        body = {"data": {
+            "type": "profile-subscription-bulk-create-job", "attributes": attributes,
+            "relationships": {"list": {"data": {"type": "list", "id": ctx.list_id}}},
+        }}
+        return client.request("POST", "/api/profile-subscription-bulk-create-jobs",
+                               operation="bulk_subscribe", body=body, records=len(entries))
+    return send
+
+
+def _chunks(rows: list[Row], historical: bool) -> list[list[Row]]:
+    """Rows cut so no request carries more than 1,000 profile entries."""
+    chunks: list[list[Row]] = [[]]
+    size = 0
+    for row in rows:
+        count = len(payloads.consent_entries(row.sub, historical=historical,
+                                             phone_issue=row.phone_issue))
+        if size + count > CHUNK:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(row)
+        size += count
+    return [chunk for chunk in chunks if chunk]
+
+
+def record_consent(ctx: SyncContext, rows: list[Row]) -> None:
+    """CONSENT step: bulk subscribe (≤1,000 entries), only rows whose shopper consented."""
+    todo = [r for r in rows if r.needs(Step.CONSENT) and not r.error]
+    for historical in (False, True):
+        group = [r for r in todo if payloads.is_historical(r.sub) == historical]
+
+        def build(live: list[Row], historical: bool = historical) -> list[Entry]:
+            return [(row, entry) for row in live for entry in payloads.consent_entries(
+                row.sub, historical=historical, phone_issue=row.phone_issue)]
+
+        for chunk in _chunks(group, historical):
+            try:
+                accepted = set(send_pointed(ctx, "bulk_subscribe", chunk, build=build,
+                                            send=_subscribe(ctx, historical),
+                                            base="/data/attributes/profiles/data"))
+            except KlaviyoNotFoundError as error:
+                if is_list_error(error):
+                    ctx.halt(error)
+                raise
+            for row in chunk:
+                if row.error:
+                    continue
+                if row in accepted or not build([row]):
+                    row.done |= Step.CONSENT  # accepted, or nothing left to consent to
+
+
+# -- events -------------------------------------------------------------------------------
+
+
+def _event_entries(live: list[Row]) -> list[Entry]:
+    out: list[Entry] = []
+    for row in live:
+        event = payloads.subscribed_event(
+            row.sub, drop_phone=row.phone_issue == OutboxItem.PhoneIssue.INVALID)
+        if not event.profile:
+            row.fail("This subscriber has no email or phone number Klaviyo can accept.")
+            continue
+        out.append((row, event))
+    return out
+
+
+def _send_single(client: KlaviyoClient, events: list[Any]) -> object:
+    event: BulkEvent = events[0]
+    client.create_event(metric=event.metric, profile=event.profile, properties=event.properties,
+                        unique_id=event.unique_id, time_iso=event.time_iso)
+    return None
+
+
+def _send_bulk(client: KlaviyoClient, events: list[Any]) -> object:
+    client.bulk_create_events(events)
+    return None
+
+
+def send_events(ctx: SyncContext, rows: list[Row]) -> None:
+    """EVENT step: "Subscribed to Back in Stock" (create_event for one, bulk ≤1,000 otherwise)."""
+    todo = [r for r in rows if r.needs(Step.EVENT) and not r.error]
+    if len(todo) == 1:
+        accepted = send_pointed(ctx, "create_event", todo, build=_event_entries,
+                                send=_send_single, base="/data/attributes/__none__")
+    else:
+        accepted = []
+        for start in range(0, len(todo), CHUNK):
+            accepted += send_pointed(ctx, "bulk_create_events", todo[start:start + CHUNK],
+                                     build=_event_entries, send=_send_bulk,
+                                     base="/data/attributes/events-bulk-create/data")
+    for row in accepted:
+        row.done |= Step.EVENT
