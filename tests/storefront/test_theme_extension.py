@@ -89,3 +89,22 @@ def test_script_has_no_dependencies_and_no_build_step() -> None:
 def test_demo_storefront_serves_the_very_same_files() -> None:
     assert Path(finders.find("notifyme-theme/notify-me.js")) == JS
     assert Path(finders.find("notifyme-theme/notify-me.css")) == CSS
+
+
+def test_demo_page_renders_the_same_config_keys_as_the_liquid_block(db) -> None:
+    """The demo stands in for the Liquid: same top-level keys, variant keys and texts."""
+    from notifyme.dev.demo import demo_load
+    from notifyme.dev.theme_block import block_context
+
+    liquid = BLOCK.read_text()
+    config_json = liquid.split('<script type="application/json">', 1)[1].split("</script>")[0]
+    strings_part = config_json.split('"strings": {', 1)[1]
+    liquid_strings = set(re.findall(r'"([a-z_]+)":', strings_part))
+    liquid_top = set(re.findall(r'^\s{8}"([a-z_]+)":', config_json, re.MULTILINE))
+    liquid_variant = set(re.findall(r'"([a-z_]+)": {{ v\.', config_json))
+
+    variants = demo_load().variants[:3]
+    demo = block_context(variants[0].product, variants, variants[0], proxy_path="/p")["config"]
+    assert liquid_top == set(demo)
+    assert liquid_strings == set(demo["strings"])
+    assert liquid_variant == set(demo["variants"][0])
