@@ -1,8 +1,9 @@
 """Fallback validation with the official `klaviyo-api` package's generated pydantic models.
 
 Used only when the spec file is absent. The generated models are the same schemas as the spec
-but silently ignore undeclared fields, so after `from_dict` succeeds we walk the body against the
-models' declared field aliases and reject anything undeclared (Klaviyo answers 400 for those).
+but silently ignore undeclared fields, so after `model_validate` succeeds we walk the body
+against the models' declared field aliases and reject anything undeclared (Klaviyo answers 400
+for those).
 """
 
 from __future__ import annotations
@@ -75,15 +76,12 @@ def model_validator(schema_name: str) -> typing.Callable[[Any], None]:
         if not isinstance(body, dict):
             raise invalid("Request body must be a JSON object.", pointer="/")
         try:
-            model.from_dict(body)  # type: ignore[attr-defined]
-        except (ValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            loc = ""
-            errors = getattr(exc, "errors", None)
-            if callable(errors):
-                first = errors()[0] if errors() else {}
-                loc = "/".join(str(p) for p in first.get("loc", ()))
-            raise invalid(f"Invalid input: {str(exc).splitlines()[0][:200]}",
-                          pointer="/" + loc if loc else "/data") from None
+            model.model_validate(body)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            first = exc.errors()[0] if exc.errors() else {}
+            loc = "/".join(str(p) for p in first.get("loc", ()))
+            message = str(first.get("msg", "Invalid input"))
+            raise invalid(f"Invalid input at /{loc}: {message}.", pointer="/" + loc) from None
         _check_declared(model, body, "")
 
     return validate
