@@ -78,9 +78,9 @@ def model_validator(schema_name: str) -> typing.Callable[[Any], None]:
         try:
             model.model_validate(body)  # type: ignore[attr-defined]
         except ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else {}
-            loc = "/".join(str(p) for p in first.get("loc", ()))
-            message = str(first.get("msg", "Invalid input"))
+            errors = exc.errors()
+            loc = "/".join(str(p) for p in errors[0]["loc"]) if errors else ""
+            message = str(errors[0]["msg"]) if errors else "Invalid input"
             raise invalid(f"Invalid input at /{loc}: {message}.", pointer="/" + loc) from None
         _check_declared(model, body, "")
 
