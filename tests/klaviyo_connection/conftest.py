@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import django_rq
 import pytest
 
 from integrations.klaviyo.scopes import ALL_REQUIRED
@@ -35,9 +34,20 @@ def key_without(klaviyo_sandbox: Any, account: dict[str, Any]) -> Callable[..., 
 
 
 @pytest.fixture
-def sync_queue_job_ids() -> Callable[[], list[str]]:
-    """Job ids waiting on the RQ `sync` queue (the sync engine's nudges)."""
-    return lambda: list(django_rq.get_queue("sync").job_ids)
+def nudges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Shop ids passed to `notifyme.sync.services.sync_nudge` (the sync engine's resume hook);
+    the real nudge still runs."""
+    from notifyme.sync import services as sync_services
+
+    calls: list[int] = []
+    real = sync_services.sync_nudge
+
+    def record(*, shop_id: int) -> bool:
+        calls.append(shop_id)
+        return real(shop_id=shop_id)
+
+    monkeypatch.setattr(sync_services, "sync_nudge", record)
+    return calls
 
 
 def snapshot(klaviyo_sandbox: Any, account_id: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def connect(shop: Shop, key: str, **kwargs: Any) -> KlaviyoConnection:
 
 def test_connect_stores_encrypted_key_account_and_default_list(
     shop: Shop, klaviyo_sandbox: Any, account: dict[str, Any], full_key: str,
-    django_capture_on_commit_callbacks: Any, sync_queue_job_ids: Callable[[], list[str]],
+    django_capture_on_commit_callbacks: Any, nudges: list[int],
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         connection = connect(shop, f"  {full_key} ")
@@ -49,7 +49,7 @@ def test_connect_stores_encrypted_key_account_and_default_list(
     assert [item["name"] for item in lists] == [DEFAULT_LIST_NAME]
     assert connection.list_id == lists[0]["id"]
     assert connection.verified_at and connection.connected_at
-    assert f"sync-shop-{shop.pk}" in sync_queue_job_ids()
+    assert nudges == [shop.pk]
 
 
 def test_existing_back_in_stock_list_is_reused_not_created(
@@ -128,7 +128,7 @@ def test_reconnect_replaces_key_only_after_the_new_one_verifies(
 
 def test_lost_scope_halts_at_next_sync_and_reconnect_resumes(
     shop: Shop, klaviyo_sandbox: Any, account: dict[str, Any], full_key: str,
-    django_capture_on_commit_callbacks: Any, sync_queue_job_ids: Callable[[], list[str]],
+    django_capture_on_commit_callbacks: Any, nudges: list[int],
 ) -> None:
     connection = connect(shop, full_key)
     klaviyo_sandbox.admin.set_key_scopes(
@@ -150,19 +150,18 @@ def test_lost_scope_halts_at_next_sync_and_reconnect_resumes(
     assert (attempt.status_code, attempt.error_kind) == (403, "missing_scopes")
     assert attempt.operation == "profile_import"
 
-    django_rq_ids = sync_queue_job_ids()
-    assert f"sync-shop-{shop.pk}" not in django_rq_ids
+    assert nudges == []  # the connect above ran outside captured on-commit callbacks
     good_key = klaviyo_sandbox.admin.create_key(account["id"], "all")
     with django_capture_on_commit_callbacks(execute=True):
         connection = connect(shop, good_key)
     assert connection.status == KlaviyoConnection.Status.CONNECTED
     assert connection.last_error_kind == ""
-    assert f"sync-shop-{shop.pk}" in sync_queue_job_ids()
+    assert nudges == [shop.pk]
 
 
 def test_retest_halts_then_resumes(
     shop: Shop, klaviyo_sandbox: Any, account: dict[str, Any], full_key: str,
-    django_capture_on_commit_callbacks: Any, sync_queue_job_ids: Callable[[], list[str]],
+    django_capture_on_commit_callbacks: Any, nudges: list[int],
 ) -> None:
     connect(shop, full_key)
     klaviyo_sandbox.admin.set_key_scopes(full_key, ["accounts:read"])
@@ -175,7 +174,7 @@ def test_retest_halts_then_resumes(
     with django_capture_on_commit_callbacks(execute=True):
         connection = connection_retest(shop=shop)
     assert connection.status == KlaviyoConnection.Status.CONNECTED
-    assert f"sync-shop-{shop.pk}" in sync_queue_job_ids()
+    assert nudges == [shop.pk]
 
 
 def test_retest_during_outage_changes_nothing(
