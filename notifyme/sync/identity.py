@@ -55,12 +55,15 @@ def _upsert(ctx: SyncContext, row: Row) -> KlaviyoResponse:
         if not sub.email or "phone_number" not in attrs:
             raise
         row.phone_issue = Issue.CONFLICT
-        other = error.duplicate_profile_id or "another profile"
-        row.note = (f"The phone number {_mask(sub.phone)} already belongs to another Klaviyo "
-                    f"profile ({other}); this subscriber was synced by email only.")
         attrs = payloads.profile_attributes(sub, drop_phone=True)
-        return ctx.call("profile_import", lambda c: c.upsert_profile(attrs),
-                        subscription_id=sub.pk, retry_count=row.item.attempts)
+        response = ctx.call("profile_import", lambda c: c.upsert_profile(attrs),
+                            subscription_id=sub.pk, retry_count=row.item.attempts)
+        other = error.duplicate_profile_id
+        ours = str((response.data or {}).get("id") or "")
+        named = f" ({other})" if other and other != ours else ""
+        row.note = (f"The phone number {_mask(sub.phone)} already belongs to another Klaviyo "
+                    f"profile{named}; this subscriber was synced by email only.")
+        return response
 
 
 def upsert_profile(ctx: SyncContext, row: Row) -> None:
@@ -97,6 +100,9 @@ def add_to_list(ctx: SyncContext, rows: list[Row]) -> None:
 
     A 404 here is the merchant's list, gone: the connection is halted (Halted propagates).
     """
+    for row in rows:
+        if row.needs(Step.LIST) and row.done & Step.PROFILE and not row.profile_id:
+            row.done &= ~Step.PROFILE  # id unknown (should not happen): upsert again next time
     ready = [r for r in rows if r.needs(Step.LIST) and r.done & Step.PROFILE and r.profile_id]
     for start in range(0, len(ready), LIST_CHUNK):
         chunk = ready[start:start + LIST_CHUNK]

@@ -1,9 +1,8 @@
 """What we tell Klaviyo about one subscription: profile attributes, consent entry, event.
 
 Pure functions of a Subscription (with variant, product and shop loaded): no I/O, no Klaviyo
-client, so they are cheap to call 10,000 times per batch and easy to test. Phone numbers are sent
-only in E.164 (Klaviyo's only accepted form); anything else is dropped here and noted, exactly as
-Klaviyo itself drops an invalid phone next to an email.
+client, so they are cheap to call 10,000 times per batch and easy to test. Phone numbers are
+normalised to E.164 (Klaviyo's only accepted form) with the shop's country when possible.
 """
 
 from __future__ import annotations
@@ -31,18 +30,21 @@ def historical_after() -> timedelta:
 
 
 def e164(phone: str, *, region: str = "US") -> str:
-    """The phone in E.164, or "" when it cannot be one (then it is not sent at all)."""
+    """The phone in E.164 when we can make it so; otherwise as given, for Klaviyo to judge.
+
+    Klaviyo is the authority on which numbers it accepts: an unparseable one is dropped with
+    `X-Klaviyo-Partial-Failure: phone_number` (single upsert) or rejected with a pointer (bulk),
+    and both paths then sync the subscriber without it and say so.
+    """
     phone = (phone or "").strip()
-    if not phone:
-        return ""
-    if E164.match(phone):
+    if not phone or E164.match(phone):
         return phone
     try:
         parsed = phonenumbers.parse(phone, region or "US")
     except phonenumbers.NumberParseException:
-        return ""
+        return phone
     if not phonenumbers.is_valid_number(parsed):
-        return ""
+        return phone
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

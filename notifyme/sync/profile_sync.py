@@ -77,7 +77,7 @@ def _stages(ctx: SyncContext, rows: list[Row]) -> list[Callable[[], object]]:
 
     return [
         singles,
-        lambda: identity.add_to_list(ctx, one_by_one),
+        lambda: identity.add_to_list(ctx, rows),
         lambda: stages.record_consent(ctx, rows),
         lambda: stages.send_events(ctx, rows),
         lambda: bulk_import.submit(ctx, [r for r in rows if r not in one_by_one]),

@@ -120,6 +120,10 @@ def save_outcomes(
     waiting = [r for r in rows if r.only_import_left]
     rest = [r for r in rows if not (r.error or r.complete or r.only_import_left)]
     with transaction.atomic():
+        for row in rest + waiting:  # keep what we learned even when the row is not done yet
+            if row.profile_id and row.profile_id != row.sub.klaviyo_profile_id:
+                Subscription.objects.filter(pk=row.item.subscription_id).update(
+                    klaviyo_profile_id=row.profile_id)
         for (error, done, needed, issue, batch), ids in _group(failed).items():
             counts["failed"] += leasing.fail(
                 OutboxItem, ids, token=token, error=error, steps_done=done,
