@@ -69,6 +69,10 @@ def panel(request: HttpRequest) -> HttpResponse:
 def bounce(request: HttpRequest) -> HttpResponse:
     """GET /app/bounce — only App Bridge (and the dev stand-in's token relay), which fetch a
     fresh ID token and reload `shopify-reload`. No shop data here: it is unauthenticated."""
-    response = render(request, "dashboard/bounce.html", {"api_key": settings.SHOPIFY_API_KEY})
+    dev_frame = settings.NOTIFYME_DEV_TOOLS and request.GET.get("dev_frame") == "1"
+    response = render(request, "dashboard/bounce.html", {
+        "api_key": settings.SHOPIFY_API_KEY, "use_app_bridge": not dev_frame,
+        "dev_admin_url": "/dev/admin/" if settings.NOTIFYME_DEV_TOOLS else "",
+    })
     response["Cache-Control"] = "no-store"
     return response

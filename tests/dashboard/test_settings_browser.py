@@ -115,8 +115,11 @@ def test_connect_through_the_admin_frame(page: Page, base_url: str, klaviyo_sand
 
 def test_narrow_screen_and_needs_attention(page: Page, base_url: str,
                                          klaviyo_sandbox: Any) -> None:
-    from integrations.klaviyo.services import connection_connect, connection_retest
-    from integrations.klaviyo.services import ConnectionRefused
+    from integrations.klaviyo.services import (
+        ConnectionRefused,
+        connection_connect,
+        connection_retest,
+    )
     from notifyme.shops.models import Shop
 
     account = klaviyo_sandbox.admin.create_account(name="Demo Outfitters Klaviyo")
@@ -141,3 +144,25 @@ def test_missing_demo_shop_is_explained(page: Page, live_server: Any,
     response = page.goto(str(live_server.url) + "/dev/admin/")
     assert response is not None and response.status == 404
     expect(page.get_by_text("manage.py demo")).to_be_visible()
+
+
+def test_expired_document_token_bounces_back_through_the_frame(
+    page: Page, base_url: str, klaviyo_sandbox: Any
+) -> None:
+    page.goto(base_url + "/dev/admin/")
+    app = page.frame_locator("#app-frame")
+    expect(app.get_by_role("heading", name="Klaviyo is not connected")).to_be_visible()
+    # The admin reloads the app without a (valid) token: /app/ → bounce → fresh token → /app/.
+    page.locator("#app-frame").evaluate(
+        "f => { f.src = '/app/?shop=demo-shop.myshopify.com&embedded=1&dev_frame=1'"
+        "+ '&id_token=expired.token.value'; }")
+    expect(app.get_by_role("heading", name="Klaviyo is not connected")).to_be_visible()
+    frame = page.frame_locator("#app-frame").locator("body")
+    expect(frame).to_contain_text("Subscribers")
+    url = page.frames[1].url
+    assert "/app/?" in url and "id_token=" in url and "expired.token.value" not in url
+
+
+def test_bounce_outside_the_admin_explains_itself(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/app/")
+    expect(page.get_by_text("runs inside your Shopify admin")).to_be_visible()
