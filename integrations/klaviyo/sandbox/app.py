@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import handlers_consent, handlers_events, handlers_lists, handlers_profiles, rules
+from .auth import Identity, authenticate, identify, require_scopes
 from .errors import ApiError, server_error, throttled
 from .faults import HTML_403, Fault
 from .ids import mask_key
@@ -110,13 +111,10 @@ class SandboxApp:
     # ---- /api/* -----------------------------------------------------------------------------
     def _api(self, req: Request, environ: dict[str, Any]) -> Response | None:
         started = time.monotonic()
-        scheme, _, token = (req.headers.get("authorization") or "").strip().partition(" ")
-        key = token.strip() if scheme == "Klaviyo-API-Key" and token.strip() else None
-        record = self.registry.find_key(key)
-        account = self.registry.accounts.get(record.account_id) if record else None
+        ident = identify(req.headers, self.registry)
         note: dict[str, Any] = {}
         try:
-            response = self._pipeline(req, environ, scheme, record, account, note)
+            response = self._pipeline(req, environ, ident, note)
         except Dropped:
             response = None
         except ApiError as exc:
@@ -124,14 +122,14 @@ class SandboxApp:
         except Exception as exc:  # a sandbox bug must still look like a Klaviyo 500
             note["bug"] = f"{type(exc).__name__}: {exc}"[:300]
             response = Response(500, server_error(500).body())
-        self._record(req, key, account, response, started, note)
+        self._record(req, ident.key, ident.account, response, started, note)
         return response
 
-    def _pipeline(self, req: Request, environ: dict[str, Any], scheme: str, record: Any,
-                  account: Any, note: dict[str, Any]) -> Response:
+    def _pipeline(self, req: Request, environ: dict[str, Any], ident: Identity,
+                  note: dict[str, Any]) -> Response:
         op, req.params = self._route(req)
         note["operation"] = op.op_id
-        fault = self.registry.fault(account.id) if account else None
+        fault = self.registry.fault(ident.account.id) if ident.account else None
         after_hang = 0.0
         if fault is not None and fault.applies(req.path):
             if fault.delay:
@@ -143,18 +141,8 @@ class SandboxApp:
                     after_hang = fault.hang_seconds
                 else:
                     return self._fault(decided, fault, environ)
-        if not req.headers.get("authorization") or scheme != "Klaviyo-API-Key":
-            detail = ("Authentication credentials were not provided."
-                      if not req.headers.get("authorization")
-                      else "Missing or invalid authorization scheme. Please use Klaviyo-API-Key.")
-            raise ApiError(401, "not_authenticated", detail)
-        if record is None or record.revoked or account is None:
-            raise ApiError(401, "authentication_failed", "Incorrect authentication credentials.",
-                           title="Incorrect authentication credentials.")
-        missing = record.missing(op.scopes)
-        if missing:
-            raise ApiError(403, "permission_denied",
-                           f"Your API key is missing required scopes: {', '.join(missing)}")
+        record, account = authenticate(ident)
+        require_scopes(record, op.scopes)
         bucket, limits = self._limits(op, req)
         decision = self.registry.limiter.check(account.id, bucket, limits)
         if not decision.allowed:
