@@ -87,3 +87,26 @@ def test_daily_list_creation_cap(api: Api) -> None:
     assert statuses == [201] * 15 + [429]
     [entry] = [e for e in api.sandbox.admin.requests(api.account_id) if e["status"] == 429]
     assert entry["window"] == "daily"
+
+
+def test_list_membership_read_and_delete_list_via_api(api: Api) -> None:
+    list_id = api.call("POST", "/api/lists", _list_body("Temp")).json()["data"]["id"]
+    pid = api.call("POST", "/api/profile-import", profile_body(email="t@shop.test")
+                   ).json()["data"]["id"]
+    api.call("POST", f"/api/lists/{list_id}/relationships/profiles", _members([pid]))
+    r = api.call("GET", f"/api/lists/{list_id}/relationships/profiles")
+    assert r.json()["data"] == [{"type": "profile", "id": pid}]
+    assert api.call("DELETE", f"/api/lists/{list_id}").status_code == 204
+    assert api.call("GET", f"/api/lists/{list_id}").status_code == 404
+    assert api.sandbox.admin.lists(api.account_id) == []
+
+
+def test_lists_pagination_follows_links_next(api: Api) -> None:
+    for i in range(12):
+        api.sandbox.admin.create_list(api.account_id, f"List {i}")
+    first = api.call("GET", "/api/lists").json()
+    assert len(first["data"]) == 10
+    following = api.session.get(first["links"]["next"], timeout=10, headers={
+        "Authorization": f"Klaviyo-API-Key {api.key}", "revision": "2026-07-15"}).json()
+    assert len(following["data"]) == 2
+    assert following["links"]["next"] is None

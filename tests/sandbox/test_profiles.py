@@ -132,3 +132,14 @@ def test_body_size_limit(api: Api) -> None:
                  raw=b'{"data": {"type": "profile", "attributes": {"email": "' + b"x" * 5_300_000
                  + b'"}}}')
     assert r.status_code == 413
+
+
+def test_any_filter_and_get_by_id(api: Api) -> None:
+    ids = [api.call("POST", "/api/profile-import", profile_body(email=f"any{i}@shop.test")
+                    ).json()["data"]["id"] for i in range(3)]
+    data = api.call("GET", "/api/profiles",
+                    filter='any(email,["any0@shop.test","any2@shop.test"])').json()["data"]
+    assert [p["id"] for p in data] == [ids[0], ids[2]]
+    r = api.call("GET", f"/api/profiles/{ids[1]}")
+    assert r.json()["data"]["attributes"]["email"] == "any1@shop.test"
+    assert api.call("GET", "/api/profiles/01ABCDEFGHJKMNPQRSTVWXYZ01").status_code == 404
