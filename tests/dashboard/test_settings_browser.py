@@ -99,6 +99,12 @@ def test_connect_through_the_admin_frame(page: Page, base_url: str, klaviyo_sand
     html = app.locator("body").inner_html()
     assert full not in html and missing not in html
     page.screenshot(path=str(SHOTS / "notifyme-klaviyo-connected.png"), full_page=True)
+    # The whole app document at full height (the frame's own URL, still-valid token).
+    whole = page.context.new_page()
+    whole.goto(page.frames[1].url)
+    expect(whole.get_by_role("heading", name="Connected and syncing")).to_be_visible()
+    whole.screenshot(path=str(SHOTS / "notifyme-klaviyo-settings-full.png"), full_page=True)
+    whole.close()
 
     # Re-test, load lists, then disconnect with confirmation.
     app.get_by_role("button", name="Re-test now").click()
