@@ -30,16 +30,6 @@ def chains() -> int:
     return max(1, int(_number("RESTOCK_FANOUT_CHAINS", 4)))
 
 
-def max_inline_wait() -> float:
-    """Longest limiter wait a job sits out instead of rescheduling itself.
-
-    RQ's scheduler moves delayed jobs once per second, so a delayed nudge for a wait under a
-    second would arrive up to a second late and waste most of the burst window; waits longer
-    than this go back to the database with `available_at` and a delayed nudge.
-    """
-    return _number("RESTOCK_MAX_INLINE_WAIT_SECONDS", 1.0)
-
-
 def alive_seconds() -> int:
     """A restock with a fan-out job seen within this is not re-nudged by the sweeper."""
     return max(5, int(_number("RESTOCK_ALIVE_SECONDS", 30)))

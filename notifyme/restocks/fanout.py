@@ -4,8 +4,9 @@ Contract of `fanout_send_chunk(restock_id=...)` (what the `bulk` queue job calls
 - Claims due rows with a lease (many workers never hold the same row), and as soon as it holds
   a full chunk it enqueues its successor, so `conf.chains()` chunks per restock are in flight.
 - Takes a slot from the shared limiter before sending (`bulk_create_events`, or `create_event`
-  when only one event is left); a wait under a second is sat out, a longer one hands the rows
-  back with `available_at = now + wait` and a delayed nudge (the worker never sleeps longer).
+  when only one event is left); when it must wait, the rows go back with `available_at = now +
+  wait` and a delayed nudge (sub-second precision, `notifyme.sync.nudges`) resumes them: the
+  worker never sleeps.
 - Success: rows → sent and their subscriptions → notified in one transaction, counters with F().
   400 with pointers: those rows fail alone with Klaviyo's detail, the rest are resent.
   429: account cool-down + rows back at its end. 5xx/timeouts: rows back with backoff.
@@ -17,17 +18,16 @@ from __future__ import annotations
 
 import logging
 import os
-import random
-import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 import requests
 from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.klaviyo import ratelimit
-from integrations.klaviyo.client import BulkEvent, KlaviyoClient
+from integrations.klaviyo.client import Attempt, BulkEvent, KlaviyoClient, Observer
 from integrations.klaviyo.errors import (
     KlaviyoBadRequestError,
     KlaviyoError,
@@ -45,9 +45,9 @@ from notifyme.restocks import batches, conf, progress, sql
 from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.restocks.payload import DeliveryRow, build_events, event_properties, pointer_index
 from notifyme.subscriptions.models import Subscription
+from notifyme.sync import leasing
 
 logger = logging.getLogger(__name__)
-MAX_BACKOFF_SECONDS = 300.0
 _session: tuple[int, requests.Session] | None = None
 
 
@@ -81,14 +81,15 @@ def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
     )
     if restock is None or restock.state == Restock.State.CANCELLED:
         return result
-    link = KlaviyoConnection.objects.filter(shop_id=restock.shop_id).first()
+    link = KlaviyoConnection.objects.select_related("shop").filter(
+        shop_id=restock.shop_id).first()
     if link is None or not link.is_syncing:
         result.notes.append("connection not syncing")  # rows wait; the reconnect resumes them
         return result
     progress.mark_alive(restock_id)
-    now = timezone.now()
-    ids = sql.claim_due(connection, restock_id=restock_id, limit=conf.chunk_size(), now=now,
-                        lease_until=now + timedelta(seconds=conf.lease_seconds()))
+    ids = leasing.claim(RestockDelivery.objects.filter(restock_id=restock_id),
+                        limit=conf.chunk_size(), lease_seconds=conf.lease_seconds(),
+                        order_by=("position",))
     result.claimed = len(ids)
     if not ids:
         batches.restock_finish_if_done(restock=restock)
@@ -111,8 +112,29 @@ def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
 def _send(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow],
           result: ChunkResult) -> None:
     properties = event_properties(restock)
-    client = client_for(link, session=_http_session(), observer=attempt_recorder(
-        shop=restock.shop, retry_count=_attempts(rows)))
+    attempts = _Attempts(attempt_recorder(shop=restock.shop, retry_count=_attempts(rows)))
+    client = client_for(link, session=_http_session(), observer=attempts.append)
+    try:
+        _send_rounds(restock, link, client, rows, properties, result, attempts)
+    finally:
+        attempts.flush()  # anything not written with an outcome (errors, exceptions)
+
+
+class _Attempts(list[Attempt]):
+    """Holds the call's SyncAttempt until the outcome's transaction writes both together."""
+
+    def __init__(self, recorder: Observer) -> None:
+        super().__init__()
+        self.recorder = recorder
+
+    def flush(self) -> None:
+        while self:
+            self.recorder(self.pop(0))
+
+
+def _send_rounds(restock: Restock, link: KlaviyoConnection, client: KlaviyoClient,
+                 rows: list[DeliveryRow], properties: dict[str, Any], result: ChunkResult,
+                 attempts: _Attempts) -> None:
     for _round in range(5):  # each round drops at least one pointed-at row, or ends
         events, event_rows, unusable = build_events(rows, properties)
         if unusable:
@@ -122,7 +144,7 @@ def _send(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow],
             return
         wait = _acquire(link.account_id, events)
         if wait > 0:
-            _release(restock, [r.id for r in event_rows], wait, False, "", result)
+            _release([r.id for r in event_rows], wait, "", result)
             return
         try:
             _deliver(client, events)
@@ -138,8 +160,7 @@ def _send(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow],
         except KlaviyoError as error:
             _on_error(restock, link, event_rows, error, result)
             return
-        _mark_sent(restock, event_rows, result)
-        connection_record_success(connection=link)
+        _mark_sent(restock, link, event_rows, result, attempts)
         return
 
 
@@ -148,15 +169,9 @@ def _attempts(rows: list[DeliveryRow]) -> int:
 
 
 def _acquire(account_id: str, events: list[BulkEvent]) -> float:
+    """0.0 = a slot is ours; else the wait (the rows go back, a delayed nudge resumes them)."""
     operation = "create_event" if len(events) == 1 else "bulk_create_events"
-    deadline = time.monotonic() + conf.max_inline_wait()
-    while True:
-        wait = ratelimit.acquire(account_id=account_id, operation=operation)
-        if wait <= 0:
-            return 0.0
-        if time.monotonic() + wait > deadline:
-            return wait
-        time.sleep(wait)  # sub-second: cheaper than a scheduler round trip (see conf)
+    return ratelimit.acquire(account_id=account_id, operation=operation)
 
 
 def _deliver(client: KlaviyoClient, events: list[BulkEvent]) -> None:
@@ -185,25 +200,24 @@ def _on_error(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow]
     ids = [r.id for r in rows]
     if isinstance(error, KlaviyoRateLimitedError):
         wait = ratelimit.cool_down_after(account_id=link.account_id, retry_after=error.retry_after)
-        _release(restock, ids, wait, False, "Rate limited by Klaviyo; retrying.", result)
+        _release(ids, wait, "Rate limited by Klaviyo; retrying.", result)
     elif error.merchant_must_act:
         connection_halt(connection=link, error=error)
         result.halted = True
-        _release(restock, ids, 0.0, False, str(error), result)
+        _release(ids, 0.0, str(error), result)
     elif error.retryable:
         connection_record_error(connection=link, error=error)
-        attempt = _attempts(rows) + 1
-        wait = min(MAX_BACKOFF_SECONDS, 2.0 ** attempt) * random.uniform(0.75, 1.25)
-        _release(restock, ids, wait, True, str(error), result)
+        wait = leasing.retry(RestockDelivery, ids, error=str(error),
+                             attempts=_attempts(rows) + 1)
+        result.released += len(ids)
+        result.retry_in = max(result.retry_in or 0.0, wait)
     else:
         _finish(restock, ids, RestockDelivery.State.FAILED, _describe(error), result)
 
 
-def _release(restock: Restock, ids: list[int], wait: float, count_attempt: bool, error: str,
-             result: ChunkResult) -> None:
-    when = timezone.now() + timedelta(seconds=wait)
-    result.released += sql.release(connection, ids=ids, available_at=when,
-                                   count_attempt=count_attempt, error=error)
+def _release(ids: list[int], wait: float, error: str, result: ChunkResult) -> None:
+    """Rows back to the line without counting an attempt (rate limits, halts)."""
+    result.released += leasing.release(RestockDelivery, ids, delay=wait, last_error=error[:2000])
     result.retry_in = max(result.retry_in or 0.0, wait)
 
 
@@ -219,10 +233,17 @@ def _finish(restock: Restock, ids: list[int], state: str, error: str,
             result.skipped += changed
 
 
-def _mark_sent(restock: Restock, rows: list[DeliveryRow], result: ChunkResult) -> None:
+def _mark_sent(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow],
+               result: ChunkResult, attempts: _Attempts) -> None:
+    """One transaction: the call's SyncAttempt, rows → sent, subscriptions → notified, the
+    counter, the connection's last sync. Its commit does not wait for the WAL flush (see
+    `sql.relax_commit`: losing it in a database crash only causes a deduplicated resend)."""
     now: datetime = timezone.now()
     with transaction.atomic():
-        notified = sql.mark_sent(connection, ids=[r.id for r in rows], now=now)
-        batches.restock_count(restock_id=restock.pk, sent=len(notified))
-    result.sent += len(notified)
-    progress.record_sent(restock.pk, len(notified))
+        sql.relax_commit(connection)
+        attempts.flush()
+        sent = sql.mark_sent(connection, restock_id=restock.pk, ids=[r.id for r in rows],
+                             now=now)
+        connection_record_success(connection=link)
+    result.sent += sent
+    progress.record_sent(restock.pk, sent)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import django_rq
 from rq import Queue
@@ -19,6 +19,7 @@ from notifyme.restocks import conf
 
 logger = logging.getLogger(__name__)
 QUEUE = "bulk"
+DELAYED_PREFIX = "restock-fanout"
 JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 120}
 _queue: tuple[int, Queue] | None = None
 
@@ -59,14 +60,25 @@ def fanout_continue(*, restock_id: int) -> bool:
 
 
 def fanout_nudge_later(*, restock_id: int, seconds: float) -> bool:
-    """One job after `seconds` (rate-limit waits, cool-downs, backoff); needs a scheduler."""
+    """One job after `seconds` (rate-limit waits, cool-downs, backoff).
+
+    Goes through the sync engine's delayed nudges (a Redis sorted set the sweeper process
+    drains every ~0.1 s; RQ's scheduler only looks once per second, which would leave part of
+    every rate-limit window unused). Several requests for one restock collapse into the
+    earliest. If it is lost, the minute sweep finds the due rows.
+    """
     from notifyme.restocks import progress
+    from notifyme.sync import nudges
 
     progress.mark_alive(restock_id, seconds + conf.alive_seconds())
-    delay = timedelta(seconds=max(0.0, seconds))
-    return _safely("schedule the fan-out", restock_id,
-                   lambda: _bulk().enqueue_in(delay, run_fanout_chunk, restock_id,
-                                              **JOB_OPTIONS))
+    return nudges.later(DELAYED_PREFIX, restock_id, seconds)
+
+
+def register_delayed() -> None:
+    """Let the sweeper process turn due delayed nudges into fan-out jobs."""
+    from notifyme.sync import nudges
+
+    nudges.register(DELAYED_PREFIX, lambda arg: fanout_continue(restock_id=int(arg)))
 
 
 def restock_advance_at(*, restock_id: int, when: datetime) -> bool:

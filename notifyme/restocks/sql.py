@@ -104,28 +104,34 @@ def release_batch(
 
 
 def mark_sent(
-    connection: BaseDatabaseWrapper, *, ids: Sequence[int], now: datetime
-) -> list[int]:
-    """Pending → sent for `ids` (rows another worker already finished are left alone); the
-    subscriptions of the rows that changed become `notified`. Returns those subscription ids."""
+    connection: BaseDatabaseWrapper, *, restock_id: int, ids: Sequence[int], now: datetime
+) -> int:
+    """Pending → sent for `ids`, their subscriptions → notified, the restock's `sent` counter
+    += the rows that changed (an in-database increment, like F("sent") + n). Rows another
+    worker already finished are left alone and not counted twice. Returns that count.
+
+    Three statements for any chunk size; call inside one transaction."""
     if not ids:
-        return []
+        return 0
+    where, params = _ids_in(connection, ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {DELIVERY} SET state = %s, sent_at = %s, leased_until = NULL, "
             f"attempts = attempts + 1, last_error = '' "
-            f"WHERE id IN ({_placeholders(ids)}) AND state = %s RETURNING subscription_id",
-            [RestockDelivery.State.SENT, now, *ids, RestockDelivery.State.PENDING],
+            f"WHERE id {where} AND state = %s RETURNING subscription_id",
+            [RestockDelivery.State.SENT, now, *params, RestockDelivery.State.PENDING],
         )
         subscription_ids = [row[0] for row in cursor.fetchall()]
         if subscription_ids:
+            where, params = _ids_in(connection, subscription_ids)
             cursor.execute(
                 f"UPDATE {SUBSCRIPTION} SET status = %s, notified_at = %s, updated_at = %s "
-                f"WHERE id IN ({_placeholders(subscription_ids)}) AND status = %s",
-                [Subscription.Status.NOTIFIED, now, now, *subscription_ids,
-                 Subscription.Status.ACTIVE],
+                f"WHERE id {where} AND status = %s",
+                [Subscription.Status.NOTIFIED, now, now, *params, Subscription.Status.ACTIVE],
             )
-    return subscription_ids
+            cursor.execute(f"UPDATE {RESTOCK} SET sent = sent + %s WHERE id = %s",
+                           [len(subscription_ids), restock_id])
+    return len(subscription_ids)
 
 
 def mark_final(
@@ -134,11 +140,12 @@ def mark_final(
     """Pending → failed/skipped for `ids` with the reason; returns how many changed."""
     if not ids:
         return 0
+    where, params = _ids_in(connection, ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {DELIVERY} SET state = %s, leased_until = NULL, last_error = %s "
-            f"WHERE id IN ({_placeholders(ids)}) AND state = %s",
-            [state, error[:2000], *ids, RestockDelivery.State.PENDING],
+            f"WHERE id {where} AND state = %s",
+            [state, error[:2000], *params, RestockDelivery.State.PENDING],
         )
         return int(cursor.rowcount)
 
@@ -147,59 +154,36 @@ def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def claim_due(
-    connection: BaseDatabaseWrapper, *, restock_id: int, limit: int, now: datetime,
-    lease_until: datetime,
-) -> list[int]:
-    """Lease up to `limit` due deliveries of a restock (lowest positions first); their ids.
+def _ids_in(connection: BaseDatabaseWrapper, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """`= ANY(%s)` with one array parameter on PostgreSQL (one bind, a plan that knows the
+    size), else `IN (%s, ...)`."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(ids)]
+    return f"IN ({_placeholders(ids)})", list(ids)
 
-    One statement: rows locked by a concurrent claim are skipped (SKIP LOCKED), rows whose lease
-    is still running are not due, so two workers never hold the same row at once. A lease that
-    expired (its worker died) makes the row claimable again — the resend is harmless because
-    its `unique_id` is unchanged.
-    """
-    skip_locked = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {DELIVERY} SET leased_until = %s WHERE id IN ("
-            f"SELECT id FROM {DELIVERY} WHERE restock_id = %s AND state = %s "
-            f"AND available_at <= %s AND (leased_until IS NULL OR leased_until < %s) "
-            f"ORDER BY position LIMIT %s{skip_locked}) RETURNING id",
-            [lease_until, restock_id, RestockDelivery.State.PENDING, now, now, limit],
-        )
-        return [row[0] for row in cursor.fetchall()]
+
+def relax_commit(connection: BaseDatabaseWrapper) -> None:
+    """This transaction's COMMIT does not wait for the WAL flush (PostgreSQL only).
+
+    Safe here because every outcome is idempotent: a database crash may forget the last
+    fraction of a second of "sent" marks, and the resend that follows is dropped by Klaviyo
+    (same `unique_id`). Nothing else in the transaction is weakened."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def claimed_rows(connection: BaseDatabaseWrapper, *, ids: Sequence[int]) -> list[tuple[Any, ...]]:
     """(id, unique_id, subscription_id, email, phone, customer id, status, attempts) per id."""
     if not ids:
         return []
+    where, params = _ids_in(connection, ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT d.id, d.unique_id, d.subscription_id, s.email, s.phone, "
             f"s.shopify_customer_id, s.status, d.attempts FROM {DELIVERY} d "
             f"JOIN {SUBSCRIPTION} s ON s.id = d.subscription_id "
-            f"WHERE d.id IN ({_placeholders(ids)}) ORDER BY d.position",
-            list(ids),
+            f"WHERE d.id {where} ORDER BY d.position",
+            params,
         )
         return list(cursor.fetchall())
-
-
-def release(
-    connection: BaseDatabaseWrapper, *, ids: Sequence[int], available_at: datetime,
-    count_attempt: bool, error: str = "",
-) -> int:
-    """Hand leased rows back (due again at `available_at`); `count_attempt` for real failures."""
-    if not ids:
-        return 0
-    attempts = "attempts + 1" if count_attempt else "attempts"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {DELIVERY} SET leased_until = NULL, available_at = %s, "
-            f"attempts = {attempts}, last_error = %s "
-            f"WHERE id IN ({_placeholders(ids)}) AND state = %s",
-            [available_at, error[:2000], *ids, RestockDelivery.State.PENDING],
-        )
-        return int(cursor.rowcount)
