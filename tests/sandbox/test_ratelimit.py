@@ -28,11 +28,11 @@ def test_published_limits_read_from_spec(api: Api) -> None:
     assert r.headers["RateLimit-Limit"] == "15"  # accounts: 1/s, 15/m (XS tier)
     r = api.call("POST", "/api/profile-import", profile_body(email="r@shop.test"))
     assert r.headers["RateLimit-Limit"] == "750"  # profile-import: 75/s, 750/m (L tier)
-    assert int(r.headers["RateLimit-Remaining"]) == 749
+    assert int(r.headers["RateLimit-Remaining"]) == 749  # first request of this bucket
     assert 0 <= int(r.headers["RateLimit-Reset"]) <= 60
     r = api.call("POST", "/api/profile-import", {})  # a 400 after the throttle check
     assert r.status_code == 400
-    assert r.headers["RateLimit-Remaining"] == "748"
+    assert r.headers["RateLimit-Remaining"] in ("748", "749")  # 749 if a new minute began
 
 
 def test_burst_window(api: Api) -> None:
