@@ -48,7 +48,8 @@ ALL_REQUIRED: tuple[str, ...] = tuple(
     dict.fromkeys(scope for scopes in REQUIRED_SCOPES.values() for scope in scopes)
 )
 
-PRIVATE_KEY_RE = re.compile(r"pk_[A-Za-z0-9]{16,}")
+DEFAULT_LIST_NAME = "Back in Stock"
+PRIVATE_KEY_RE = re.compile(r"pk_[A-Za-z0-9]{16,80}")
 PUBLIC_KEY_RE = re.compile(r"[A-Za-z0-9]{6}")
 LIST_ID_RE = re.compile(r"[A-Za-z0-9]{6}")
 #: A syntactically valid list id for the `lists:write` probe; the body `{}` is invalid anyway.
@@ -207,3 +208,32 @@ def _patiently(call: Callable[[], Any]) -> Any:
             raise
         time.sleep(wait)
         return call()
+
+
+def list_resolve(
+    *, client: KlaviyoClient, list_id: str = "", fallback_list_id: str = ""
+) -> tuple[str, str]:
+    """(id, name) of the list to sync to: `list_id` (must exist: else ConnectionRefused
+    list_not_found), else `fallback_list_id` if it still exists, else the list named "Back in
+    Stock", created only when there is none (Klaviyo caps list creation at 150/day)."""
+    if list_id:
+        try:
+            found = client.get_list(list_id)
+        except KlaviyoNotFoundError:
+            raise ConnectionRefused("list_not_found") from None
+        return list_id, _list_name(found)
+    if fallback_list_id:
+        try:
+            return fallback_list_id, _list_name(client.get_list(fallback_list_id))
+        except KlaviyoNotFoundError:
+            pass  # deleted since: fall back to the default list
+    existing = client.get_lists(name=DEFAULT_LIST_NAME)
+    if existing:
+        chosen = sorted(existing, key=lambda item: str(item.get("id")))[0]
+        return str(chosen["id"]), DEFAULT_LIST_NAME
+    created = client.create_list(DEFAULT_LIST_NAME)
+    return str(created["id"]), DEFAULT_LIST_NAME
+
+
+def _list_name(found: dict[str, Any]) -> str:
+    return str((found.get("attributes") or {}).get("name") or "")

@@ -114,13 +114,14 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
 def klaviyo_lists(*, shop: Shop, limit_pages: int = 10) -> list[dict[str, str]]:
     """The account's lists (id, name), sorted by name; raises ConnectionRefused when Klaviyo
     cannot be asked (not connected, outage, bad key)."""
-    from integrations.klaviyo.services import client_for  # services import selectors' models
+    from integrations.klaviyo.services import connection_client  # avoid an import cycle
 
     connection = connection_for_shop(shop=shop)
     if connection is None or not connection.has_key:
         raise ConnectionRefused("not_connected", "Connect Klaviyo first to choose a list.")
+    client = connection_client(connection=connection)
     try:
-        raw = client_for(connection).iter_lists(max_pages=limit_pages)
+        raw = client.iter_lists(max_pages=limit_pages)
     except KlaviyoError as error:
         raise ConnectionRefused.from_error(error) from None
     lists = [{"id": str(item.get("id")), "name": str((item.get("attributes") or {}).get("name"))}

@@ -19,16 +19,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.klaviyo.client import Attempt, KlaviyoClient, Observer
-from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError, KlaviyoScopeError
+from integrations.klaviyo.errors import KlaviyoError, KlaviyoScopeError
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from integrations.klaviyo.scopes import (
     ALL_REQUIRED,
+    DEFAULT_LIST_NAME,
     ConnectionRefused,
-    VerifiedKey,
     key_clean,
     key_verify,
     list_id_clean,
+    list_resolve,
 )
 from notifyme.core import crypto
 from notifyme.core.logging import redact
@@ -36,7 +37,6 @@ from notifyme.shops.models import Shop
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LIST_NAME = "Back in Stock"
 #: Kinds that a list change (rather than a new key) fixes.
 LIST_KINDS = frozenset({"not_found", "list_not_found"})
 
@@ -45,6 +45,7 @@ __all__ = [
     "ConnectionRefused",
     "attempt_recorder",
     "client_for",
+    "connection_client",
     "connection_connect",
     "connection_disconnect",
     "connection_halt",
@@ -85,31 +86,6 @@ def attempt_recorder(
     return record
 
 
-def _ensure_list(
-    *, client: KlaviyoClient, list_id: str, previous: KlaviyoConnection | None,
-    verified: VerifiedKey,
-) -> tuple[str, str]:
-    """(id, name) of the list to sync to: the requested one, the previous one, or the default."""
-    if list_id:
-        try:
-            found = client.get_list(list_id)
-        except KlaviyoNotFoundError:
-            raise ConnectionRefused("list_not_found") from None
-        return list_id, str((found.get("attributes") or {}).get("name") or "")
-    if previous and previous.list_id and previous.account_id == verified.account_id:
-        try:
-            found = client.get_list(previous.list_id)
-            return previous.list_id, str((found.get("attributes") or {}).get("name") or "")
-        except KlaviyoNotFoundError:
-            pass  # deleted since: fall back to the default list
-    existing = client.get_lists(name=DEFAULT_LIST_NAME)
-    if existing:
-        chosen = sorted(existing, key=lambda item: str(item.get("id")))[0]
-        return str(chosen["id"]), DEFAULT_LIST_NAME
-    created = client.create_list(DEFAULT_LIST_NAME)  # only when missing: 150/day account cap
-    return str(created["id"]), DEFAULT_LIST_NAME
-
-
 def _nudge_on_commit(shop_id: int) -> None:
     from notifyme.sync.services import sync_nudge
 
@@ -131,8 +107,10 @@ def connection_connect(
     previous = KlaviyoConnection.objects.filter(shop=shop).first()
     try:
         verified = key_verify(client=client)
-        chosen_id, chosen_name = _ensure_list(
-            client=client, list_id=wanted_list, previous=previous, verified=verified
+        same_account = previous is not None and previous.account_id == verified.account_id
+        chosen_id, chosen_name = list_resolve(
+            client=client, list_id=wanted_list,
+            fallback_list_id=previous.list_id if previous and same_account else "",
         )
     except KlaviyoError as error:
         raise ConnectionRefused.from_error(error) from None
@@ -203,20 +181,11 @@ def connection_retest(*, shop: Shop) -> KlaviyoConnection:
     merchant must fix → NEEDS_ATTENTION; a passing outage changes nothing. Raises ConnectionRefused
     on any failure (after recording it)."""
     connection = _connected_or_refuse(shop)
-    try:
-        client = client_for(connection)
-    except crypto.SecretDecryptionError:
-        refused = ConnectionRefused("decrypt_failed")
-        _halt_refused(connection, refused)
-        raise refused from None
+    client = connection_client(connection=connection)
     try:
         verified = key_verify(client=client)
         if connection.list_id:
-            try:
-                found = client.get_list(connection.list_id)
-            except KlaviyoNotFoundError:
-                raise ConnectionRefused("list_not_found") from None
-            connection.list_name = str((found.get("attributes") or {}).get("name") or "")
+            _, connection.list_name = list_resolve(client=client, list_id=connection.list_id)
     except KlaviyoError as error:
         raise _refused_and_recorded(connection, ConnectionRefused.from_error(error)) from None
     except ConnectionRefused as refused:
@@ -233,28 +202,35 @@ def connection_list_set(
 ) -> KlaviyoConnection:
     """Point the connection at an existing list (verified) or at a newly created one."""
     connection = _connected_or_refuse(shop)
-    client = client_for(connection)
+    client = connection_client(connection=connection)
     try:
-        if create_name:
+        if create_name:  # reuse a list of that name: creation is capped at 150/day
             existing = client.get_lists(name=create_name)
             found = existing[0] if existing else client.create_list(create_name)
+            connection.list_id, connection.list_name = str(found["id"]), create_name
         else:
             wanted = list_id_clean(list_id)
             if not wanted:
                 raise ConnectionRefused("list_invalid_format")
-            try:
-                found = client.get_list(wanted)
-            except KlaviyoNotFoundError:
-                raise ConnectionRefused("list_not_found") from None
+            connection.list_id, connection.list_name = list_resolve(client=client, list_id=wanted)
     except KlaviyoError as error:
         raise ConnectionRefused.from_error(error) from None
-    connection.list_id = str(found.get("id") or list_id)
-    connection.list_name = str((found.get("attributes") or {}).get("name") or create_name or "")
     if connection.last_error_kind in LIST_KINDS:
         _resume(connection)
     else:
         connection.save()
     return connection
+
+
+def connection_client(*, connection: KlaviyoConnection) -> KlaviyoClient:
+    """`client_for` for merchant-initiated calls: an unreadable stored key (encryption keys
+    changed) halts the connection and raises ConnectionRefused("decrypt_failed")."""
+    try:
+        return client_for(connection)
+    except crypto.SecretDecryptionError:
+        refused = ConnectionRefused("decrypt_failed")
+        _halt_refused(connection, refused)
+        raise refused from None
 
 
 # -- helpers ------------------------------------------------------------------------------------

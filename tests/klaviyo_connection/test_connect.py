@@ -231,3 +231,26 @@ def test_halt_on_disconnected_connection_keeps_it_disconnected(
     connection_halt(connection=connection, error=KlaviyoError(status=401))
     connection.refresh_from_db()
     assert connection.status == KlaviyoConnection.Status.DISCONNECTED
+
+
+def test_unreadable_stored_key_needs_attention(
+    shop: Shop, klaviyo_sandbox: Any, full_key: str, settings: Any
+) -> None:
+    from cryptography.fernet import Fernet
+
+    connect(shop, full_key)
+    settings.NOTIFYME_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key is lost
+    for call in (lambda: connection_retest(shop=shop),
+                 lambda: connection_list_set(shop=shop, list_id="ABCdef")):
+        with pytest.raises(ConnectionRefused) as refused:
+            call()
+        assert (refused.value.code, refused.value.kind) == ("invalid_key", "decrypt_failed")
+    connection = KlaviyoConnection.objects.get(shop=shop)
+    assert connection.status == KlaviyoConnection.Status.NEEDS_ATTENTION
+    assert "Reconnect" in connection.last_error_message
+
+
+def test_overlong_key_is_refused_before_any_request(shop: Shop) -> None:
+    with pytest.raises(ConnectionRefused) as refused:
+        connect(shop, "pk_" + "a" * 200)
+    assert refused.value.kind == "invalid_format"
