@@ -124,8 +124,9 @@ def test_honeypot_stores_nothing(client: Client, sold_out_variant: Variant) -> N
 def test_subscribe_nudges_the_sync_queue_on_commit(client: Client,
                                                    sold_out_variant: Variant) -> None:
     assert subscribe(client, _email(1)).status_code == 201
-    queue = django_rq.get_queue("sync")
-    assert f"sync-shop-{sold_out_variant.shop_id}" in queue.job_ids
+    (job,) = django_rq.get_queue("sync").jobs
+    assert job.func_name == "notifyme.sync.jobs.sync_shop"
+    assert job.args[0] == sold_out_variant.shop_id  # an id, never a payload or a key
 
 
 @pytest.mark.django_db(transaction=True)
