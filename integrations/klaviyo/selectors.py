@@ -62,6 +62,17 @@ def last_error(*, shop: Shop, connection: KlaviyoConnection | None) -> dict[str,
     return max(candidates, key=lambda item: item["at"]) if candidates else None
 
 
+def last_success(*, shop: Shop, connection: KlaviyoConnection | None) -> datetime | None:
+    """When Klaviyo last accepted a call for this shop: `connection.last_sync_at` (set by
+    `connection_record_success`) or the newest successful SyncAttempt, whichever is newer."""
+    times = [connection.last_sync_at] if connection and connection.last_sync_at else []
+    attempt = (SyncAttempt.objects.filter(shop=shop, error_kind="", status_code__lt=300)
+               .order_by("-created_at").values_list("created_at", flat=True).first())
+    if attempt is not None:
+        times.append(attempt)
+    return max(times) if times else None
+
+
 def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
     """The status document (`GET /app/api/klaviyo`); datetimes as ISO 8601 strings (or as
     datetimes with `iso=False`, for templates)."""
@@ -93,7 +104,7 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
         "scopes_required": list(ALL_REQUIRED),
         "verified_at": None,
         "connected_at": None,
-        "last_sync_at": _iso(connection.last_sync_at) if connection else None,
+        "last_sync_at": _iso(last_success(shop=shop, connection=connection)),
         "last_error": error,
         "subscribers": subscriber_counts(shop=shop),
     }
