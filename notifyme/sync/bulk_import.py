@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -139,14 +140,23 @@ def _resend(ids: list[int], **fields: Any) -> None:
         import_batch=None, available_at=timezone.now(), **fields)
 
 
+@dataclass(frozen=True)
+class _Item:
+    pk: int
+    subscription_id: int
+    phone_issue: str
+    email: str
+
+
 def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str) -> None:
     """Apply a complete job's outcome to its rows (see module docstring)."""
     attrs = job.get("attributes") or {}
     errors = _error_pages(ctx, batch.klaviyo_job_id) if attrs.get("failed_count") else []
-    items = {item.pk: item for item in OutboxItem.objects.filter(id__in=batch.item_ids)
-             .select_related("subscription")}
-    by_email = {items[i].subscription.email.lower(): n for n, i in enumerate(batch.item_ids)
-                if i in items and items[i].subscription.email}
+    rows = OutboxItem.objects.filter(id__in=batch.item_ids).values_list(
+        "id", "subscription_id", "phone_issue", "subscription__email")
+    items = {pk: _Item(pk, sub_id, issue, email) for pk, sub_id, issue, email in rows}
+    by_email = {items[i].email.lower(): n for n, i in enumerate(batch.item_ids)
+                if i in items and items[i].email}
     failed: dict[int, str] = {}
     resend: dict[int, str] = {}
     for error in errors:
@@ -158,9 +168,9 @@ def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str
             continue
         body = error.get("attributes") or {}
         pointer = str((body.get("source") or {}).get("pointer") or "")
-        if body.get("code") == "duplicate_profile" and item.subscription.email:
+        if body.get("code") == "duplicate_profile" and item.email:
             resend[item.pk] = Issue.CONFLICT
-        elif (pointer.endswith("/phone_number") and item.subscription.email
+        elif (pointer.endswith("/phone_number") and item.email
               and item.phone_issue != Issue.INVALID):
             resend[item.pk] = Issue.INVALID
         else:

@@ -54,6 +54,14 @@ def phone_for(sub: Subscription, *, drop_phone: bool = False) -> str:
     return e164(sub.phone, region=sub.shop.country_code)
 
 
+def product_url(sub: Subscription) -> str:
+    """The variant's storefront URL, built from the subscription's shop (no extra query)."""
+    handle = sub.variant.product.handle
+    if not handle:
+        return ""
+    return f"https://{sub.shop.domain}/products/{handle}?variant={sub.variant.shopify_id}"
+
+
 def product_properties(sub: Subscription) -> dict[str, Any]:
     """The requested product as event properties (also used for the profile's last request)."""
     variant = sub.variant
@@ -67,7 +75,7 @@ def product_properties(sub: Subscription) -> dict[str, Any]:
         "price": str(variant.price),
         "currency": sub.shop.currency,
         "image_url": variant.image_url or product.image_url,
-        "product_url": variant.product_url,
+        "product_url": product_url(sub),
         "shop_name": sub.shop.display_name,
         "shop_domain": sub.shop.domain,
         "quantity_wanted": sub.quantity_wanted,
@@ -96,7 +104,7 @@ def profile_attributes(sub: Subscription, *, drop_phone: bool = False) -> dict[s
         "notifyme_last_variant_title": variant.title,
         "notifyme_last_product_id": variant.product.shopify_id,
         "notifyme_last_variant_id": variant.shopify_id,
-        "notifyme_last_product_url": variant.product_url,
+        "notifyme_last_product_url": product_url(sub),
         "notifyme_source": sub.source,
     }
     return attrs
