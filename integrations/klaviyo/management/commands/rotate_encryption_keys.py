@@ -111,8 +111,12 @@ class Command(BaseCommand):
                                           "decrypt with any configured key")
             done += len(batch)
             self._progress(column.label, done, total, counts)
-        self.stdout.write("")
+        if self._tty():
+            self.stdout.write("")  # end the line the bar was redrawing
         return counts
+
+    def _tty(self) -> bool:
+        return bool(getattr(self.stdout, "isatty", lambda: False)())
 
     def _rotate_row(self, column: SecretColumn, row: Any, *, dry_run: bool) -> str:
         token = getattr(row, column.field)
@@ -135,7 +139,7 @@ class Command(BaseCommand):
         bar = "#" * filled + "." * (width - filled)
         line = (f"{label:<22} [{bar}] {done}/{total}  rotated {counts['rotated']}, "
                 f"current {counts['current']}, failed {counts['failed']}")
-        end = "\r" if getattr(self.stdout, "isatty", lambda: False)() else "\n"
+        end = "\r" if self._tty() else "\n"
         self.stdout.write(line, ending=end)
         if end == "\r":
             sys.stdout.flush()
