@@ -40,12 +40,6 @@ MAX_BYTES = 4_900_000
 BASE = "/data/attributes/profiles/data"
 _INDEX = re.compile(r"^/data/attributes/profiles/data/(\d+)")
 Issue = OutboxItem.PhoneIssue
-PHONE_NOTES = {
-    Issue.INVALID: "Klaviyo did not accept the phone number; this subscriber was synced "
-                   "without it.",
-    Issue.CONFLICT: "The phone number belongs to another Klaviyo profile; this subscriber was "
-                    "synced by email only.",
-}
 
 
 def first_poll_seconds() -> float:
@@ -194,7 +188,7 @@ def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str
             if sub_ids:
                 Subscription.objects.filter(pk__in=sub_ids).update(
                     sync_state=Subscription.SyncState.SYNCED, synced_at=now,
-                    sync_error=PHONE_NOTES.get(issue, ""))
+                    sync_error=payloads.PHONE_NOTES.get(issue, ""))
         leasing.complete(ImportBatch, [batch.pk], token=token, completed_count=len(ok),
                          failed_count=len(failed), polls=F("polls") + 1)
 

@@ -21,6 +21,12 @@ from notifyme.subscriptions.models import Subscription
 SUBSCRIBED_METRIC = "Subscribed to Back in Stock"
 CUSTOM_SOURCE = "notifyme back-in-stock form"
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+#: What the subscription says after syncing without its phone (`OutboxItem.phone_issue`).
+PHONE_NOTES = {
+    "invalid": "Klaviyo did not accept the phone number; this subscriber was synced without it.",
+    "conflict": "The phone number belongs to another Klaviyo profile; this subscriber was "
+                "synced by email only.",
+}
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import leasing
 from notifyme.sync.models import OutboxItem, Step
+from notifyme.sync.payloads import PHONE_NOTES
 
 State = OutboxItem.State
 
@@ -89,6 +90,7 @@ def _subscription_updates(rows: list[Row], now: Any) -> None:
     for row in rows:
         if row.error or row.superseded:
             continue
+        row.note = row.note or PHONE_NOTES.get(row.phone_issue, "")
         if row.profile_id or row.note:
             fields: dict[str, Any] = {"sync_state": Subscription.SyncState.SYNCED,
                                       "synced_at": now, "sync_error": row.note[:2000]}
