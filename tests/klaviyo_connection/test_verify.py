@@ -149,3 +149,17 @@ def test_short_rate_limit_waits_and_retries_once(
     klaviyo_sandbox.admin.set_faults(account["id"], next_errors=[429], retry_after_seconds=1)
     verified = key_verify(client=KlaviyoClient(full_key))
     assert verified.account_id == account["id"]
+
+
+@pytest.mark.parametrize("fault", [{"hang_next": 1, "hang_seconds": 3}, {"drop_next": 1},
+                                   {"next_errors": [429], "retry_after_seconds": 30}])
+def test_timeouts_drops_and_long_throttles_are_unavailable(
+    klaviyo_sandbox: Any, account: dict[str, Any], full_key: str, settings: Any,
+    fault: dict[str, Any],
+) -> None:
+    settings.KLAVIYO_TIMEOUT_SECONDS = 0.5
+    klaviyo_sandbox.admin.set_faults(account["id"], **fault)
+    with pytest.raises(ConnectionRefused) as refused:
+        key_verify(client=KlaviyoClient(full_key))
+    assert refused.value.code == "klaviyo_unavailable"
+    assert "try again in a minute" in refused.value.sentence
