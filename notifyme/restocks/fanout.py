@@ -175,12 +175,16 @@ def _acquire(account_id: str, events: list[BulkEvent]) -> float:
 
 
 def _deliver(client: KlaviyoClient, events: list[BulkEvent]) -> None:
+    """One request: `create_event` for a lone event, else one bulk request whose shared
+    metric and properties (one restock) are serialized once."""
+    first = events[0]
     if len(events) == 1:
-        event = events[0]
-        client.create_event(metric=event.metric, profile=event.profile,
-                            properties=event.properties, unique_id=event.unique_id)
+        client.create_event(metric=first.metric, profile=first.profile,
+                            properties=first.properties, unique_id=first.unique_id)
     else:
-        client.bulk_create_events(events)
+        client.bulk_create_events_shared(
+            metric=first.metric, properties=first.properties,
+            recipients=[(event.profile, event.unique_id) for event in events])
 
 
 def _pointed_rows(error: KlaviyoBadRequestError, rows: list[DeliveryRow]) -> list[DeliveryRow]:

@@ -15,7 +15,10 @@ from datetime import datetime
 import django_rq
 from rq import Queue
 
-from notifyme.restocks import conf
+# Imported here, not in the job functions: the worker imports this module at startup (the app's
+# ready() registers the delayed-nudge handler), so every forked work-horse starts with the
+# fan-out code, the Klaviyo client and requests already loaded instead of importing them per job.
+from notifyme.restocks import batches, conf, fanout
 
 logger = logging.getLogger(__name__)
 QUEUE = "bulk"
@@ -89,12 +92,8 @@ def restock_advance_at(*, restock_id: int, when: datetime) -> bool:
 
 
 def run_fanout_chunk(restock_id: int) -> None:
-    from notifyme.restocks.fanout import fanout_send_chunk
-
-    fanout_send_chunk(restock_id=restock_id)
+    fanout.fanout_send_chunk(restock_id=restock_id)
 
 
 def run_restock_advance(restock_id: int) -> None:
-    from notifyme.restocks.batches import restock_advance
-
-    restock_advance(restock_id=restock_id)
+    batches.restock_advance(restock_id=restock_id)
