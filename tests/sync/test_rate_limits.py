@@ -1,4 +1,4 @@
-"""429s from Klaviyo and waits from our own limiter: rows rescheduled, never lost, never slept on."""
+"""429s from Klaviyo and our own limiter waits: rows rescheduled, never lost, never slept on."""
 
 from __future__ import annotations
 
