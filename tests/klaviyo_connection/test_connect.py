@@ -146,7 +146,7 @@ def test_lost_scope_halts_at_next_sync_and_reconnect_resumes(
     assert connection.last_error_kind == "missing_scopes"
     assert "profiles:write" in connection.last_error_message
     assert connection.get_private_key() == full_key  # nothing deleted
-    attempt = SyncAttempt.objects.get(shop=shop)
+    attempt = SyncAttempt.objects.get(shop=shop, operation="profile_import")
     assert (attempt.status_code, attempt.error_kind) == (403, "missing_scopes")
     assert attempt.operation == "profile_import"
 
@@ -220,6 +220,20 @@ def test_disconnect_forgets_key_but_keeps_work(
     with pytest.raises(ConnectionRefused) as refused:
         connection_retest(shop=shop)
     assert refused.value.code == "not_connected"
+
+
+def test_verification_calls_are_logged_without_false_errors(
+    shop: Shop, klaviyo_sandbox: Any, full_key: str, key_without: Callable[..., str]
+) -> None:
+    connect(shop, full_key)
+    probes = SyncAttempt.objects.filter(shop=shop, operation__startswith="verify_")
+    assert probes.count() == 6 and not probes.exclude(error_kind="").exists()
+    assert {a.status_code for a in probes} <= {200, 400, 404}
+    with pytest.raises(ConnectionRefused):
+        connect(shop, key_without("profiles:write"))
+    failed = SyncAttempt.objects.filter(shop=shop, error_kind="missing_scopes")
+    assert sorted(failed.values_list("operation", "status_code")) == [
+        ("verify_profiles_write", 403), ("verify_subscriptions_write", 403)]
 
 
 def test_halt_on_disconnected_connection_keeps_it_disconnected(
