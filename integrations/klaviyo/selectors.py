@@ -27,6 +27,10 @@ STATUS_MESSAGES = {
 }
 
 
+#: Calls made to connect/verify/choose a list: they prove nothing about syncing subscribers.
+CONNECTION_OPERATIONS = ("get_accounts", "get_lists", "get_list", "create_list")
+
+
 def connection_for_shop(*, shop: Shop) -> KlaviyoConnection | None:
     return KlaviyoConnection.objects.filter(shop=shop).first()
 
@@ -67,6 +71,8 @@ def last_success(*, shop: Shop, connection: KlaviyoConnection | None) -> datetim
     `connection_record_success`) or the newest successful SyncAttempt, whichever is newer."""
     times = [connection.last_sync_at] if connection and connection.last_sync_at else []
     attempt = (SyncAttempt.objects.filter(shop=shop, error_kind="", status_code__lt=300)
+               .exclude(operation__in=CONNECTION_OPERATIONS)
+               .exclude(operation__startswith="verify_")
                .order_by("-created_at").values_list("created_at", flat=True).first())
     if attempt is not None:
         times.append(attempt)

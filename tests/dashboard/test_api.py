@@ -35,6 +35,7 @@ def test_connect_then_status(
     assert body["key"] == f"pk_…{full_key[-4:]}"
     assert body["list"]["name"] == "Back in Stock"
     assert body["verified_at"] and body["scopes_verified"]
+    assert body["last_sync_at"] is None  # verification calls are not a sync
     assert full_key not in response.content.decode()
     assert api.get("").json() == body
 
