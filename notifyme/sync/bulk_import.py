@@ -21,7 +21,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,7 +28,7 @@ from django.utils import timezone
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoNotFoundError
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import leasing, nudges, payloads
+from notifyme.sync import conf, leasing, nudges, payloads
 from notifyme.sync.calls import SyncContext, is_list_error
 from notifyme.sync.models import ImportBatch, OutboxItem, Step
 from notifyme.sync.rows import Row
@@ -43,7 +42,7 @@ Issue = OutboxItem.PhoneIssue
 
 
 def first_poll_seconds() -> float:
-    return float(getattr(settings, "SYNC_IMPORT_FIRST_POLL_SECONDS", 1.0))
+    return conf.value("SYNC_IMPORT_FIRST_POLL_SECONDS")
 
 
 def _entry(row: Row) -> dict[str, Any]:

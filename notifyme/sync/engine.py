@@ -19,7 +19,6 @@ import logging
 import time
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 
@@ -27,13 +26,13 @@ from integrations.klaviyo.errors import KlaviyoError
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_halt
 from notifyme.core.crypto import SecretDecryptionError
-from notifyme.sync import bulk_import, consent_out, leasing, nudges, profile_sync, rows
+from notifyme.sync import bulk_import, conf, consent_out, leasing, nudges, profile_sync, rows
 from notifyme.sync.calls import Blocked, Halted, Lease, LeaseLost, SyncContext
 from notifyme.sync.models import ImportBatch, OutboxItem
 
 logger = logging.getLogger(__name__)
 
-LIMITS = {"sync": 50, "bulk": 10_000}
+SYNC_CLAIM = 50
 BUDGET_SECONDS = {"sync": 10.0, "bulk": 20.0}
 POLLS_PER_ROUND = 4
 
@@ -45,8 +44,12 @@ class KeyUnreadable(KlaviyoError):
     merchant_must_act = True
 
 
+def claim_limit(lane: str) -> int:
+    return SYNC_CLAIM if lane == "sync" else int(conf.value("SYNC_BULK_CLAIM"))
+
+
 def lease_seconds() -> float:
-    return float(getattr(settings, "SYNC_LEASE_SECONDS", 60))
+    return conf.value("SYNC_LEASE_SECONDS")
 
 
 def _poll_imports(ctx: SyncContext) -> float:
@@ -75,7 +78,7 @@ def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
     shop_id = ctx.connection.shop_id
     poll_wait = _poll_imports(ctx)
     token = leasing.new_token()
-    limit = LIMITS[lane]
+    limit = claim_limit(lane)
     ids = leasing.claim(OutboxItem.objects.filter(shop_id=shop_id), limit=limit,
                         lease_seconds=lease_seconds(), token=token,
                         order_by=("-id",) if lane == "sync" else ("available_at", "id"))
@@ -111,9 +114,9 @@ def follow_up(shop_id: int, lane: str) -> str:
     now = timezone.now()
     pending = OutboxItem.objects.filter(shop_id=shop_id, state=OutboxItem.State.PENDING)
     due = leasing.due(pending, now=now)
-    count = len(due.values_list("id", flat=True)[: LIMITS["sync"] + 1])
+    count = len(due.values_list("id", flat=True)[: SYNC_CLAIM + 1])
     if count:
-        target = "bulk" if lane == "bulk" or count > LIMITS["sync"] else "sync"
+        target = "bulk" if lane == "bulk" or count > SYNC_CLAIM else "sync"
         _nudge(shop_id, target)
         return f"nudged {target}"
     later = [
@@ -157,7 +160,7 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
         if outcome.halted:
             summary["halted"] = True
             return summary
-        if (outcome.wait or outcome.retry_error or outcome.claimed < LIMITS[lane]
+        if (outcome.wait or outcome.retry_error or outcome.claimed < claim_limit(lane)
                 or lane == "sync" or time.monotonic() > deadline):
             summary["wait"] = outcome.wait
             break

@@ -18,7 +18,17 @@ def enqueue_shop_sync(*, shop_id: int, lane: str = "sync") -> bool:
 
 
 def sync_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
-    """Drain this shop's due outbox rows (see `notifyme.sync.engine.run_shop`)."""
+    """Drain this shop's due outbox rows (see `notifyme.sync.engine.run_shop`).
+
+    Stale database connections (a restarted PostgreSQL) are dropped first, so one failed job
+    is the worst a database restart costs; its rows come back when their lease expires.
+    """
+    from django.db import close_old_connections
+
     from notifyme.sync.engine import run_shop
 
-    return run_shop(shop_id, lane)
+    close_old_connections()
+    try:
+        return run_shop(shop_id, lane)
+    finally:
+        close_old_connections()

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from django.conf import settings
 from django.utils import timezone
 
 from integrations.klaviyo.client import BulkEvent
 from notifyme.subscriptions.models import Subscription
+from notifyme.sync import conf
 
 SUBSCRIBED_METRIC = "Subscribed to Back in Stock"
 CUSTOM_SOURCE = "notifyme back-in-stock form"
@@ -32,7 +32,7 @@ LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 def historical_after() -> timedelta:
     """Consent older than this when we sync it is sent as a historical import (see below)."""
-    return timedelta(seconds=int(getattr(settings, "SYNC_HISTORICAL_CONSENT_AFTER_SECONDS", 3600)))
+    return timedelta(seconds=conf.value("SYNC_HISTORICAL_CONSENT_AFTER_SECONDS"))
 
 
 def e164(phone: str, *, region: str = "US") -> str:

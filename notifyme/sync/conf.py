@@ -1,0 +1,27 @@
+"""Sync-engine knobs: a Django setting of the same name wins, else the environment, else the
+default. (Environment fallbacks let worker processes in chaos tests and benchmarks be tuned
+without touching settings.py.)"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+DEFAULTS: dict[str, float] = {
+    # How long a claim holds rows; renewed while a job works on them (calls.Lease).
+    "SYNC_LEASE_SECONDS": 60.0,
+    # First poll of a Klaviyo import job after it was created (then x2 up to 30 s).
+    "SYNC_IMPORT_FIRST_POLL_SECONDS": 1.0,
+    # Rows one bulk-lane job claims at a time (10,000 = one full Klaviyo import job).
+    "SYNC_BULK_CLAIM": 10_000.0,
+    # Consent older than this when it reaches Klaviyo goes as a historical import.
+    "SYNC_HISTORICAL_CONSENT_AFTER_SECONDS": 3600.0,
+}
+
+
+def value(name: str) -> float:
+    configured = getattr(settings, name, None)
+    if configured is None:
+        configured = os.environ.get(name) or None
+    return float(configured) if configured is not None else DEFAULTS[name]
