@@ -1,6 +1,6 @@
-"""`make run`: migrate, load the demo shop, then run web + worker + Klaviyo sandbox together.
+"""`make run`: migrate, load the demo shop, then run web + worker + sweeper + Klaviyo sandbox.
 
-Ctrl-C stops all three. Keys for the sandbox are made fresh on every start and printed, so no
+Ctrl-C stops them all. Keys for the sandbox are made fresh on every start and printed, so no
 key (not even a fake one) is ever committed.
 """
 
@@ -39,6 +39,8 @@ def main() -> int:
                     "--account-name", "Demo Klaviyo Account",
                     "--key", f"{full_key}=all", "--key", f"{no_profiles_write}={limited_scopes}"],
         "worker": [PY, "manage.py", "rqworker", "sync", "bulk", "default", "--with-scheduler"],
+        # The sync engine's clock: delayed nudges (~10/s) and the minute sweep for lost work.
+        "sweeper": [PY, "manage.py", "sync_sweeper"],
         "web": [PY, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}", "--noreload"],
     }
     children = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in processes.items()}
@@ -54,7 +56,7 @@ notifyme is running.
   Sandbox keys for the settings page:
     full access:              {full_key}
     missing profiles:write:   {no_profiles_write}
-Ctrl-C stops web, worker and sandbox.
+Ctrl-C stops web, worker, sweeper and sandbox.
 """,
         flush=True,
     )
