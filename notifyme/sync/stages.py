@@ -167,13 +167,14 @@ def send_events(ctx: SyncContext, rows: list[Row]) -> None:
     """EVENT step: "Subscribed to Back in Stock" (create_event for one, bulk ≤1,000 otherwise)."""
     todo = [r for r in rows if r.needs(Step.EVENT) and not r.error]
     if len(todo) == 1:
-        accepted = send_pointed(ctx, "create_event", todo, build=_event_entries,
-                                send=_send_single, base="/data/attributes/__none__")
+        chunks = [("create_event", todo, _send_single, "/data/attributes/__none__")]
     else:
-        accepted = []
-        for start in range(0, len(todo), CHUNK):
-            accepted += send_pointed(ctx, "bulk_create_events", todo[start:start + CHUNK],
-                                     build=_event_entries, send=_send_bulk,
-                                     base="/data/attributes/events-bulk-create/data")
-    for row in accepted:
-        row.done |= Step.EVENT
+        chunks = [("bulk_create_events", todo[start:start + CHUNK], _send_bulk,
+                   "/data/attributes/events-bulk-create/data")
+                  for start in range(0, len(todo), CHUNK)]
+    for operation, chunk, send, base in chunks:
+        # Mark each chunk as soon as it is accepted: a rate-limit wait on the next chunk must
+        # not make us resend this one.
+        for row in send_pointed(ctx, operation, chunk, build=_event_entries, send=send,
+                                base=base):
+            row.done |= Step.EVENT

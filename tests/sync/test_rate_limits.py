@@ -75,3 +75,18 @@ def test_a_bulk_sync_under_the_published_limits_causes_no_429(
     assert stats["throttled"] == 0
     assert stats["events_by_metric"] == {SUBSCRIBED_METRIC: 2500}
     assert states(merchant.shop.pk) == {"done": 2500}
+
+
+def test_a_wait_mid_stage_never_resends_accepted_chunks(merchant: Merchant, settings) -> None:
+    """Leave one bulk-events slot in this second: the first chunk goes, the next ones wait —
+    and the chunk that went is never sent again."""
+    settings.SYNC_IMPORT_FIRST_POLL_SECONDS = 0
+    merchant.admin.set_rate_limits(enabled=False, account_id=merchant.account_id)
+    add_subscribers(merchant, 3500)
+    for _ in range(9):
+        ratelimit.acquire(account_id=merchant.account_id, operation="bulk_create_events")
+    drain(merchant.shop.pk, timeout=60)
+    sent = [a for a in SyncAttempt.objects.filter(operation="bulk_create_events")
+            if a.status_code == 202]
+    assert sorted(a.records for a in sent) == [500, 1000, 1000, 1000]
+    assert merchant.stats()["duplicates_dropped"] == 0
