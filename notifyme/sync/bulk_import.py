@@ -32,6 +32,7 @@ from notifyme.sync import conf, leasing, nudges, payloads
 from notifyme.sync.calls import SyncContext, is_list_error
 from notifyme.sync.models import ImportBatch, OutboxItem, Step
 from notifyme.sync.rows import Row
+from notifyme.sync.sql import in_ids
 from notifyme.sync.stages import send_pointed
 
 MAX_PROFILES = 10_000
@@ -50,16 +51,22 @@ def _entry(row: Row) -> dict[str, Any]:
 
 
 def _chunks(rows: list[Row]) -> list[list[Row]]:
-    chunks: list[list[Row]] = [[]]
-    size = 0
-    for row in rows:
-        cost = len(json.dumps(_entry(row), separators=(",", ":"))) + 40
-        if chunks[-1] and (len(chunks[-1]) >= MAX_PROFILES or size + cost > MAX_BYTES):
-            chunks.append([])
-            size = 0
-        chunks[-1].append(row)
-        size += cost
-    return [c for c in chunks if c]
+    """≤10,000 rows per job and a body under MAX_BYTES, measured by serialising the whole
+    candidate chunk once (not each row) and shrinking it proportionally when too big."""
+    chunks: list[list[Row]] = []
+    start = 0
+    while start < len(rows):
+        take = min(MAX_PROFILES, len(rows) - start)
+        while True:
+            candidate = rows[start:start + take]
+            size = len(json.dumps([_entry(r) for r in candidate], separators=(",", ":")))
+            size += 60 * len(candidate)  # the {"type": "profile", "attributes": ...} wrapper
+            if size <= MAX_BYTES or take == 1:
+                break
+            take = max(1, int(take * MAX_BYTES / size * 0.98))
+        chunks.append(candidate)
+        start += take
+    return chunks
 
 
 def submit(ctx: SyncContext, rows: list[Row]) -> int:
@@ -128,7 +135,7 @@ def _index_of(error: dict[str, Any], by_email: dict[str, int]) -> int | None:
 
 
 def _resend(ids: list[int], **fields: Any) -> None:
-    OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.WAITING).update(
+    OutboxItem.objects.filter(in_ids(ids), state=OutboxItem.State.WAITING).update(
         state=OutboxItem.State.PENDING, steps_done=F("steps_done").bitand(~Step.IMPORTED & 0xFF),
         import_batch=None, available_at=timezone.now(), **fields)
 
@@ -145,7 +152,7 @@ def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str
     """Apply a complete job's outcome to its rows (see module docstring)."""
     attrs = job.get("attributes") or {}
     errors = _error_pages(ctx, batch.klaviyo_job_id) if attrs.get("failed_count") else []
-    rows = OutboxItem.objects.filter(id__in=batch.item_ids).values_list(
+    rows = OutboxItem.objects.filter(in_ids(batch.item_ids)).values_list(
         "id", "subscription_id", "phone_issue", "subscription__email")
     items = {pk: _Item(pk, sub_id, issue, email) for pk, sub_id, issue, email in rows}
     by_email = {items[i].email.lower(): n for n, i in enumerate(batch.item_ids)
@@ -179,13 +186,13 @@ def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str
                 import_batch=None)
             Subscription.objects.filter(pk=items[pk].subscription_id).update(
                 sync_state=Subscription.SyncState.FAILED, sync_error=detail[:2000])
-        waiting = OutboxItem.objects.filter(id__in=ok, state=OutboxItem.State.WAITING)
+        waiting = OutboxItem.objects.filter(in_ids(ok), state=OutboxItem.State.WAITING)
         waiting.update(state=OutboxItem.State.DONE, completed_at=now, import_batch=None,
                        steps_done=F("steps_done").bitor(Step.PROFILE | Step.LIST))
         for issue in ("", Issue.INVALID, Issue.CONFLICT):
             sub_ids = [items[pk].subscription_id for pk in ok if items[pk].phone_issue == issue]
             if sub_ids:
-                Subscription.objects.filter(pk__in=sub_ids).update(
+                Subscription.objects.filter(in_ids(sub_ids)).update(
                     sync_state=Subscription.SyncState.SYNCED, synced_at=now,
                     sync_error=payloads.PHONE_NOTES.get(issue, ""))
         leasing.complete(ImportBatch, [batch.pk], token=token, completed_count=len(ok),

@@ -31,6 +31,8 @@ from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from notifyme.sync.sql import in_ids
+
 PENDING = "pending"
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 900.0
@@ -72,27 +74,35 @@ def claim(
         values["lease_token"] = token or new_token()
     candidates = due(queryset, now=now).order_by(*order_by)
     if connection.vendor == "postgresql":
-        with transaction.atomic():
-            ids = list(
-                candidates.select_for_update(skip_locked=True, of=("self",))
-                .values_list("id", flat=True)[:limit]
-            )
-            if ids:
-                model._default_manager.filter(id__in=ids).update(**values)
-        return ids
+        return _claim_postgresql(model, candidates, limit=limit, values=values)
     ids = list(candidates.values_list("id", flat=True)[:limit])
     if not ids:
         return []
     with transaction.atomic():
-        due(model._default_manager.filter(id__in=ids), now=now).update(**values)
-    held = model._default_manager.filter(id__in=ids, leased_until=until)
+        due(model._default_manager.filter(in_ids(ids)), now=now).update(**values)
+    held = model._default_manager.filter(in_ids(ids), leased_until=until)
     if "lease_token" in values:
         held = held.filter(lease_token=values["lease_token"])
     return list(held.values_list("id", flat=True))
 
 
+def _claim_postgresql(model: type[models.Model], candidates: QuerySet[Any], *, limit: int,
+                      values: dict[str, Any]) -> list[int]:
+    """One statement: UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING id."""
+    table = model._meta.db_table
+    pick = candidates.values("id")[:limit]
+    sub_sql, sub_params = pick.query.sql_with_params()
+    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in values)
+    sql = (f"UPDATE {connection.ops.quote_name(table)} SET {columns} "  # noqa: S608
+           f"WHERE id IN ({sub_sql} FOR UPDATE OF {connection.ops.quote_name(table)} SKIP LOCKED) "
+           "RETURNING id")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [*values.values(), *sub_params])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _held(model: type[models.Model], ids: Iterable[int], token: str | None) -> QuerySet[Any]:
-    rows = model._default_manager.filter(id__in=list(ids))
+    rows = model._default_manager.filter(in_ids(ids))
     if token and _has_token(model):
         rows = rows.filter(lease_token=token)
     return rows

@@ -55,38 +55,46 @@ def e164(phone: str, *, region: str = "US") -> str:
 
 
 def phone_for(sub: Subscription, *, drop_phone: bool = False) -> str:
-    if drop_phone:
+    if drop_phone or not sub.phone:
         return ""
     return e164(sub.phone, region=sub.shop.country_code)
 
 
+def _variant_facts(sub: Subscription) -> dict[str, Any]:
+    """Product facts shared by every subscriber of a variant, computed once per loaded variant
+    (rows of one job share variant objects, see rows.load) instead of once per subscriber."""
+    variant = sub.variant
+    cached: dict[str, Any] | None = getattr(variant, "_notifyme_facts", None)
+    if cached is None:
+        product = variant.product
+        shop = sub.shop
+        url = (f"https://{shop.domain}/products/{product.handle}?variant={variant.shopify_id}"
+               if product.handle else "")
+        cached = {
+            "product_title": product.title,
+            "variant_title": variant.title,
+            "product_id": product.shopify_id,
+            "variant_id": variant.shopify_id,
+            "sku": variant.sku,
+            "price": str(variant.price),
+            "currency": shop.currency,
+            "image_url": variant.image_url or product.image_url,
+            "product_url": url,
+            "shop_name": shop.display_name,
+            "shop_domain": shop.domain,
+        }
+        variant._notifyme_facts = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def product_url(sub: Subscription) -> str:
     """The variant's storefront URL, built from the subscription's shop (no extra query)."""
-    handle = sub.variant.product.handle
-    if not handle:
-        return ""
-    return f"https://{sub.shop.domain}/products/{handle}?variant={sub.variant.shopify_id}"
+    return str(_variant_facts(sub)["product_url"])
 
 
 def product_properties(sub: Subscription) -> dict[str, Any]:
     """The requested product as event properties (also used for the profile's last request)."""
-    variant = sub.variant
-    product = variant.product
-    return {
-        "product_title": product.title,
-        "variant_title": variant.title,
-        "product_id": product.shopify_id,
-        "variant_id": variant.shopify_id,
-        "sku": variant.sku,
-        "price": str(variant.price),
-        "currency": sub.shop.currency,
-        "image_url": variant.image_url or product.image_url,
-        "product_url": product_url(sub),
-        "shop_name": sub.shop.display_name,
-        "shop_domain": sub.shop.domain,
-        "quantity_wanted": sub.quantity_wanted,
-        "source": sub.source,
-    }
+    return {**_variant_facts(sub), "quantity_wanted": sub.quantity_wanted, "source": sub.source}
 
 
 def profile_attributes(sub: Subscription, *, drop_phone: bool = False) -> dict[str, Any]:
@@ -103,14 +111,14 @@ def profile_attributes(sub: Subscription, *, drop_phone: bool = False) -> dict[s
         attrs["locale"] = sub.locale.replace("_", "-")
     if sub.shopify_customer_id:
         attrs["external_id"] = str(sub.shopify_customer_id)
-    variant = sub.variant
+    facts = _variant_facts(sub)
     attrs["properties"] = {
         "notifyme_back_in_stock": True,
-        "notifyme_last_product_title": variant.product.title,
-        "notifyme_last_variant_title": variant.title,
-        "notifyme_last_product_id": variant.product.shopify_id,
-        "notifyme_last_variant_id": variant.shopify_id,
-        "notifyme_last_product_url": product_url(sub),
+        "notifyme_last_product_title": facts["product_title"],
+        "notifyme_last_variant_title": facts["variant_title"],
+        "notifyme_last_product_id": facts["product_id"],
+        "notifyme_last_variant_id": facts["variant_id"],
+        "notifyme_last_product_url": facts["product_url"],
         "notifyme_source": sub.source,
     }
     return attrs

@@ -24,8 +24,17 @@ from notifyme.subscriptions.models import Subscription
 from notifyme.sync import leasing
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.payloads import PHONE_NOTES
+from notifyme.sync.sql import in_ids
 
 State = OutboxItem.State
+#: Columns a job reads (`.only()`): fewer datetimes to parse, less memory per row. Everything
+#: payloads, stages and outcomes touch must be listed, or Django fetches it row by row.
+ITEM_FIELDS = ("id", "shop_id", "subscription_id", "kind", "attempts", "steps_needed",
+               "steps_done", "phone_issue", "import_batch_id")
+SUBSCRIPTION_FIELDS = ("id", "shop_id", "variant_id", "email", "phone", "first_name",
+                       "marketing_consent", "consented_at", "source", "locale",
+                       "shopify_customer_id", "quantity_wanted", "status", "klaviyo_profile_id",
+                       "created_at")
 
 
 @dataclass(eq=False)
@@ -71,7 +80,8 @@ def load(ids: Iterable[int]) -> list[OutboxItem]:
     """
     from notifyme.catalog.models import Variant
 
-    items = list(OutboxItem.objects.filter(id__in=list(ids)).select_related("subscription")
+    items = list(OutboxItem.objects.filter(in_ids(ids)).select_related("subscription")
+                 .only(*ITEM_FIELDS, *(f"subscription__{f}" for f in SUBSCRIPTION_FIELDS))
                  .order_by("id"))
     variant_ids = {item.subscription.variant_id for item in items}
     variants = {v.pk: v for v in Variant.objects.filter(pk__in=variant_ids)
@@ -100,7 +110,7 @@ def _subscription_updates(rows: list[Row], now: Any) -> None:
         else:
             plain.append(row.item.subscription_id)
     if plain:
-        Subscription.objects.filter(pk__in=plain).update(
+        Subscription.objects.filter(in_ids(plain)).update(
             sync_state=Subscription.SyncState.SYNCED, synced_at=now, sync_error="")
 
 
@@ -109,7 +119,7 @@ def _failed_updates(rows: list[Row]) -> None:
     for row in rows:
         by_error[row.error[:2000]].append(row.item.subscription_id)
     for error, sub_ids in by_error.items():
-        Subscription.objects.filter(pk__in=sub_ids).update(
+        Subscription.objects.filter(in_ids(sub_ids)).update(
             sync_state=Subscription.SyncState.FAILED, sync_error=error)
 
 
@@ -166,4 +176,4 @@ def save_outcomes(
 
 
 def bump_attempts(ids: list[int]) -> None:
-    OutboxItem.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
+    OutboxItem.objects.filter(in_ids(ids)).update(attempts=F("attempts") + 1)
