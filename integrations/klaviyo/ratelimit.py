@@ -207,12 +207,12 @@ def published_limits(operation: str) -> dict[str, int]:
 def _factor(name: str) -> float:
     defaults = {"burst": 1.0, "steady": 0.9, "daily": 0.9}
     setting = f"KLAVIYO_RATE_FACTOR_{name.upper()}"
-    raw = getattr(settings, setting, None) or os.environ.get(setting)
+    raw: Any = getattr(settings, setting, None) or os.environ.get(setting)
     return float(raw) if raw not in (None, "") else defaults[name]
 
 
 def _guard() -> float:
-    raw = getattr(settings, "KLAVIYO_RATE_GUARD_SECONDS", None) or os.environ.get(
+    raw: Any = getattr(settings, "KLAVIYO_RATE_GUARD_SECONDS", None) or os.environ.get(
         "KLAVIYO_RATE_GUARD_SECONDS")
     return float(raw) if raw not in (None, "") else 0.25
 
@@ -241,13 +241,18 @@ def _strikes_key(account_id: str) -> str:
     return f"kl:rl:{{{account_id}}}:strikes"
 
 
+def _redis() -> Any:
+    """The app's Redis client (typed loosely: redis-py's sync/async unions confuse mypy)."""
+    return get_redis()
+
+
 def acquire(*, account_id: str, operation: str) -> float:
     """0.0 and one slot taken in every window, or the seconds to wait with nothing taken."""
     windows = windows_for(operation)
     args: list[Any] = [_prefix(account_id, operation), len(windows)]
     for window in windows:
         args += [window.seconds, window.limit, window.guard]
-    allowed, wait = get_redis().eval(_ACQUIRE, 1, _cool_down_key(account_id), *args)
+    allowed, wait = _redis().eval(_ACQUIRE, 1, _cool_down_key(account_id), *args)
     if int(allowed) == 1:
         return 0.0
     return max(0.001, float(wait))
@@ -261,14 +266,14 @@ def cool_down(*, account_id: str, seconds: float) -> float:
     seconds = max(0.0, float(seconds))
     if seconds == 0:
         return 0.0
-    return float(get_redis().eval(_COOL_DOWN, 1, _cool_down_key(account_id), seconds))
+    return float(_redis().eval(_COOL_DOWN, 1, _cool_down_key(account_id), seconds))
 
 
 def cool_down_after(*, account_id: str, retry_after: float | None) -> float:
     """Apply a 429: its own hint when present, else 1, 2, 4 ... 60 s for consecutive bare 429s."""
     if retry_after is not None and retry_after > 0:
         return cool_down(account_id=account_id, seconds=retry_after)
-    client = get_redis()
+    client = _redis()
     key = _strikes_key(account_id)
     strikes = int(client.incr(key))
     client.expire(key, int(MAX_DEFAULT_COOL_DOWN * 2))
@@ -278,8 +283,8 @@ def cool_down_after(*, account_id: str, retry_after: float | None) -> float:
 
 def cool_down_remaining(*, account_id: str) -> float:
     """Seconds left of the account's cool-down (0.0 when none)."""
-    raw = get_redis().get(_cool_down_key(account_id))
+    raw = _redis().get(_cool_down_key(account_id))
     if raw is None:
         return 0.0
-    now_s, now_us = get_redis().time()
+    now_s, now_us = _redis().time()
     return max(0.0, float(raw) - (now_s + now_us / 1_000_000))

@@ -1,12 +1,47 @@
-from django.contrib import admin
+"""Support views of the outbox and of Klaviyo import jobs (read-mostly; one safe action)."""
 
-from notifyme.sync.models import OutboxItem
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from notifyme.subscriptions.models import Subscription
+from notifyme.sync.models import ImportBatch, OutboxItem
 
 
 @admin.register(OutboxItem)
 class OutboxItemAdmin(admin.ModelAdmin):
-    list_display = ("id", "shop", "kind", "state", "attempts", "available_at", "leased_until",
-                    "created_at", "completed_at")
-    list_filter = ("state", "kind", "shop")
+    list_display = ("id", "shop", "kind", "state", "steps_done", "steps_needed", "phone_issue",
+                    "attempts", "available_at", "leased_until", "created_at", "completed_at")
+    list_filter = ("state", "kind", "phone_issue", "shop")
     search_fields = ("shop__domain", "subscription__email", "subscription__phone")
-    raw_id_fields = ("subscription",)
+    raw_id_fields = ("subscription", "import_batch")
+    readonly_fields = ("lease_token",)
+    actions = ["retry_failed"]
+
+    @admin.action(description="Retry selected failed rows now")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboxItem]) -> None:
+        """FAILED -> PENDING (due now, attempts reset); steps already done are kept."""
+        from notifyme.sync.services import sync_nudge
+
+        failed = queryset.filter(state=OutboxItem.State.FAILED)
+        shop_ids = set(failed.values_list("shop_id", flat=True))
+        sub_ids = list(failed.values_list("subscription_id", flat=True))
+        count = failed.update(state=OutboxItem.State.PENDING, attempts=0, last_error="",
+                              available_at=timezone.now(), leased_until=None, completed_at=None)
+        Subscription.objects.filter(pk__in=sub_ids).update(
+            sync_state=Subscription.SyncState.PENDING, sync_error="")
+        for shop_id in shop_ids:
+            sync_nudge(shop_id=shop_id)
+        self.message_user(request, f"{count} row(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ("id", "shop", "klaviyo_job_id", "state", "total_count", "completed_count",
+                    "failed_count", "polls", "available_at", "created_at", "completed_at")
+    list_filter = ("state", "shop")
+    search_fields = ("klaviyo_job_id", "shop__domain")
+    readonly_fields = ("item_ids", "lease_token")

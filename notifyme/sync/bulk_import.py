@@ -29,7 +29,7 @@ from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoNotFoundError
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import conf, leasing, nudges, payloads
-from notifyme.sync.calls import SyncContext, is_list_error
+from notifyme.sync.calls import SyncContext, bound, is_list_error
 from notifyme.sync.models import ImportBatch, OutboxItem, Step
 from notifyme.sync.rows import Row
 from notifyme.sync.sql import in_ids
@@ -113,8 +113,9 @@ def _error_pages(ctx: SyncContext, job_id: str) -> list[dict[str, Any]]:
     path = f"/api/profile-bulk-import-jobs/{job_id}/import-errors"
     params: dict[str, str] | None = {"page[size]": "100"}
     for _ in range(MAX_PROFILES // 100 + 1):
-        response = ctx.call("get_bulk_import_errors", lambda c, p=path, q=params: c.request(
-            "GET", p, operation="get_bulk_import_errors", params=q))
+        response = ctx.call("get_bulk_import_errors", bound(
+            KlaviyoClient.request, "GET", path, operation="get_bulk_import_errors",
+            params=params))
         found.extend(response.data or [])
         following = (response.body or {}).get("links", {}).get("next")
         if not following:

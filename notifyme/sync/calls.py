@@ -28,6 +28,11 @@ T = TypeVar("T")
 _session: requests.Session | None = None
 
 
+def bound(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[KlaviyoClient], T]:
+    """`client -> fn(client, *args, **kwargs)` with the arguments bound now (loop-safe)."""
+    return lambda client: fn(client, *args, **kwargs)
+
+
 class Blocked(Exception):
     """Rate limited (our limiter, or a 429 with its cool-down set): try again in `wait` s."""
 

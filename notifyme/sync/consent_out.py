@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
 from notifyme.sync import leasing, payloads
-from notifyme.sync.calls import Blocked, Halted, SyncContext, is_list_error
+from notifyme.sync.calls import Blocked, Halted, SyncContext, bound, is_list_error
 from notifyme.sync.models import OutboxItem
 from notifyme.sync.profile_sync import Outcome
 from notifyme.sync.rows import Row, save_outcomes
@@ -81,8 +82,9 @@ def _withdraw(ctx: SyncContext, rows: list[Row]) -> None:
         if chunk:
             profiles = [entry for _, entries in chunk for entry in entries]
             try:
-                ctx.call("bulk_unsubscribe", lambda c, p=profiles: c.bulk_unsubscribe(
-                    p, list_id=ctx.list_id), retry_count=max(r.item.attempts for r, _ in chunk))
+                ctx.call("bulk_unsubscribe", bound(KlaviyoClient.bulk_unsubscribe, profiles,
+                                                   list_id=ctx.list_id),
+                         retry_count=max(r.item.attempts for r, _ in chunk))
             except KlaviyoNotFoundError as error:
                 if is_list_error(error):
                     ctx.halt(error)

@@ -19,14 +19,14 @@ conflict). Decisions, each covered by a test:
 
 from __future__ import annotations
 
-from integrations.klaviyo.client import KlaviyoResponse
+from integrations.klaviyo.client import KlaviyoClient, KlaviyoResponse
 from integrations.klaviyo.errors import (
     KlaviyoBadRequestError,
     KlaviyoDuplicateProfileError,
     KlaviyoNotFoundError,
 )
 from notifyme.sync import payloads
-from notifyme.sync.calls import SyncContext, is_list_error
+from notifyme.sync.calls import SyncContext, bound, is_list_error
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row
 
@@ -109,8 +109,8 @@ def add_to_list(ctx: SyncContext, rows: list[Row]) -> None:
         ids = list(dict.fromkeys(r.profile_id for r in chunk))
         single = chunk[0].sub.pk if len(chunk) == 1 else None
         try:
-            ctx.call("add_profiles_to_list", lambda c, ids=ids: c.add_profiles_to_list(
-                ctx.list_id, ids), subscription_id=single,
+            ctx.call("add_profiles_to_list", bound(KlaviyoClient.add_profiles_to_list,
+                                                   ctx.list_id, ids), subscription_id=single,
                 retry_count=max(r.item.attempts for r in chunk))
         except KlaviyoNotFoundError as error:
             if is_list_error(error):

@@ -24,9 +24,9 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import django_rq
-from redis import Redis
 from rq import Queue
 from rq.job import Job, JobStatus
 
@@ -84,7 +84,7 @@ def enqueue_lane(*, shop_id: int, lane: str = "sync", verify: bool = False) -> b
     return True
 
 
-def _marker_is_live(redis: Redis, key: str) -> bool:
+def _marker_is_live(redis: Any, key: str) -> bool:
     raw = redis.get(key)
     if raw is None:
         return False
@@ -128,7 +128,7 @@ def later_shop(*, shop_id: int, lane: str, seconds: float) -> bool:
 
 def release_due(*, now: float | None = None, limit: int = 500) -> int:
     """Move due delayed nudges to their queues; safe with many sweepers (ZREM decides)."""
-    redis = get_redis()
+    redis: Any = get_redis()
     now = time.time() if now is None else now
     members = redis.zrangebyscore(DELAYED_KEY, "-inf", now, start=0, num=limit)
     fired = 0
@@ -151,13 +151,19 @@ def release_due(*, now: float | None = None, limit: int = 500) -> int:
 
 def next_due_in(*, now: float | None = None) -> float | None:
     """Seconds until the earliest delayed nudge (None when there is none)."""
-    found = get_redis().zrange(DELAYED_KEY, 0, 0, withscores=True)
+    found: Any = get_redis().zrange(DELAYED_KEY, 0, 0, withscores=True)
     if not found:
         return None
     now = time.time() if now is None else now
     return max(0.0, float(found[0][1]) - now)
 
 
+def _lane_handler(lane: str) -> Callable[[str], object]:
+    def handler(arg: str) -> object:
+        return enqueue_lane(shop_id=int(arg), lane=lane)
+
+    return handler
+
+
 for _lane in LANES:
-    register(f"sync-{_lane}",
-             lambda arg, lane=_lane: enqueue_lane(shop_id=int(arg), lane=lane))
+    register(f"sync-{_lane}", _lane_handler(_lane))

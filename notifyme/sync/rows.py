@@ -165,8 +165,8 @@ def save_outcomes(
                 OutboxItem, ids, token=token, state=State.WAITING, completed_at=None,
                 steps_done=done, steps_needed=needed, phone_issue=issue, import_batch_id=batch)
         for (_, done, needed, issue, batch), ids in _group(rest).items():
-            fields = {"steps_done": done, "steps_needed": needed, "phone_issue": issue,
-                      "import_batch_id": batch}
+            fields: dict[str, Any] = {"steps_done": done, "steps_needed": needed,
+                                      "phone_issue": issue, "import_batch_id": batch}
             if retry_error:
                 leasing.retry(OutboxItem, ids, token=token, error=retry_error, **fields)
             else:

@@ -17,7 +17,7 @@ from typing import Any
 from integrations.klaviyo.client import BulkEvent, KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoBadRequestError, KlaviyoNotFoundError
 from notifyme.sync import payloads
-from notifyme.sync.calls import SyncContext, is_list_error
+from notifyme.sync.calls import SyncContext, bound, is_list_error
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row
 
@@ -51,7 +51,7 @@ def send_pointed(
         payload = [entry for _, entry in entries]
         single = entries[0][0].sub.pk if len({id(r) for r, _ in entries}) == 1 else None
         try:
-            ctx.call(operation, lambda c, p=payload: send(c, p), subscription_id=single,
+            ctx.call(operation, bound(send, payload), subscription_id=single,
                      retry_count=max(r.item.attempts for r, _ in entries))
             return list(dict.fromkeys(row for row, _ in entries))
         except KlaviyoBadRequestError as error:

@@ -96,3 +96,19 @@ def test_timeouts_are_retried_like_outages(merchant: Merchant, settings) -> None
     drain(merchant.shop.pk)
     assert states(merchant.shop.pk) == {"done": 1}
     assert merchant.stats()["events_by_metric"] == {SUBSCRIBED_METRIC: 1}
+
+
+def test_support_can_retry_failed_rows_from_the_admin(merchant: Merchant, admin_client) -> None:
+    [sub] = add_subscribers(merchant, 1)
+    Subscription.objects.filter(pk=sub.pk).update(email="bad@@shop")
+    drain(merchant.shop.pk, lane="sync")
+    item = OutboxItem.objects.get(subscription=sub)
+    assert item.state == "failed"
+    Subscription.objects.filter(pk=sub.pk).update(email="fixed@shop.test")
+    response = admin_client.post("/admin/sync/outboxitem/", {
+        "action": "retry_failed", "_selected_action": [item.pk]})
+    assert response.status_code == 302
+    drain(merchant.shop.pk, lane="sync")
+    item.refresh_from_db()
+    assert item.state == "done"
+    assert Subscription.objects.get(pk=sub.pk).sync_state == "synced"
