@@ -1,11 +1,12 @@
+# ruff: noqa: S603, S607  (starts local processes with fixed arguments; loopback only)
 """Shared helpers for the benchmarks (loopback only, every child process bounded and stopped).
 
 A benchmark calls `setup_env(db_name, redis_db)` BEFORE importing Django models: it points
 DATABASE_URL / REDIS_URL at the bench's own database and Redis db, recreates and migrates the
 database, then `django.setup()`. `Sandbox.start(limits=...)` runs the Klaviyo sandbox on a free
-port; `Workers.start(n)` runs RQ workers (`sync` before `bulk`) plus the delayed-nudge pump and
-restock sweep, all as subprocesses with the same environment. `bulk_subscribers` inserts N
-subscriptions with one INSERT … SELECT generate_series (PostgreSQL).
+port; `Workers.start(n)` runs RQ workers (`sync` before `bulk`) plus the sync sweeper, all as
+subprocesses with the same environment. `bulk_subscribers` inserts N subscriptions with one
+INSERT … SELECT generate_series (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def setup_env(db_name: str, redis_db: int, *, extra: dict[str, str] | None = Non
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.update(extra or {})
     admin_url = f"{PG_BASE}/postgres"
-    for sql in (f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)', f'CREATE DATABASE "{db_name}"'):
+    for sql in (f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)',
+                f'CREATE DATABASE "{db_name}"'):
         subprocess.run(["psql", admin_url, "-q", "-c", sql], check=True,
                        stdout=subprocess.DEVNULL)
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
@@ -116,29 +118,16 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
             proc.wait(timeout=5)
 
 
-PUMP = """
-import os, time, django
-django.setup()
-from notifyme.sync import nudges
-from notifyme.restocks.sweep import sweep_restocks
-last = 0.0
-while True:
-    nudges.release_due()
-    if time.monotonic() - last > float(os.environ.get("BENCH_SWEEP_SECONDS", "10")):
-        sweep_restocks()
-        last = time.monotonic()
-    time.sleep(0.02)
-"""
-
-
 @dataclass
 class Workers:
-    """RQ workers on `sync` then `bulk`, plus one delayed-nudge pump (stand-in sweeper)."""
+    """RQ workers on `sync` then `bulk`, plus the sync engine's sweeper process (delayed
+    nudges every 20 ms, database sweep with the restock hook every `sweep_seconds`)."""
 
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, count: int, *, worker_class: str = "", queues: tuple[str, ...] = ("sync", "bulk")
+    def start(cls, count: int, *, worker_class: str = "",
+              queues: tuple[str, ...] = ("sync", "bulk"), sweep_seconds: float = 10.0
               ) -> Workers:
         env = dict(os.environ)
         procs = []
@@ -148,8 +137,10 @@ class Workers:
                 cmd += ["--worker-class", worker_class]
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))
-        procs.append(subprocess.Popen([PY, "-c", PUMP], cwd=ROOT, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        sweeper = [PY, "manage.py", "sync_sweeper", "--interval", str(sweep_seconds),
+                   "--tick", "0.02"]
+        procs.append(subprocess.Popen(sweeper, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
         time.sleep(1.5)  # let them import Django and register
         return cls(procs)
 

@@ -104,7 +104,9 @@ def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
     _send(restock, link, [r for r in rows if r.status == Subscription.Status.ACTIVE], result)
     if result.retry_in is not None and not result.halted:
         jobs.fanout_nudge_later(restock_id=restock_id, seconds=result.retry_in)
-    elif len(ids) < conf.chunk_size():
+    else:
+        # The last chunk to land may belong to any job (its successor found nothing to claim
+        # while it was still in flight), so every job that settled its rows checks.
         batches.restock_finish_if_done(restock=restock)
     return result
 

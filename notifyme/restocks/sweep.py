@@ -3,7 +3,9 @@
 Called every minute by the shared sweeper (`notifyme.sync`), and safe to call any time:
 - restocks with due, unleased (or lease-expired) pending deliveries, whose shop is syncing and
   which no fan-out job touched recently (`progress.is_alive`), get their fan-out restarted;
-- running batched restocks whose next batch is due get `restock_advance`.
+- running batched restocks whose next batch is due get `restock_advance`;
+- running restocks with nothing left to send are completed (a safety net: the job that sent
+  the last chunk normally does it).
 A flushed Redis or SIGKILLed workers therefore delay deliveries by at most a lease plus a tick.
 """
 
@@ -16,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
-from notifyme.restocks import jobs, progress
+from notifyme.restocks import batches, jobs, progress
 from notifyme.restocks.models import Restock, RestockDelivery
 
 logger = logging.getLogger(__name__)
@@ -29,9 +31,14 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
         state__in=[Restock.State.RUNNING, Restock.State.PAUSED_SOLD_OUT],
         shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED,
     ).values_list("id", flat=True)
-    nudged = 0
+    nudged = finished = 0
     for restock_id in active:
         if progress.is_alive(restock_id):
+            continue
+        restock = Restock.objects.get(pk=restock_id)
+        idle = restock.state == Restock.State.RUNNING and restock.next_batch_at is None
+        if idle and batches.restock_finish_if_done(restock=restock):
+            finished += 1
             continue
         stalled = RestockDelivery.objects.filter(
             restock_id=restock_id, state=RestockDelivery.State.PENDING, available_at__lte=now
@@ -44,9 +51,10 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
     advanced = 0
     for restock_id in batches_due:
         advanced += int(jobs.restock_advance_at(restock_id=restock_id, when=now))
-    if nudged or advanced:
-        logger.info("restock sweep: %s fan-outs nudged, %s batches due", nudged, advanced)
-    return {"nudged": nudged, "batches": advanced}
+    if nudged or advanced or finished:
+        logger.info("restock sweep: %s fan-outs nudged, %s batches due, %s finished",
+                    nudged, advanced, finished)
+    return {"nudged": nudged, "batches": advanced, "finished": finished}
 
 
 def register() -> None:

@@ -82,8 +82,12 @@ class Scene:
         return dict(self.sandbox.admin.stats(self.account_id))
 
     def _state(self, text: str) -> str:
-        logs = "\n".join(f"--- {p.name}\n{p.output(1500)}" for p in self.procs[-4:])
-        return f"{text}: accepted={self.accepted()}\n{logs}"
+        pending = list(RestockDelivery.objects.filter(state="pending").values_list(
+            "available_at", "leased_until", "attempts", "last_error")[:3])
+        counts = Counter(RestockDelivery.objects.values_list("state", flat=True))
+        logs = "\n".join(f"--- {p.name}\n{p.output(1500)}" for p in self.procs[-2:])
+        return (f"{text}: accepted={self.accepted()} rows={dict(counts)} pending={pending}\n"
+                f"{logs}")
 
 
 @pytest.fixture

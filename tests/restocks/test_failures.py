@@ -33,7 +33,8 @@ def test_a_400_pointing_at_events_fails_only_those(klaviyo_sandbox: Any, connect
     assert failed.subscription_id == bad.pk and "email" in failed.last_error.lower()
     ids = event_ids(klaviyo_sandbox, connected.account_id)
     assert len(ids) == 39 and failed.unique_id not in ids
-    attempt = SyncAttempt.objects.filter(shop=connected.shop, status_code=400).get()
+    attempt = SyncAttempt.objects.get(shop=connected.shop, operation="bulk_create_events",
+                                      status_code=400)
     assert "/data/12/" in attempt.error_pointer
 
 
