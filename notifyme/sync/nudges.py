@@ -40,14 +40,17 @@ DELAYED_KEY = "sync:delayed"
 JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 180}
 LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
-_queues: dict[tuple[int, str], Queue] = {}
+_queues: dict[tuple[int, str, str], Queue] = {}
 #: Delayed-nudge handlers by prefix: `later("sync-bulk", "42", 1.5)` calls handler("42").
 _handlers: dict[str, Callable[[str], object]] = {}
 
 
 def queue(name: str) -> Queue:
     """One Queue (and Redis pool) per process and name, not one per call (django-rq#210)."""
-    key = (os.getpid(), name)
+    from django.conf import settings
+
+    # Keyed by the queue's configuration too, so a changed RQ_QUEUES (tests) takes effect.
+    key = (os.getpid(), name, repr(settings.RQ_QUEUES.get(name)))
     if key not in _queues:
         # "auto": we only nudge after our own commits; deferring to on_commit inside a caller's
         # transaction would make the marker and the job disagree.
