@@ -7,7 +7,9 @@
    newest first, so a fresh signup goes first; `bulk` lane: up to 10,000, oldest first), hand
    PROFILE_SYNC rows to `profile_sync` and withdrawals to `consent_out`. A full bulk claim
    enqueues one more bulk job first, so idle workers join a big backlog (at most one job per
-   shop is ever *queued*, which keeps the bulk queue fair between merchants).
+   shop is ever *queued*, which keeps the bulk queue fair between merchants). A bulk job also
+   ends after a round when an interactive `sync` job is waiting, so no signup waits behind more
+   than one round of someone else's backlog.
 4. Follow-up before returning: due rows left -> nudge (the `bulk` lane when there are many);
    rows due later (rate-limit wait, backoff, next import poll) -> a delayed nudge for then. The
    minute sweeper is the safety net for everything else.
@@ -161,7 +163,8 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
             summary["halted"] = True
             return summary
         if (outcome.wait or outcome.retry_error or outcome.claimed < claim_limit(lane)
-                or lane == "sync" or time.monotonic() > deadline):
+                or lane == "sync" or time.monotonic() > deadline
+                or nudges.interactive_waiting()):  # yield the worker to a waiting signup
             summary["wait"] = outcome.wait
             break
     summary["follow_up"] = follow_up(shop_id, lane)

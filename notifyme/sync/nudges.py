@@ -98,6 +98,14 @@ def _marker_is_live(redis: Any, key: str) -> bool:
     return job.get_status(refresh=True) in LIVE_STATUSES
 
 
+def interactive_waiting() -> bool:
+    """Is a `sync` (interactive) job waiting? Bulk jobs then yield their worker between rounds."""
+    try:
+        return queue("sync").count > 0
+    except Exception:
+        return False
+
+
 def job_started(*, shop_id: int, lane: str) -> None:
     """Called first thing in the job: the next nudge must enqueue a successor."""
     try:
