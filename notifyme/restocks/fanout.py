@@ -87,16 +87,17 @@ def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
         result.notes.append("connection not syncing")  # rows wait; the reconnect resumes them
         return result
     progress.mark_alive(restock_id)
-    ids = leasing.claim(RestockDelivery.objects.filter(restock_id=restock_id),
-                        limit=conf.chunk_size(), lease_seconds=conf.lease_seconds(),
-                        order_by=("position",))
+    ids = _claim(restock_id)
     result.claimed = len(ids)
     if not ids:
         batches.restock_finish_if_done(restock=restock)
         return result
-    if len(ids) == conf.chunk_size():
+    full = len(ids) == conf.chunk_size()
+    if full:
         jobs.fanout_continue(restock_id=restock_id)  # the next chunk goes while this one sends
     rows = [DeliveryRow(*row) for row in sql.claimed_rows(connection, ids=ids)]
+    last_position = rows[-1].position
+    progress.raise_claim_hint(restock_id, last_position)
     inactive = [r.id for r in rows if r.status != Subscription.Status.ACTIVE]
     if inactive:
         _finish(restock, inactive, RestockDelivery.State.SKIPPED,
@@ -104,11 +105,32 @@ def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
     _send(restock, link, [r for r in rows if r.status == Subscription.Status.ACTIVE], result)
     if result.retry_in is not None and not result.halted:
         jobs.fanout_nudge_later(restock_id=restock_id, seconds=result.retry_in)
-    else:
+    elif not full or not _pending_after(restock_id, last_position):
         # The last chunk to land may belong to any job (its successor found nothing to claim
-        # while it was still in flight), so every job that settled its rows checks.
+        # while it was still in flight), so a job whose chunk was the tail checks.
         batches.restock_finish_if_done(restock=restock)
     return result
+
+
+def _claim(restock_id: int) -> list[int]:
+    """Lease due rows after the claim hint first, then anywhere (retries sit below it)."""
+    rows = RestockDelivery.objects.filter(restock_id=restock_id)
+    limit, lease = conf.chunk_size(), conf.lease_seconds()
+    hint = progress.claim_hint(restock_id)
+    ids: list[int] = []
+    if hint:
+        ids = leasing.claim(rows.filter(position__gt=hint), limit=limit, lease_seconds=lease,
+                            order_by=("position",))
+    if len(ids) < limit:
+        ids += leasing.claim(rows, limit=limit - len(ids), lease_seconds=lease,
+                             order_by=("position",))
+    return ids
+
+
+def _pending_after(restock_id: int, position: int) -> bool:
+    return RestockDelivery.objects.filter(
+        restock_id=restock_id, state=RestockDelivery.State.PENDING, position__gt=position
+    ).exists()
 
 
 def _send(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow],

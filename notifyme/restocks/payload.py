@@ -30,6 +30,7 @@ class DeliveryRow:
     customer_id: int | None
     status: str
     attempts: int
+    position: int
 
 
 def event_properties(restock: Restock) -> dict[str, Any]:

@@ -71,3 +71,35 @@ def is_alive(restock_id: int) -> bool:
         return bool(get_redis().exists(_alive_key(restock_id)))
     except Exception:
         return False
+
+
+# -- claim hint ----------------------------------------------------------------------------
+# Sent rows leave dead entries at the front of the pending index until VACUUM; a claim that
+# always scans from the first position would skip more of them with every chunk (quadratic
+# over a million rows). Claims therefore start after the highest position claimed so far and
+# fall back to a full scan only when that comes up short (rows handed back for a retry sit
+# below the hint). Losing the hint (Redis flush) only costs one full scan.
+_RAISE = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return 1
+"""
+
+
+def _hint_key(restock_id: int) -> str:
+    return f"restock:{restock_id}:claimed_upto"
+
+
+def claim_hint(restock_id: int) -> int:
+    try:
+        raw = get_redis().get(_hint_key(restock_id))
+    except Exception:
+        return 0
+    return int(raw) if raw else 0
+
+
+def raise_claim_hint(restock_id: int, position: int) -> None:
+    try:
+        get_redis().eval(_RAISE, 1, _hint_key(restock_id), position, 86400)
+    except Exception:
+        logger.debug("could not store the claim hint", exc_info=True)

@@ -18,6 +18,11 @@ from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.subscriptions.models import Subscription
 
 DELIVERY = RestockDelivery._meta.db_table
+# Updates by id list also re-check the state, written so that no index on state/status can
+# serve it: otherwise the planner (on fresh statistics) picks the state index and reads every
+# pending row of the table, or scans it, for each chunk — quadratic over a big restock. With
+# the condition wrapped, the primary key is the only way in: 1,000 lookups per chunk.
+_UNINDEXED_STATE = "COALESCE(state, '')"
 RESTOCK = Restock._meta.db_table
 SUBSCRIPTION = Subscription._meta.db_table
 
@@ -118,7 +123,7 @@ def mark_sent(
         cursor.execute(
             f"UPDATE {DELIVERY} SET state = %s, sent_at = %s, leased_until = NULL, "
             f"attempts = attempts + 1, last_error = '' "
-            f"WHERE id {where} AND state = %s RETURNING subscription_id",
+            f"WHERE id {where} AND {_UNINDEXED_STATE} = %s RETURNING subscription_id",
             [RestockDelivery.State.SENT, now, *params, RestockDelivery.State.PENDING],
         )
         subscription_ids = [row[0] for row in cursor.fetchall()]
@@ -126,7 +131,7 @@ def mark_sent(
             where, params = _ids_in(connection, subscription_ids)
             cursor.execute(
                 f"UPDATE {SUBSCRIPTION} SET status = %s, notified_at = %s, updated_at = %s "
-                f"WHERE id {where} AND status = %s",
+                f"WHERE id {where} AND COALESCE(status, '') = %s",
                 [Subscription.Status.NOTIFIED, now, now, *params, Subscription.Status.ACTIVE],
             )
             cursor.execute(f"UPDATE {RESTOCK} SET sent = sent + %s WHERE id = %s",
@@ -144,7 +149,7 @@ def mark_final(
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {DELIVERY} SET state = %s, leased_until = NULL, last_error = %s "
-            f"WHERE id {where} AND state = %s",
+            f"WHERE id {where} AND {_UNINDEXED_STATE} = %s",
             [state, error[:2000], *params, RestockDelivery.State.PENDING],
         )
         return int(cursor.rowcount)
@@ -174,14 +179,15 @@ def relax_commit(connection: BaseDatabaseWrapper) -> None:
 
 
 def claimed_rows(connection: BaseDatabaseWrapper, *, ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """(id, unique_id, subscription_id, email, phone, customer id, status, attempts) per id."""
+    """(id, unique_id, subscription_id, email, phone, customer id, status, attempts,
+    position) per id, in line order."""
     if not ids:
         return []
     where, params = _ids_in(connection, ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT d.id, d.unique_id, d.subscription_id, s.email, s.phone, "
-            f"s.shopify_customer_id, s.status, d.attempts FROM {DELIVERY} d "
+            f"s.shopify_customer_id, s.status, d.attempts, d.position FROM {DELIVERY} d "
             f"JOIN {SUBSCRIPTION} s ON s.id = d.subscription_id "
             f"WHERE d.id {where} ORDER BY d.position",
             params,
