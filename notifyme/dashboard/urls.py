@@ -1,6 +1,6 @@
 """The embedded merchant app: the settings document, its bounce page and its JSON API."""
 
-from django.urls import path
+from django.urls import include, path
 
 from notifyme.dashboard import api, views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/klaviyo/list", api.list_set, name="api_list"),
     path("api/klaviyo/retest", api.retest, name="api_retest"),
     path("api/klaviyo/panel", views.panel, name="api_panel"),
+    path("api/restocks", include("notifyme.dashboard.restock_api")),
 ]
