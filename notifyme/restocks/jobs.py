@@ -9,10 +9,9 @@ deliveries in PostgreSQL and nudges again. Enqueueing is best effort for the sam
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime
 
-import django_rq
+from django.utils import timezone
 from rq import Queue
 
 # Imported here, not in the job functions: the worker imports this module at startup (the app's
@@ -23,16 +22,16 @@ from notifyme.restocks import batches, conf, fanout
 logger = logging.getLogger(__name__)
 QUEUE = "bulk"
 DELAYED_PREFIX = "restock-fanout"
+ADVANCE_PREFIX = "restock-advance"
 JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 120}
-_queue: tuple[int, Queue] | None = None
 
 
 def _bulk() -> Queue:
-    """One queue object (and Redis pool) per process, not one per enqueue (django-rq#210)."""
-    global _queue
-    if _queue is None or _queue[0] != os.getpid():
-        _queue = (os.getpid(), django_rq.get_queue(QUEUE))
-    return _queue[1]
+    """The shared per-process `bulk` queue (commit mode "auto": callers already enqueue only
+    after their own commits, through `transaction.on_commit`)."""
+    from notifyme.sync import nudges
+
+    return nudges.queue(QUEUE)
 
 
 def _safely(action: str, restock_id: int, call: object) -> bool:
@@ -82,13 +81,22 @@ def register_delayed() -> None:
     from notifyme.sync import nudges
 
     nudges.register(DELAYED_PREFIX, lambda arg: fanout_continue(restock_id=int(arg)))
+    nudges.register(ADVANCE_PREFIX, lambda arg: restock_advance_now(restock_id=int(arg)))
 
 
 def restock_advance_at(*, restock_id: int, when: datetime) -> bool:
-    """Run the next batch check of a batched restock at `when`."""
-    return _safely("schedule the next batch", restock_id,
-                   lambda: _bulk().enqueue_at(when, run_restock_advance, restock_id,
-                                              **JOB_OPTIONS))
+    """Run the next batch check of a batched restock at `when` (now if it is due)."""
+    from notifyme.sync import nudges
+
+    seconds = (when - timezone.now()).total_seconds()
+    if seconds <= 0:
+        return restock_advance_now(restock_id=restock_id)
+    return nudges.later(ADVANCE_PREFIX, restock_id, seconds)
+
+
+def restock_advance_now(*, restock_id: int) -> bool:
+    return _safely("run the next batch", restock_id,
+                   lambda: _bulk().enqueue(run_restock_advance, restock_id, **JOB_OPTIONS))
 
 
 def run_fanout_chunk(restock_id: int) -> None:
