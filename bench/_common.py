@@ -131,16 +131,16 @@ class Workers:
               ) -> Workers:
         env = dict(os.environ)
         procs = []
-        for _ in range(count):
+        for i in range(count):
             cmd = [PY, "manage.py", "rqworker", *queues]
             if worker_class:
                 cmd += ["--worker-class", worker_class]
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
+                                          stderr=_log(f"worker-{i}")))
         sweeper = [PY, "manage.py", "sync_sweeper", "--interval", str(sweep_seconds),
                    "--tick", "0.02"]
         procs.append(subprocess.Popen(sweeper, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+                                      stderr=_log("sweeper")))
         time.sleep(1.5)  # let them import Django and register
         return cls(procs)
 
@@ -157,6 +157,15 @@ class Workers:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _log(name: str) -> Any:
+    """Where a child's stderr goes: $BENCH_LOG_DIR/<name>.log when set, else nowhere."""
+    folder = os.environ.get("BENCH_LOG_DIR")
+    if not folder:
+        return subprocess.DEVNULL
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return open(Path(folder) / f"{name}.log", "ab")
 
 
 def make_shop_connected(sandbox: Sandbox, *, domain: str, name: str) -> tuple[Any, Any, str]:
