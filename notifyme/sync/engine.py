@@ -168,4 +168,6 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
             summary["wait"] = outcome.wait
             break
     summary["follow_up"] = follow_up(shop_id, lane)
+    summary["seconds"] = round(time.monotonic() - deadline + BUDGET_SECONDS[lane], 3)
+    logger.info("sync shop=%s lane=%s %s", shop_id, lane, summary)
     return summary
