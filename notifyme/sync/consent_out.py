@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
 from notifyme.sync import leasing, payloads
@@ -108,6 +110,8 @@ def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome
         outcome.wait = max(outcome.wait, blocked.wait)
     except Halted:
         outcome.halted, outcome.wait = True, 0.0
+    except RedisError as error:  # the shared limiter is unreachable: wait like an outage
+        outcome.retry_error = f"rate limiter unavailable: {error}"[:500]
     except KlaviyoError as error:
         outcome.retry_error = str(error)[:500]
         if not error.retryable:

@@ -23,6 +23,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
+
 from integrations.klaviyo.errors import KlaviyoError
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import bulk_import, identity, payloads, stages
@@ -96,6 +98,9 @@ def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome
             outcome.wait = max(outcome.wait, blocked.wait)
         except Halted:
             outcome.halted = True
+            break
+        except RedisError as error:  # the shared limiter is unreachable: wait like an outage
+            outcome.retry_error = f"rate limiter unavailable: {error}"[:500]
             break
         except KlaviyoError as error:
             if error.retryable:

@@ -112,3 +112,25 @@ def test_support_can_retry_failed_rows_from_the_admin(merchant: Merchant, admin_
     item.refresh_from_db()
     assert item.state == "done"
     assert Subscription.objects.get(pk=sub.pk).sync_state == "synced"
+
+
+def test_redis_down_mid_job_backs_rows_off_instead_of_stranding_them(
+    merchant: Merchant, monkeypatch,
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from integrations.klaviyo import ratelimit
+
+    add_subscribers(merchant, 2)
+
+    def unreachable(**_: object) -> float:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(ratelimit, "acquire", unreachable)
+    engine.run_shop(merchant.shop.pk, "sync")
+    rows = list(OutboxItem.objects.filter(shop=merchant.shop))
+    assert {(r.state, r.attempts, r.leased_until) for r in rows} == {("pending", 1, None)}
+    assert "rate limiter unavailable" in rows[0].last_error
+    monkeypatch.undo()
+    drain(merchant.shop.pk, lane="sync")
+    assert states(merchant.shop.pk) == {"done": 2}
