@@ -138,7 +138,7 @@ def restock_start(*, variant: Variant, quantity: int | None = None) -> Restock |
         cutoff = now - timedelta(hours=settings.cooldown_hours)
         sql.insert_deliveries(
             connection, restock_id=restock.pk, shop_id=variant.shop_id, variant_id=variant.pk,
-            cooldown_cutoff=cutoff if _recently_restocked(variant, cutoff) else None,
+            cooldown_cutoff=cutoff if _recently_restocked(variant, restock, cutoff) else None,
             exclude_in_flight=_has_in_flight(variant, restock),
             available_at=None if batched else now,
         )
@@ -159,10 +159,10 @@ def restock_start(*, variant: Variant, quantity: int | None = None) -> Restock |
     return restock
 
 
-def _recently_restocked(variant: Variant, cutoff: datetime) -> bool:
+def _recently_restocked(variant: Variant, restock: Restock, cutoff: datetime) -> bool:
     """Could any contact have been notified for this variant since `cutoff`? (Skips the
     cool-down join, the costly part of the insert, for the common first restock.)"""
-    return Restock.objects.filter(variant=variant).filter(
+    return Restock.objects.filter(variant=variant).exclude(pk=restock.pk).filter(
         Q(finished_at__isnull=True) | Q(finished_at__gte=cutoff)
     ).exists()
 

@@ -12,7 +12,7 @@ A flushed Redis or SIGKILLed workers therefore delay deliveries by at most a lea
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -22,13 +22,15 @@ from notifyme.restocks import batches, jobs, progress
 from notifyme.restocks.models import Restock, RestockDelivery
 
 logger = logging.getLogger(__name__)
+PAUSED_WATCH = timedelta(days=2)
 
 
 def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
     """Re-nudge stalled fan-outs and due batches; returns counts for logs and tests."""
     now = now or timezone.now()
-    active = Restock.objects.filter(
-        state__in=[Restock.State.RUNNING, Restock.State.PAUSED_SOLD_OUT],
+    # Paused restocks only matter while their last released batch is still being sent.
+    recent_pause = Q(state=Restock.State.PAUSED_SOLD_OUT, paused_at__gte=now - PAUSED_WATCH)
+    active = Restock.objects.filter(Q(state=Restock.State.RUNNING) | recent_pause).filter(
         shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED,
     ).values_list("id", flat=True)
     nudged = finished = 0
