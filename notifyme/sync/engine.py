@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db.models import Min
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from integrations.klaviyo.errors import KlaviyoError
 from integrations.klaviyo.models import KlaviyoConnection
@@ -71,7 +72,7 @@ def _poll_imports(ctx: SyncContext) -> float:
         except Halted:
             leasing.release(ImportBatch, [b.pk for b in [batch, *pending]], token=token)
             raise
-        except KlaviyoError as error:
+        except (KlaviyoError, RedisError) as error:  # outage or limiter down: poll later
             leasing.retry(ImportBatch, [batch.pk], token=token, error=str(error))
     return 0.0
 
