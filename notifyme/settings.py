@@ -187,8 +187,9 @@ RQ_QUEUES = {
 }
 RQ_SHOW_ADMIN_LINK = True
 
-# Embedded in the Shopify admin: frame-ancestors is set per response, so no X-Frame-Options deny.
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# Nothing may frame us except the embedded app views, which are exempt from X-Frame-Options and
+# name the Shopify admin in their own `Content-Security-Policy: frame-ancestors`.
+X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 if not DEBUG:
