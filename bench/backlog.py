@@ -157,6 +157,7 @@ def finished(shop_id: int, count: int) -> bool:
 def run(args: argparse.Namespace) -> bool:
     setup_env(DB_NAME, REDIS_DB, extra={
         "SYNC_IMPORT_FIRST_POLL_SECONDS": str(args.first_poll),
+        "SYNC_BULK_CLAIM": str(args.claim),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")})
     from django.db.models import Count
 
@@ -219,7 +220,8 @@ def run(args: argparse.Namespace) -> bool:
     ratio = elapsed / limit_ceiling if limit_ceiling else float("inf")
     throttled = stats["throttled"]
     print(f"subscriptions:        {args.count:,} (consent {args.consent:.0%})")
-    print(f"workers:              {args.workers} {args.worker_class or '(forking rq.Worker)'}")
+    print(f"workers:              {args.workers} {args.worker_class or '(forking rq.Worker)'}, "
+          f"claim {args.claim:,}")
     print(f"calls (2xx):          {dict(calls)}")
     print(f"sync jobs run:        {jobs}")
     for line in problems[:20]:
@@ -250,6 +252,8 @@ def main() -> None:
                         help="share of shoppers who gave marketing consent (0..1)")
     parser.add_argument("--first-poll", type=float, default=0.5,
                         help="seconds before the first import-job poll")
+    parser.add_argument("--claim", type=int, default=10_000,
+                        help="rows per bulk claim (SYNC_BULK_CLAIM)")
     parser.add_argument("--worker-class", default="",
                         help="e.g. rq.worker.SimpleWorker (no fork per job)")
     parser.add_argument("--timeout", type=float, default=900)
