@@ -47,7 +47,13 @@ def first_poll_seconds() -> float:
 
 
 def _entry(row: Row) -> dict[str, Any]:
-    return payloads.profile_attributes(row.sub, drop_phone=bool(row.phone_issue))
+    """The row's import entry, built once per row and phone decision (sizing reuses it)."""
+    key = bool(row.phone_issue)
+    cached = getattr(row, "_import_entry", None)
+    if cached is None or cached[0] != key:
+        cached = (key, payloads.profile_attributes(row.sub, drop_phone=key))
+        row._import_entry = cached  # type: ignore[attr-defined]
+    return cached[1]
 
 
 def _chunks(rows: list[Row]) -> list[list[Row]]:
