@@ -98,7 +98,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
-    c.setup_env("notifyme_bench_memory", 11)
+    c.setup_env("notifyme_bench_memory", 11, extra=c.NO_LIMITS)
     sandbox = c.Sandbox.start(limits=False)
     try:
         shop, variant, account_id = c.make_shop_connected(

@@ -61,7 +61,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
 
-    c.setup_env("notifyme_bench_pipeline", 13)
+    c.setup_env("notifyme_bench_pipeline", 13, extra=c.NO_LIMITS)
     sandbox = c.Sandbox.start(limits=False)
     workers: c.Workers | None = None
     try:

@@ -118,12 +118,14 @@ def _claim(restock_id: int) -> list[int]:
     limit, lease = conf.chunk_size(), conf.lease_seconds()
     hint = progress.claim_hint(restock_id)
     ids: list[int] = []
-    if hint:
-        ids = leasing.claim(rows.filter(position__gt=hint), limit=limit, lease_seconds=lease,
-                            order_by=("position",))
-    if len(ids) < limit:
-        ids += leasing.claim(rows, limit=limit - len(ids), lease_seconds=lease,
-                             order_by=("position",))
+    with transaction.atomic():
+        sql.relax_commit(connection)  # a lease lost in a database crash is only re-claimed
+        if hint:
+            ids = leasing.claim(rows.filter(position__gt=hint), limit=limit,
+                                lease_seconds=lease, order_by=("position",))
+        if len(ids) < limit:
+            ids += leasing.claim(rows, limit=limit - len(ids), lease_seconds=lease,
+                                 order_by=("position",))
     return ids
 
 
