@@ -2,8 +2,10 @@
 
 Submit: rows whose other steps are done go out in one `POST /api/profile-bulk-import-jobs` per
 ≤10,000 profiles / ≤4.9 MB, with the merchant's list as relationship (membership, never consent).
-An `ImportBatch` remembers the job id and the row order; the rows park as WAITING (unleased, so
-nothing else touches them) and a delayed nudge comes back to poll. No worker sleeps on a job.
+An `ImportBatch` remembers the job id and the row order. We poll once right away: a job Klaviyo
+already finished completes its rows in the same job. Otherwise the rows park as WAITING
+(unleased, so nothing else touches them) and a delayed nudge comes back to poll. No worker
+sleeps on a job.
 
 Poll: `GET .../{job_id}` until `complete` (backing off 1, 2, 4 ... 30 s), then page through
 `/import-errors` and map each error's pointer (`/data/attributes/profiles/data/<i>`) to its row:
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,10 +27,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.klaviyo.client import KlaviyoClient
-from integrations.klaviyo.errors import KlaviyoNotFoundError
+from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import conf, leasing, nudges, payloads
-from notifyme.sync.calls import SyncContext, bound, is_list_error
+from notifyme.sync.calls import Blocked, SyncContext, bound, is_list_error
 from notifyme.sync.models import ImportBatch, OutboxItem, Step
 from notifyme.sync.rows import Row
 from notifyme.sync.sql import in_ids
@@ -100,17 +101,50 @@ def submit(ctx: SyncContext, rows: list[Row]) -> int:
         if "job" not in sent:
             continue
         accepted: list[Row] = sent["rows"]
+        token = leasing.new_token()
+        now = timezone.now()
         batch = ImportBatch.objects.create(
             shop_id=ctx.connection.shop_id, klaviyo_job_id=sent["job"],
             item_ids=[row.item.pk for row in accepted], total_count=len(accepted),
-            available_at=timezone.now() + timedelta(seconds=first_poll_seconds()))
+            available_at=now + timedelta(seconds=first_poll_seconds()), lease_token=token,
+            leased_until=now + timedelta(seconds=conf.value("SYNC_LEASE_SECONDS")))
         for row in accepted:
             row.done |= Step.IMPORTED
             row.import_batch_id = batch.pk
-        nudges.later_shop(shop_id=ctx.connection.shop_id, lane="bulk",
-                          seconds=first_poll_seconds())
+        if not _finish_inline(ctx, batch, accepted, token):
+            leasing.release(ImportBatch, [batch.pk], token=token, delay=first_poll_seconds())
+            nudges.later_shop(shop_id=ctx.connection.shop_id, lane="bulk",
+                              seconds=first_poll_seconds())
         submitted += len(accepted)
     return submitted
+
+
+def _finish_inline(ctx: SyncContext, batch: ImportBatch, accepted: list[Row], token: str
+                   ) -> bool:
+    """Poll once right away: a job Klaviyo already finished completes its rows in this job
+    (no parking, no second pass over them). False = not done yet: poll later as usual."""
+    try:
+        job = ctx.call("get_bulk_import_job",
+                       bound(KlaviyoClient.get_bulk_import_job, batch.klaviyo_job_id))
+        attrs = job.get("attributes") or {}
+        if attrs.get("status") != "complete":
+            return False
+        errors = _error_pages(ctx, batch.klaviyo_job_id) if attrs.get("failed_count") else []
+    except (Blocked, KlaviyoError):
+        return False
+    failed, resend = classify([(r.sub.email, r.phone_issue) for r in accepted], errors)
+    for index, row in enumerate(accepted):
+        if index in failed:
+            row.fail(failed[index])
+        elif index in resend:
+            row.phone_issue = resend[index]
+            row.done &= ~Step.IMPORTED
+            row.import_batch_id = None
+        else:
+            row.done |= Step.PROFILE | Step.LIST
+    leasing.complete(ImportBatch, [batch.pk], token=token, polls=1, failed_count=len(failed),
+                     completed_count=len(accepted) - len(failed) - len(resend))
+    return True
 
 
 def _error_pages(ctx: SyncContext, job_id: str) -> list[dict[str, Any]]:
@@ -131,14 +165,31 @@ def _error_pages(ctx: SyncContext, job_id: str) -> list[dict[str, Any]]:
     return found
 
 
-def _index_of(error: dict[str, Any], by_email: dict[str, int]) -> int | None:
-    attrs = error.get("attributes") or {}
-    match = _INDEX.match(str((attrs.get("source") or {}).get("pointer") or ""))
-    if match:
-        return int(match.group(1))
-    original = ((attrs.get("original_payload") or {}).get("attributes") or {})
-    email = str(original.get("email") or "").lower()
-    return by_email.get(email) if email else None
+def classify(items: list[tuple[str, str]], errors: list[dict[str, Any]]
+             ) -> tuple[dict[int, str], dict[int, str]]:
+    """Import errors -> ({index: detail} to fail, {index: phone issue} to resend without the
+    phone). `items` are (email, phone_issue) in the job's row order; an error is matched by its
+    pointer (`/data/attributes/profiles/data/<i>`), else by the email of its original payload."""
+    by_email = {email.lower(): n for n, (email, _) in enumerate(items) if email}
+    failed: dict[int, str] = {}
+    resend: dict[int, str] = {}
+    for error in errors:
+        body = error.get("attributes") or {}
+        pointer = str((body.get("source") or {}).get("pointer") or "")
+        match = _INDEX.match(pointer)
+        original = ((body.get("original_payload") or {}).get("attributes") or {})
+        index = int(match.group(1)) if match else by_email.get(
+            str(original.get("email") or "").lower())
+        if index is None or index >= len(items):
+            continue
+        email, issue = items[index]
+        if body.get("code") == "duplicate_profile" and email:
+            resend[index] = Issue.CONFLICT
+        elif pointer.endswith("/phone_number") and email and issue != Issue.INVALID:
+            resend[index] = Issue.INVALID
+        else:
+            failed[index] = str(body.get("detail") or body.get("title") or "Import failed.")
+    return failed, resend
 
 
 def _resend(ids: list[int], **fields: Any) -> None:
@@ -147,57 +198,31 @@ def _resend(ids: list[int], **fields: Any) -> None:
         import_batch=None, available_at=timezone.now(), **fields)
 
 
-@dataclass(frozen=True)
-class _Item:
-    pk: int
-    subscription_id: int
-    phone_issue: str
-    email: str
-
-
 def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str) -> None:
-    """Apply a complete job's outcome to its rows (see module docstring)."""
+    """Apply a complete job's outcome to its parked (WAITING) rows; see module docstring."""
     attrs = job.get("attributes") or {}
     errors = _error_pages(ctx, batch.klaviyo_job_id) if attrs.get("failed_count") else []
-    rows = OutboxItem.objects.filter(in_ids(batch.item_ids)).values_list(
+    found = OutboxItem.objects.filter(in_ids(batch.item_ids)).values_list(
         "id", "subscription_id", "phone_issue", "subscription__email")
-    items = {pk: _Item(pk, sub_id, issue, email) for pk, sub_id, issue, email in rows}
-    by_email = {items[i].email.lower(): n for n, i in enumerate(batch.item_ids)
-                if i in items and items[i].email}
-    failed: dict[int, str] = {}
-    resend: dict[int, str] = {}
-    for error in errors:
-        index = _index_of(error, by_email)
-        if index is None or index >= len(batch.item_ids):
-            continue
-        item = items.get(batch.item_ids[index])
-        if item is None:
-            continue
-        body = error.get("attributes") or {}
-        pointer = str((body.get("source") or {}).get("pointer") or "")
-        if body.get("code") == "duplicate_profile" and item.email:
-            resend[item.pk] = Issue.CONFLICT
-        elif (pointer.endswith("/phone_number") and item.email
-              and item.phone_issue != Issue.INVALID):
-            resend[item.pk] = Issue.INVALID
-        else:
-            failed[item.pk] = str(body.get("detail") or body.get("title") or "Import failed.")
-    ok = [pk for pk in batch.item_ids if pk in items and pk not in failed and pk not in resend]
+    items = {pk: (sub_id, issue, email) for pk, sub_id, issue, email in found}
+    order = [pk for pk in batch.item_ids if pk in items]
+    failed, resend = classify([(items[pk][2], items[pk][1]) for pk in order], errors)
+    ok = [pk for n, pk in enumerate(order) if n not in failed and n not in resend]
     now = timezone.now()
     with transaction.atomic():
-        for pk, issue in resend.items():
-            _resend([pk], phone_issue=issue)
-        for pk, detail in failed.items():
-            OutboxItem.objects.filter(id=pk, state=OutboxItem.State.WAITING).update(
+        for n, issue in resend.items():
+            _resend([order[n]], phone_issue=issue)
+        for n, detail in failed.items():
+            OutboxItem.objects.filter(id=order[n], state=OutboxItem.State.WAITING).update(
                 state=OutboxItem.State.FAILED, last_error=detail[:2000], completed_at=now,
                 import_batch=None)
-            Subscription.objects.filter(pk=items[pk].subscription_id).update(
+            Subscription.objects.filter(pk=items[order[n]][0]).update(
                 sync_state=Subscription.SyncState.FAILED, sync_error=detail[:2000])
         waiting = OutboxItem.objects.filter(in_ids(ok), state=OutboxItem.State.WAITING)
-        waiting.update(state=OutboxItem.State.DONE, completed_at=now, import_batch=None,
+        waiting.update(state=OutboxItem.State.DONE, completed_at=now,  # keeps its batch link
                        steps_done=F("steps_done").bitor(Step.PROFILE | Step.LIST))
         for issue in ("", Issue.INVALID, Issue.CONFLICT):
-            sub_ids = [items[pk].subscription_id for pk in ok if items[pk].phone_issue == issue]
+            sub_ids = [items[pk][0] for pk in ok if items[pk][1] == issue]
             if sub_ids:
                 Subscription.objects.filter(in_ids(sub_ids)).update(
                     sync_state=Subscription.SyncState.SYNCED, synced_at=now,

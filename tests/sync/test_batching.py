@@ -55,6 +55,8 @@ def test_batch_boundaries(merchant: Merchant, settings, count: int) -> None:
     assert all(job["total_count"] <= 10_000 for job in jobs)
     assert all(r["body_size"] <= 5_000_000 for r in imports)
     assert ImportBatch.objects.filter(state="done").count() == len(jobs)
-    assert not OutboxItem.objects.filter(import_batch__isnull=False).exists()
+    # Rows keep a link to the import job that carried them (support), and every one is done.
+    assert not OutboxItem.objects.filter(import_batch__isnull=False).exclude(
+        import_batch__state="done").exists()
     sample = Subscription.objects.get(pk=subs[-1].pk)
     assert sample.synced_at is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.models import SyncAttempt
 from notifyme.subscriptions.models import Subscription
@@ -34,9 +36,17 @@ def test_a_400_pointing_at_one_record_fails_it_alone_and_resends_the_rest(
     assert pointed.error_pointer.startswith("/data/attributes/profiles/data/7/")
 
 
-def test_import_errors_map_back_to_their_subscriber(merchant: Merchant, settings) -> None:
-    """A row whose only remaining step is the import, with an email Klaviyo refuses."""
+@pytest.mark.parametrize("poll", ["inline", "deferred"])
+def test_import_errors_map_back_to_their_subscriber(
+    merchant: Merchant, settings, poll: str,
+) -> None:
+    """A row whose only remaining step is the import, with an email Klaviyo refuses. The job
+    is checked right after it is created (inline) or, when that check fails, by a later poll
+    while the rows wait parked (deferred)."""
     settings.SYNC_IMPORT_FIRST_POLL_SECONDS = 0
+    if poll == "deferred":
+        merchant.admin.set_faults(merchant.account_id, next_errors=[503],
+                                  path_prefix="/api/profile-bulk-import-jobs/")
     subs = add_subscribers(merchant, 15)
     bad = subs[3]
     Subscription.objects.filter(pk=bad.pk).update(email="broken@@shop")
@@ -50,6 +60,8 @@ def test_import_errors_map_back_to_their_subscriber(merchant: Merchant, settings
     assert (job["total_count"], job["failed_count"]) == (15, 1)
     batch = ImportBatch.objects.get()
     assert (batch.state, batch.completed_count, batch.failed_count) == ("done", 14, 1)
+    deferred = SyncAttempt.objects.filter(operation="get_bulk_import_job", status_code=503)
+    assert deferred.exists() == (poll == "deferred")
     assert states(merchant.shop.pk) == {"done": 14, "failed": 1}
     assert Subscription.objects.filter(sync_state="synced").count() == 14
 
