@@ -52,6 +52,7 @@ def ours(sandbox: c.Sandbox, subscribers: int, workers: int, worker_class: str,
     took = c.bulk_subscribers(shop, variant, subscribers)
     print(f"inserted {subscribers:,} subscriptions in {took:.1f} s")
     pool = c.Workers.start(workers, worker_class=worker_class)
+    meter = c.CpuMeter(pool, sandbox).start()
     try:
         t0 = time.monotonic()
         restock = variant_update_stock(variant=variant, quantity=40).restock
@@ -60,6 +61,7 @@ def ours(sandbox: c.Sandbox, subscribers: int, workers: int, worker_class: str,
         done = c.wait_until(lambda: sandbox.admin.stats(account_id)["events"] >= subscribers,
                             timeout=timeout, interval=0.05)
         t2 = time.monotonic()
+        cpu = meter.report(subscribers)
         c.wait_until(lambda: Restock.objects.get(pk=restock.pk).state == "completed",
                      timeout=30)
     finally:
@@ -80,6 +82,7 @@ def ours(sandbox: c.Sandbox, subscribers: int, workers: int, worker_class: str,
     print(f"ceiling from the limits: {math.ceil(subscribers / CHUNK)} requests of {CHUNK:,} at "
           f"{BURST}/s burst and {STEADY}/min steady = {ceiling:.2f} s; ratio {ratio:.3f} "
           f"(max {MAX_RATIO}) -> {c.verdict(ratio <= MAX_RATIO)}")
+    print(cpu)
     print(f"429s from our traffic: {stats['throttled']} -> {c.verdict(stats['throttled'] == 0)}")
     lost = subscribers - len(per_id)
     dupes = sum(1 for n in per_id.values() if n > 1)

@@ -57,7 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="")
+    parser.add_argument("--worker-class", default="rq.worker.SimpleWorker")
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
 
@@ -86,6 +86,7 @@ def main() -> int:
         inserted = c.bulk_subscribers(shop, variant, args.subscribers)
         print(f"inserted {args.subscribers:,} subscriptions in {inserted:.1f} s")
         workers = c.Workers.start(args.workers, worker_class=args.worker_class)
+        meter = c.CpuMeter(workers, sandbox).start()
         t0 = time.monotonic()
         restock = variant_update_stock(variant=variant, quantity=50).restock
         t1 = time.monotonic()
@@ -105,6 +106,7 @@ def main() -> int:
               f"{rate:,.0f} events/s with {args.workers} workers (limits off); "
               f"floor {FLOOR_EVENTS_PER_SECOND:,}/s -> {c.verdict(fast)}")
         print(f"end to end incl. insert: {args.subscribers / (t2 - t0):,.0f} events/s")
+        print(meter.report(args.subscribers))
         ids = [e["unique_id"] for e in sandbox.admin.events(account_id, metric="Back in Stock")
                if e["unique_id"].startswith(f"notifyme:bis:{restock.pk}:")]
         exact = len(ids) == args.subscribers == len(set(ids))
