@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from notifyme.subscriptions.models import Subscription
@@ -71,27 +72,46 @@ class Row:
         self.error = detail or "Klaviyo rejected this subscriber."
 
 
-def load(ids: Iterable[int]) -> list[OutboxItem]:
-    """The claimed rows with their subscriptions, variants, products and shop — in 3 queries.
+def _instance(model: type[Any], values: dict[str, Any]) -> Any:
+    """A model instance from already-typed column values, without Model.__init__'s per-field
+    work (a third of a 10,000-row job's CPU). Unlisted fields stay deferred, as with only()."""
+    obj = object.__new__(model)
+    obj.__dict__.update(values)
+    state = ModelState()
+    state.adding, state.db = False, "default"
+    obj._state = state
+    return obj
 
-    Variants, products and the shop are loaded once and shared by every row that refers to
-    them (a backlog is thousands of rows for a handful of variants), instead of one copy per
-    row from a 4-way join: half the time and memory at 10,000 rows.
+
+def load(ids: Iterable[int]) -> list[OutboxItem]:
+    """The claimed rows with their subscriptions, variants, products and shop — in 2 queries.
+
+    Rows and subscriptions come back as plain tuples (one join) turned into instances
+    directly; variants, products and the shop are loaded once and shared by every row that
+    refers to them (a backlog is thousands of rows for a handful of variants).
     """
     from notifyme.catalog.models import Variant
 
-    items = list(OutboxItem.objects.filter(in_ids(ids)).select_related("subscription")
-                 .only(*ITEM_FIELDS, *(f"subscription__{f}" for f in SUBSCRIPTION_FIELDS))
-                 .order_by("id"))
+    columns = [*ITEM_FIELDS, *(f"subscription__{f}" for f in SUBSCRIPTION_FIELDS)]
+    found = (OutboxItem.objects.filter(in_ids(ids)).order_by("id")
+             .values_list(*columns))
+    split = len(ITEM_FIELDS)
+    items: list[OutboxItem] = []
+    for values in found:
+        item = _instance(OutboxItem, dict(zip(ITEM_FIELDS, values[:split], strict=True)))
+        sub = _instance(Subscription, dict(zip(SUBSCRIPTION_FIELDS, values[split:],
+                                               strict=True)))
+        item._state.fields_cache["subscription"] = sub
+        items.append(item)
     variant_ids = {item.subscription.variant_id for item in items}
     variants = {v.pk: v for v in Variant.objects.filter(pk__in=variant_ids)
                 .select_related("product", "shop")}
     for item in items:
         sub = item.subscription
         variant = variants[sub.variant_id]
-        sub.variant = variant
-        sub.shop = variant.shop
-        item.shop = variant.shop
+        sub._state.fields_cache["variant"] = variant
+        sub._state.fields_cache["shop"] = variant.shop
+        item._state.fields_cache["shop"] = variant.shop
     return items
 
 

@@ -60,3 +60,24 @@ def test_batch_boundaries(merchant: Merchant, settings, count: int) -> None:
         import_batch__state="done").exists()
     sample = Subscription.objects.get(pk=subs[-1].pk)
     assert sample.synced_at is not None
+
+
+def test_queries_do_not_grow_with_rows(merchant: Merchant, settings) -> None:
+    """No per-subscriber query anywhere on the bulk path (3,000 vs 1,000 rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifyme.sync import engine
+
+    settings.SYNC_IMPORT_FIRST_POLL_SECONDS = 0
+    merchant.admin.set_rate_limits(enabled=False, account_id=merchant.account_id)
+    counts = []
+    for start, count in ((0, 1000), (5000, 3000)):
+        add_subscribers(merchant, count, consent=True, phone=True, start=start)
+        with CaptureQueriesContext(connection) as queries:
+            engine.run_shop(merchant.shop.pk, "bulk")
+        counts.append(len(queries))
+    assert states(merchant.shop.pk) == {"done": 4000}
+    # Only per-call work grows (one SyncAttempt row per extra Klaviyo call: 2 x events,
+    # 2 x subscribe); nothing per subscriber.
+    assert counts[1] - counts[0] <= 6, counts
