@@ -75,4 +75,4 @@ def simulate_restock(modeladmin: admin.ModelAdmin, request: HttpRequest,
         modeladmin.message_user(request, f"{variant}: {update.describe()}", level)
 
 
-VariantAdmin.actions = [*(VariantAdmin.actions or []), simulate_restock]
+VariantAdmin.actions = [*(VariantAdmin.actions or []), simulate_restock]  # type: ignore[misc]

@@ -105,3 +105,14 @@ def run_fanout_chunk(restock_id: int) -> None:
 
 def run_restock_advance(restock_id: int) -> None:
     batches.restock_advance(restock_id=restock_id)
+
+
+def restocks_resume(*, shop_id: int) -> int:
+    """Nudge every unfinished restock of a shop (e.g. right after the merchant reconnects
+    Klaviyo, instead of waiting for the next sweep); returns how many were nudged."""
+    from notifyme.restocks.models import Restock
+
+    running = Restock.objects.filter(
+        shop_id=shop_id, state__in=[Restock.State.RUNNING, Restock.State.PAUSED_SOLD_OUT]
+    ).values_list("id", flat=True)
+    return sum(int(fanout_nudge(restock_id=restock_id)) for restock_id in running)

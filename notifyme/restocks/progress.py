@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from notifyme.core.redis import get_redis
 from notifyme.restocks import conf
@@ -48,7 +49,7 @@ def rates(restock_ids: Iterable[int]) -> dict[int, float]:
     seconds = range(now - RATE_WINDOW_SECONDS + 1, now + 1)
     keys = [_sent_key(rid, sec) for rid in ids for sec in seconds]
     try:
-        values = get_redis().mget(keys)
+        values: list[Any] = list(get_redis().mget(keys))  # type: ignore[arg-type]
     except Exception:
         return {rid: 0.0 for rid in ids}
     out: dict[int, float] = {}
@@ -92,7 +93,7 @@ def _hint_key(restock_id: int) -> str:
 
 def claim_hint(restock_id: int) -> int:
     try:
-        raw = get_redis().get(_hint_key(restock_id))
+        raw: Any = get_redis().get(_hint_key(restock_id))
     except Exception:
         return 0
     return int(raw) if raw else 0
@@ -100,6 +101,6 @@ def claim_hint(restock_id: int) -> int:
 
 def raise_claim_hint(restock_id: int, position: int) -> None:
     try:
-        get_redis().eval(_RAISE, 1, _hint_key(restock_id), position, 86400)
+        get_redis().eval(_RAISE, 1, _hint_key(restock_id), str(position), "86400")
     except Exception:
         logger.debug("could not store the claim hint", exc_info=True)

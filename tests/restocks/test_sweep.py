@@ -60,3 +60,14 @@ def test_idle_restock_is_completed_and_due_batch_advanced(klaviyo_sandbox: Any,
     assert sweep_restocks()["finished"] == 1
     restock.refresh_from_db()
     assert restock.state == Restock.State.COMPLETED
+
+
+def test_restocks_resume_nudges_the_shops_unfinished_restocks(klaviyo_sandbox: Any,
+                                                             connected: Connected) -> None:
+    from notifyme.restocks.jobs import restocks_resume
+
+    add_subscribers(connected.shop, connected.variant, 2)
+    variant_update_stock(variant=connected.variant, quantity=1)
+    django_rq.get_queue("bulk").empty()
+    assert restocks_resume(shop_id=connected.shop.pk) == 1
+    assert "notifyme.restocks.jobs.run_fanout_chunk" in _bulk_jobs()
