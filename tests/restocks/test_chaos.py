@@ -162,3 +162,28 @@ def test_twenty_percent_faults(scene: Scene) -> None:
     restock = scene.restock()
     stats = scene.finish_and_check(restock, timeout=180)
     assert stats["faults_served"] >= 5
+
+
+def test_another_merchants_signup_syncs_during_a_big_fanout(scene: Scene) -> None:
+    """Fairness: fan-out chunks run on `bulk`, a signup's sync on `sync` (workers take `sync`
+    first), so shop B's lone subscriber reaches Klaviyo within seconds of signing up while
+    shop A's restock is still going."""
+    from notifyme.subscriptions.services import subscription_create
+
+    other = make_shop("other-shop.myshopify.com", name="Other Shop")
+    other_variant = make_variant(other, quantity=0)
+    other_account, _ = connect(scene.sandbox, other, "Other Store")
+    scene.sandbox.admin.set_faults(scene.account_id, delay=0.5)  # A's chunks take a while
+    scene.start(workers=2)
+    restock = scene.restock()
+    wait_until(lambda: scene.accepted() > 0, timeout=60, interval=0.05)
+    signed_up = time.monotonic()
+    subscription_create(shop=other, variant=other_variant, email="lone@example.com")
+    wait_until(lambda: any(p.get("email") == "lone@example.com" for p in
+                           scene.sandbox.admin.profiles(other_account)),
+               timeout=30, interval=0.1, message=scene._state("B's signup never synced"))
+    waited = time.monotonic() - signed_up
+    assert scene.accepted() < SUBSCRIBERS, "A's fan-out should still be running"
+    assert waited < 5, f"B waited {waited:.1f} s behind A's restock"
+    scene.sandbox.admin.clear_faults(scene.account_id)
+    scene.finish_and_check(restock)
