@@ -1,6 +1,6 @@
 """A 100,000-subscriber restock against the sandbox with Klaviyo's published limits ON.
 
-    .venv/bin/python bench/fanout.py [--subscribers 100000] [--workers 4] [--naive 10000]
+    .venv/bin/python bench/fanout.py [--subscribers 100000] [--workers 6] [--naive 10000]
 
 Ours: real RQ workers + the sync sweeper fan the restock out in bulk requests of 1,000 events
 through the shared limiter. Measured from the restock's commit to the moment the sandbox holds
@@ -144,7 +144,7 @@ def naive(sandbox: c.Sandbox, count: int, threads: int = 4) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=6)
     parser.add_argument("--worker-class", default="rq.worker.SimpleWorker")
     parser.add_argument("--naive", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=300)

@@ -1,6 +1,6 @@
 """Our own pipeline's speed with Klaviyo's limits OFF: is our code ever the bottleneck?
 
-    .venv/bin/python bench/pipeline.py [--subscribers 200000] [--workers 4]
+    .venv/bin/python bench/pipeline.py [--subscribers 200000] [--workers 6]
 
 1. Queries per 1,000 subscribers, counted with Django's CaptureQueriesContext around the whole
    fan-out run in this process, for a 1,000- and a 10,000-subscriber restock: every chunk of
@@ -56,7 +56,7 @@ def queries_per_thousand(shop, product, n: int, shopify_id: int) -> tuple[int, f
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=200_000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=6)
     parser.add_argument("--worker-class", default="rq.worker.SimpleWorker")
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
