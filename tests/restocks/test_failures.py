@@ -100,3 +100,24 @@ def test_missing_scope_halts(klaviyo_sandbox: Any, connected: Connected) -> None
     assert link.status == KlaviyoConnection.Status.NEEDS_ATTENTION
     assert link.last_error_kind == "missing_scopes"
     assert event_ids(klaviyo_sandbox, connected.account_id) == []
+
+
+def test_a_retried_chunk_keeps_its_place(klaviyo_sandbox: Any, connected: Connected) -> None:
+    """Rows handed back (here after a 503) are claimed before fresh rows once they are due."""
+    from django.utils import timezone
+
+    restock = _start(connected, 2500)
+    klaviyo_sandbox.admin.set_faults(connected.account_id, next_errors=[503])
+    first = fanout_send_chunk(restock_id=restock.pk)
+    assert first.released == 1000
+    second = fanout_send_chunk(restock_id=restock.pk)  # fresh rows 1001-2000 meanwhile
+    assert second.sent == 1000
+    RestockDelivery.objects.filter(state="pending", attempts=1).update(
+        available_at=timezone.now())
+    third = fanout_send_chunk(restock_id=restock.pk)
+    assert third.sent == 1000
+    sent_positions = set(RestockDelivery.objects.filter(state="sent").values_list(
+        "position", flat=True))
+    assert sent_positions == set(range(1, 2001))
+    drain(restock)
+    assert restock.sent == 2500
