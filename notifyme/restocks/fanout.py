@@ -71,8 +71,11 @@ def _http_session() -> requests.Session:
     return _session[1]
 
 
-def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
-    """Send one chunk of a restock (see the module contract). Safe to run any number of times."""
+def fanout_send_chunk(*, restock_id: int, from_start: bool = False) -> ChunkResult:
+    """Send one chunk of a restock (see the module contract). Safe to run any number of times.
+
+    `from_start`: claim from the first position instead of after the claim hint — what the
+    delayed nudge that follows handed-back rows asks for, so those rows keep their place."""
     from notifyme.restocks import jobs
 
     result = ChunkResult()
@@ -87,7 +90,7 @@ def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
         result.notes.append("connection not syncing")  # rows wait; the reconnect resumes them
         return result
     progress.mark_alive(restock_id)
-    ids = _claim(restock_id)
+    ids = _claim(restock_id, from_start=from_start)
     result.claimed = len(ids)
     if not ids:
         batches.restock_finish_if_done(restock=restock)
@@ -112,11 +115,11 @@ def fanout_send_chunk(*, restock_id: int) -> ChunkResult:
     return result
 
 
-def _claim(restock_id: int) -> list[int]:
+def _claim(restock_id: int, *, from_start: bool) -> list[int]:
     """Lease due rows after the claim hint first, then anywhere (retries sit below it)."""
     rows = RestockDelivery.objects.filter(restock_id=restock_id)
     limit, lease = conf.chunk_size(), conf.lease_seconds()
-    hint = progress.claim_hint(restock_id)
+    hint = 0 if from_start else progress.claim_hint(restock_id)
     ids: list[int] = []
     with transaction.atomic():
         sql.relax_commit(connection)  # a lease lost in a database crash is only re-claimed
@@ -239,7 +242,6 @@ def _on_error(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow]
         connection_record_error(connection=link, error=error)
         wait = leasing.retry(RestockDelivery, ids, error=str(error),
                              attempts=_attempts(rows) + 1)
-        progress.lower_claim_hint(restock.pk, rows[0].position)
         result.released += len(ids)
         result.retry_in = max(result.retry_in or 0.0, wait)
     else:
@@ -248,12 +250,9 @@ def _on_error(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow]
 
 def _release(restock: Restock, rows: list[DeliveryRow], wait: float, error: str,
              result: ChunkResult) -> None:
-    """Rows back to the line without counting an attempt (rate limits, halts); the claim hint
-    is lowered so they are claimed first again, in their place."""
+    """Rows back to the line without counting an attempt (rate limits, halts)."""
     ids = [r.id for r in rows]
     result.released += leasing.release(RestockDelivery, ids, delay=wait, last_error=error[:2000])
-    if rows:
-        progress.lower_claim_hint(restock.pk, rows[0].position)
     result.retry_in = max(result.retry_in or 0.0, wait)
 
 

@@ -55,10 +55,12 @@ def fanout_nudge(*, restock_id: int, chains: int | None = None) -> bool:
     return _safely("nudge the fan-out", restock_id, enqueue)
 
 
-def fanout_continue(*, restock_id: int) -> bool:
-    """The successor of a job that claimed a full chunk."""
+def fanout_continue(*, restock_id: int, from_start: bool = False) -> bool:
+    """The successor of a job that claimed a full chunk (or the job a delayed nudge starts:
+    `from_start`, so rows handed back are claimed first)."""
     return _safely("continue the fan-out", restock_id,
-                   lambda: _bulk().enqueue(run_fanout_chunk, restock_id, **JOB_OPTIONS))
+                   lambda: _bulk().enqueue(run_fanout_chunk, restock_id, from_start,
+                                           **JOB_OPTIONS))
 
 
 def fanout_nudge_later(*, restock_id: int, seconds: float) -> bool:
@@ -80,7 +82,8 @@ def register_delayed() -> None:
     """Let the sweeper process turn due delayed nudges into fan-out jobs."""
     from notifyme.sync import nudges
 
-    nudges.register(DELAYED_PREFIX, lambda arg: fanout_continue(restock_id=int(arg)))
+    nudges.register(DELAYED_PREFIX,
+                    lambda arg: fanout_continue(restock_id=int(arg), from_start=True))
     nudges.register(ADVANCE_PREFIX, lambda arg: restock_advance_now(restock_id=int(arg)))
 
 
@@ -99,8 +102,8 @@ def restock_advance_now(*, restock_id: int) -> bool:
                    lambda: _bulk().enqueue(run_restock_advance, restock_id, **JOB_OPTIONS))
 
 
-def run_fanout_chunk(restock_id: int) -> None:
-    fanout.fanout_send_chunk(restock_id=restock_id)
+def run_fanout_chunk(restock_id: int, from_start: bool = False) -> None:
+    fanout.fanout_send_chunk(restock_id=restock_id, from_start=from_start)
 
 
 def run_restock_advance(restock_id: int) -> None:

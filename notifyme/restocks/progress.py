@@ -77,20 +77,13 @@ def is_alive(restock_id: int) -> bool:
 # -- claim hint ----------------------------------------------------------------------------
 # Sent rows leave dead entries at the front of the pending index until VACUUM; a claim that
 # always scans from the first position would skip more of them with every chunk (quadratic
-# over a million rows). Claims therefore start after the hint — the highest position claimed,
-# lowered to just before any rows handed back (so a retried chunk goes first again, in its
-# place) — and fall back to a full scan only when that comes up short. Losing the hint (Redis
-# flush) only costs one full scan.
+# over a million rows). Claims therefore start after the hint (the highest position claimed)
+# and fall back to a full scan only when that comes up short; the delayed nudge that follows
+# rows handed back (retries, rate-limit waits) claims from the start, so they keep their
+# place. Losing the hint (Redis flush) only costs one full scan.
 _RAISE = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-return 1
-"""
-
-
-_LOWER = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) < current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
 return 1
 """
 
@@ -113,10 +106,3 @@ def raise_claim_hint(restock_id: int, position: int) -> None:
     except Exception:
         logger.debug("could not store the claim hint", exc_info=True)
 
-
-def lower_claim_hint(restock_id: int, position: int) -> None:
-    """Rows from `position` on were handed back: the next claims start there again."""
-    try:
-        get_redis().eval(_LOWER, 1, _hint_key(restock_id), str(max(0, position - 1)), "86400")
-    except Exception:
-        logger.debug("could not lower the claim hint", exc_info=True)

@@ -103,7 +103,8 @@ def test_missing_scope_halts(klaviyo_sandbox: Any, connected: Connected) -> None
 
 
 def test_a_retried_chunk_keeps_its_place(klaviyo_sandbox: Any, connected: Connected) -> None:
-    """Rows handed back (here after a 503) are claimed before fresh rows once they are due."""
+    """Rows handed back (here after a 503) are claimed before fresh rows once they are due:
+    the delayed nudge that follows them claims from the start."""
     from django.utils import timezone
 
     restock = _start(connected, 2500)
@@ -114,7 +115,7 @@ def test_a_retried_chunk_keeps_its_place(klaviyo_sandbox: Any, connected: Connec
     assert second.sent == 1000
     RestockDelivery.objects.filter(state="pending", attempts=1).update(
         available_at=timezone.now())
-    third = fanout_send_chunk(restock_id=restock.pk)
+    third = fanout_send_chunk(restock_id=restock.pk, from_start=True)  # the delayed nudge
     assert third.sent == 1000
     sent_positions = set(RestockDelivery.objects.filter(state="sent").values_list(
         "position", flat=True))
