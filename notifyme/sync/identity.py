@@ -115,6 +115,9 @@ def add_to_list(ctx: SyncContext, rows: list[Row]) -> None:
         except KlaviyoNotFoundError as error:
             if is_list_error(error):
                 ctx.halt(error)
-            raise
+            for row in chunk:  # a profile vanished since its upsert: upsert again next time
+                row.done &= ~Step.PROFILE
+                row.profile_id = ""
+            continue
         for row in chunk:
             row.done |= Step.LIST
