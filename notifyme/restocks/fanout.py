@@ -3,10 +3,10 @@
 Contract of `fanout_send_chunk(restock_id=...)` (what the `bulk` queue job calls):
 - Claims due rows with a lease (many workers never hold the same row), and as soon as it holds
   a full chunk it enqueues its successor, so `conf.chains()` chunks per restock are in flight.
-- Takes a slot from the shared limiter before sending (`bulk_create_events`, or `create_event`
-  when only one event is left); when it must wait, the rows go back with `available_at = now +
-  wait` and a delayed nudge (sub-second precision, `notifyme.sync.nudges`) resumes them: the
-  worker never sleeps.
+- Takes a slot from the shared limiter before it claims (`bulk_create_events`; `create_event`
+  too when only one event is left); when it must wait it claims nothing and a delayed nudge
+  (sub-second precision, `notifyme.sync.nudges`) comes back at the window's end — the worker
+  never sleeps. (A job that finds nothing to claim after all wastes one slot: only at the end.)
 - Success: rows → sent and their subscriptions → notified in one transaction, counters with F().
   400 with pointers: those rows fail alone with Klaviyo's detail, the rest are resent.
   429: account cool-down + rows back at its end. 5xx/timeouts: rows back with backoff.
@@ -49,6 +49,7 @@ from notifyme.sync import leasing
 
 logger = logging.getLogger(__name__)
 _session: tuple[int, requests.Session] | None = None
+BULK, SINGLE = "bulk_create_events", "create_event"  # the limiter's operation names
 
 
 @dataclass
@@ -90,6 +91,13 @@ def fanout_send_chunk(*, restock_id: int, from_start: bool = False) -> ChunkResu
         result.notes.append("connection not syncing")  # rows wait; the reconnect resumes them
         return result
     progress.mark_alive(restock_id)
+    # The limiter first: a job that must wait has claimed nothing, so waiting costs no writes
+    # (when the window is full every job would otherwise claim, build and hand back 1,000 rows).
+    wait = ratelimit.acquire(account_id=link.account_id, operation=BULK)
+    if wait > 0:
+        jobs.fanout_nudge_later(restock_id=restock_id, seconds=wait)
+        result.retry_in = wait
+        return result
     ids = _claim(restock_id, from_start=from_start)
     result.claimed = len(ids)
     if not ids:
@@ -164,6 +172,7 @@ class _Attempts(list[Attempt]):
 def _send_rounds(restock: Restock, link: KlaviyoConnection, client: KlaviyoClient,
                  rows: list[DeliveryRow], properties: dict[str, Any], result: ChunkResult,
                  attempts: _Attempts) -> None:
+    held: str | None = BULK  # the slot taken before the claim
     for _round in range(5):  # each round drops at least one pointed-at row, or ends
         events, event_rows, unusable = build_events(rows, properties)
         if unusable:
@@ -171,7 +180,8 @@ def _send_rounds(restock: Restock, link: KlaviyoConnection, client: KlaviyoClien
                     "The subscriber has no email or phone left to alert.", result)
         if not events:
             return
-        wait = _acquire(link.account_id, events)
+        wait = _acquire(link.account_id, events, held)
+        held = None
         if wait > 0:
             _release(restock, event_rows, wait, "", result)
             return
@@ -197,9 +207,12 @@ def _attempts(rows: list[DeliveryRow]) -> int:
     return max((r.attempts for r in rows), default=0)
 
 
-def _acquire(account_id: str, events: list[BulkEvent]) -> float:
-    """0.0 = a slot is ours; else the wait (the rows go back, a delayed nudge resumes them)."""
-    operation = "create_event" if len(events) == 1 else "bulk_create_events"
+def _acquire(account_id: str, events: list[BulkEvent], held: str | None) -> float:
+    """0.0 = a slot is ours (or already `held` for this operation); else the wait (the rows go
+    back, a delayed nudge resumes them)."""
+    operation = SINGLE if len(events) == 1 else BULK
+    if operation == held:
+        return 0.0
     return ratelimit.acquire(account_id=account_id, operation=operation)
 
 
