@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _common as c
+from bench._cpu import CpuMeter
 
 BURST, STEADY = 10, 150  # Bulk Create Events, revision 2026-07-15 (x-klaviyo-ratelimit)
 CHUNK = 1000
@@ -52,7 +53,7 @@ def ours(sandbox: c.Sandbox, subscribers: int, workers: int, worker_class: str,
     took = c.bulk_subscribers(shop, variant, subscribers)
     print(f"inserted {subscribers:,} subscriptions in {took:.1f} s")
     pool = c.Workers.start(workers, worker_class=worker_class)
-    meter = c.CpuMeter(pool, sandbox).start()
+    meter = CpuMeter(pool, sandbox).start()
     try:
         t0 = time.monotonic()
         restock = variant_update_stock(variant=variant, quantity=40).restock

@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _common as c
+from bench._cpu import CpuMeter
 
 FLOOR_EVENTS_PER_SECOND = 10_000
 
@@ -86,7 +87,7 @@ def main() -> int:
         inserted = c.bulk_subscribers(shop, variant, args.subscribers)
         print(f"inserted {args.subscribers:,} subscriptions in {inserted:.1f} s")
         workers = c.Workers.start(args.workers, worker_class=args.worker_class)
-        meter = c.CpuMeter(workers, sandbox).start()
+        meter = CpuMeter(workers, sandbox).start()
         t0 = time.monotonic()
         restock = variant_update_stock(variant=variant, quantity=50).restock
         t1 = time.monotonic()
