@@ -82,9 +82,10 @@ def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
     poll_wait = _poll_imports(ctx)
     token = leasing.new_token()
     limit = claim_limit(lane)
+    # Bulk: oldest due first, straight off the partial (shop, available_at) index, no sort.
     ids = leasing.claim(OutboxItem.objects.filter(shop_id=shop_id), limit=limit,
                         lease_seconds=lease_seconds(), token=token,
-                        order_by=("-id",) if lane == "sync" else ("available_at", "id"))
+                        order_by=("-id",) if lane == "sync" else ("available_at",))
     if lane == "bulk" and len(ids) == limit:
         _nudge(shop_id, "bulk")
     ctx.lease = Lease(model=OutboxItem, token=token, seconds=lease_seconds())
