@@ -1,0 +1,70 @@
+"""The "Restock alerts" panel in a real headless Chromium, inside the local admin frame: it
+polls GET /app/api/restocks every 2 s with fresh ID tokens and shows progress as it moves."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from notifyme.catalog.models import Variant
+from notifyme.restocks.services import variant_update_stock
+from notifyme.shops.models import Shop
+from tests.restocks.conftest import add_subscribers, connect, drain
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def page(live_server: Any, transactional_db: None) -> Iterator[Page]:
+    if not CHROMIUM.exists():
+        pytest.fail("No /usr/bin/chromium: run scripts/ensure-chromium.sh (make test does).")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop on this thread
+        with sync_playwright() as playwright:
+            browser: Browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                          args=ARGS)
+            context = browser.new_context(viewport={"width": 1280, "height": 1100})
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page
+            context.close()
+            browser.close()
+            assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_panel_shows_live_progress(page: Page, live_server: Any, klaviyo_sandbox: Any) -> None:
+    call_command("demo", stdout=io.StringIO())
+    klaviyo_sandbox.admin.set_rate_limits(enabled=True, scale=10)
+    shop = Shop.objects.get(domain="demo-shop.myshopify.com")
+    connect(klaviyo_sandbox, shop)
+    variant = Variant.objects.filter(shop=shop, available_quantity=0, inventory_tracked=True,
+                                     inventory_policy="deny").select_related("product").first()
+    assert variant is not None
+    add_subscribers(shop, variant, 1500, prefix="panel")
+    restock = variant_update_stock(variant=variant, quantity=4).restock
+    assert restock is not None
+
+    page.goto(str(live_server.url) + "/dev/admin/")
+    app = page.frame_locator("#app-frame")
+    panel = app.locator("#restocks-panel")
+    expect(panel.get_by_role("heading", name="Restock alerts")).to_be_visible()
+    row = panel.locator("tbody tr").first
+    expect(row).to_contain_text(f"restock #{restock.pk}, 4 back", timeout=10_000)
+    expect(row).to_contain_text("0 / 1,500")
+    expect(row).to_contain_text("Sending")
+
+    drain(restock)  # what the workers would do
+    expect(row).to_contain_text("1,500 / 1,500", timeout=10_000)
+    expect(row).to_contain_text("Completed")
+    expect(row.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    panel.screenshot(path="/tmp/restocks-panel.png")  # for a human to look at
