@@ -5,6 +5,8 @@ Contract
   taken in every window of the operation; a positive number is the seconds to wait, and nothing
   was taken. Never blocks, never sleeps: a job that gets a wait hands its rows back to the outbox
   with ``available_at = now + wait`` (see ``notifyme.sync.leasing``).
+- ``available(account_id=..., operation=...) -> (calls, wait)``: a read-only peek, for sizing
+  work to the budget before claiming it.
 - ``cool_down(account_id=..., seconds=...)``: after any 429, every worker of every operation of
   that account waits until the "not before" instant (only ever pushed later, never earlier).
 - ``cool_down_after(account_id=..., error=...)``: the same, with the wait taken from the 429
@@ -51,6 +53,9 @@ from typing import Any
 
 from django.conf import settings
 
+from integrations.klaviyo.ratelimit_lua import ACQUIRE as _ACQUIRE
+from integrations.klaviyo.ratelimit_lua import COOL_DOWN as _COOL_DOWN
+from integrations.klaviyo.ratelimit_lua import PEEK as _PEEK
 from notifyme.core.redis import get_redis
 
 WINDOW_SECONDS = {"burst": 1, "steady": 60, "daily": 86400}
@@ -102,52 +107,6 @@ BUILTIN_LIMITS: dict[str, dict[str, int]] = {
 }
 # An operation we do not know gets the most conservative common tier.
 UNKNOWN_LIMITS = _XS
-
-_ACQUIRE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local until_ = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ > now then return {0, tostring(until_ - now)} end
-local prefix = ARGV[1]
-local n = tonumber(ARGV[2])
-local charge = {}
-local wait = 0
-for i = 0, n - 1 do
-  local size = tonumber(ARGV[3 + i * 3])
-  local limit = tonumber(ARGV[4 + i * 3])
-  local guard = tonumber(ARGV[5 + i * 3])
-  local first = math.floor(now / size)
-  local last = math.floor((now + guard) / size)
-  for idx = first, last do
-    local key = prefix .. size .. ':' .. idx
-    local used = tonumber(redis.call('GET', key) or '0')
-    if used >= limit then
-      local w = (idx + 1) * size - now
-      if w > wait then wait = w end
-    else
-      charge[#charge + 1] = {key, size}
-    end
-  end
-end
-if wait > 0 then return {0, tostring(wait)} end
-for _, item in ipairs(charge) do
-  redis.call('INCR', item[1])
-  redis.call('EXPIRE', item[1], item[2] * 2 + 2)
-end
-return {1, '0'}
-"""
-
-_COOL_DOWN = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local target = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if target > current then
-  redis.call('SET', KEYS[1], tostring(target), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
-  return tostring(target - now)
-end
-return tostring(current - now)
-"""
 
 
 @dataclass(frozen=True)
@@ -256,6 +215,21 @@ def acquire(*, account_id: str, operation: str) -> float:
     if int(allowed) == 1:
         return 0.0
     return max(0.001, float(wait))
+
+
+def available(*, account_id: str, operation: str) -> tuple[int, float]:
+    """(calls that `acquire` would grant right now, seconds until one frees when that is 0).
+
+    Read-only: nothing is taken, so another worker may still win the slots. Jobs use it to size
+    their work to the budget (claim only as many rows as calls can go now) instead of claiming
+    thousands of rows and handing most of them back.
+    """
+    windows = windows_for(operation)
+    args: list[Any] = [_prefix(account_id, operation), len(windows)]
+    for window in windows:
+        args += [window.seconds, window.limit, window.guard]
+    free, wait = _redis().eval(_PEEK, 1, _cool_down_key(account_id), *args)
+    return int(free), (0.0 if int(free) > 0 else max(0.001, float(wait)))
 
 
 def cool_down(*, account_id: str, seconds: float) -> float:

@@ -25,11 +25,21 @@ from django.db.models import Min
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from integrations.klaviyo import ratelimit
 from integrations.klaviyo.errors import KlaviyoError
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_halt
 from notifyme.core.crypto import SecretDecryptionError
-from notifyme.sync import bulk_import, conf, consent_out, leasing, nudges, profile_sync, rows
+from notifyme.sync import (
+    bulk_import,
+    conf,
+    consent_out,
+    leasing,
+    nudges,
+    profile_sync,
+    rows,
+    stages,
+)
 from notifyme.sync.calls import Blocked, Halted, Lease, LeaseLost, SyncContext
 from notifyme.sync.models import ImportBatch, OutboxItem
 
@@ -38,6 +48,8 @@ logger = logging.getLogger(__name__)
 SYNC_CLAIM = 50
 BUDGET_SECONDS = {"sync": 10.0, "bulk": 20.0}
 POLLS_PER_ROUND = 4
+#: The binding rate limit of a bulk PROFILE_SYNC round (10/s, 1,000 events per call).
+BUDGET_OPERATION = "bulk_create_events"
 
 
 class KeyUnreadable(KlaviyoError):
@@ -82,6 +94,13 @@ def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
     poll_wait = _poll_imports(ctx)
     token = leasing.new_token()
     limit = claim_limit(lane)
+    if lane == "bulk":
+        # Size the claim to the event calls that can go now: claiming 10,000 rows to send a
+        # fraction and hand the rest back costs a load and two writes per row for nothing.
+        calls, wait = ratelimit.available(account_id=ctx.account_id, operation=BUDGET_OPERATION)
+        if calls == 0:
+            return profile_sync.Outcome(wait=max(poll_wait, wait))
+        limit = min(limit, calls * stages.CHUNK)
     # Bulk: oldest due first, straight off the partial (shop, available_at) index, no sort.
     ids = leasing.claim(OutboxItem.objects.filter(shop_id=shop_id), limit=limit,
                         lease_seconds=lease_seconds(), token=token,
@@ -113,14 +132,21 @@ def _nudge(shop_id: int, lane: str) -> None:
         logger.warning("could not nudge %s lane for shop %s; the sweeper will", lane, shop_id)
 
 
-def follow_up(shop_id: int, lane: str) -> str:
-    """Make sure someone comes back for what is left; returns what was done (for tests/logs)."""
+def follow_up(shop_id: int, lane: str, *, wait: float = 0.0) -> str:
+    """Make sure someone comes back for what is left; returns what was done (for tests/logs).
+
+    `wait`: the rate limiter said "not before" — due rows are then nudged after it, not now
+    (an immediate job would only find the budget still spent).
+    """
     now = timezone.now()
     pending = OutboxItem.objects.filter(shop_id=shop_id, state=OutboxItem.State.PENDING)
     due = leasing.due(pending, now=now)
     count = len(due.values_list("id", flat=True)[: SYNC_CLAIM + 1])
     if count:
         target = "bulk" if lane == "bulk" or count > SYNC_CLAIM else "sync"
+        if wait > 0:
+            nudges.later_shop(shop_id=shop_id, lane=target, seconds=wait)
+            return f"later {wait:.2f}s ({target})"
         _nudge(shop_id, target)
         return f"nudged {target}"
     later = [
@@ -169,7 +195,7 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
                 or nudges.interactive_waiting()):  # yield the worker to a waiting signup
             summary["wait"] = outcome.wait
             break
-    summary["follow_up"] = follow_up(shop_id, lane)
+    summary["follow_up"] = follow_up(shop_id, lane, wait=float(summary.get("wait") or 0.0))
     summary["seconds"] = round(time.monotonic() - deadline + BUDGET_SECONDS[lane], 3)
     logger.info("sync shop=%s lane=%s %s", shop_id, lane, summary)
     return summary

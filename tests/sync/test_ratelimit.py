@@ -141,3 +141,19 @@ def test_limiter_keeps_real_traffic_under_the_sandbox_limits(
         sent += 1
     assert sent >= 1 and refused >= 1
     assert klaviyo_sandbox.admin.stats(account["id"])["throttled"] == 0
+
+
+def test_available_peeks_without_taking(redis_time) -> None:
+    redis_time["now"] = 1_000_000.10
+    assert ratelimit.available(account_id="a", operation="bulk_create_events") == (10, 0.0)
+    for _ in range(7):
+        ratelimit.acquire(account_id="a", operation="bulk_create_events")
+    assert ratelimit.available(account_id="a", operation="bulk_create_events") == (3, 0.0)
+    assert ratelimit.available(account_id="a", operation="bulk_create_events") == (3, 0.0)
+    for _ in range(3):
+        ratelimit.acquire(account_id="a", operation="bulk_create_events")
+    calls, wait = ratelimit.available(account_id="a", operation="bulk_create_events")
+    assert calls == 0 and wait == pytest.approx(0.9, abs=0.01)
+    ratelimit.cool_down(account_id="b", seconds=4)
+    calls, wait = ratelimit.available(account_id="b", operation="profile_import")
+    assert calls == 0 and wait == pytest.approx(4, abs=0.01)
