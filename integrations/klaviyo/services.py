@@ -86,10 +86,17 @@ def verification_recorder(*, shop: Shop) -> Observer:
     return observe
 
 
-def _nudge_on_commit(shop_id: int) -> None:
+def _resume_on_commit(shop_id: int) -> None:
+    """Once the connection is saved, restart everything that waited for it: the subscriber
+    backlog and any restock fan-out halted mid-way (both best effort; the sweeper backs them)."""
+    from notifyme.restocks.jobs import restocks_resume
     from notifyme.sync.services import sync_nudge
 
-    transaction.on_commit(lambda: sync_nudge(shop_id=shop_id))
+    def resume() -> None:
+        sync_nudge(shop_id=shop_id)
+        restocks_resume(shop_id=shop_id)
+
+    transaction.on_commit(resume)
 
 
 def connection_connect(
@@ -127,7 +134,7 @@ def connection_connect(
         connection.disconnected_at = None
         _clear_error(connection)
         connection.save()
-        _nudge_on_commit(shop.pk)
+        _resume_on_commit(shop.pk)
     logger.info("klaviyo connected shop=%s account=%s key=%s", shop.domain,
                 verified.account_id, connection.key_display)
     return connection
@@ -253,7 +260,7 @@ def _resume(connection: KlaviyoConnection) -> None:
     with transaction.atomic():
         connection.save()
         if not was_syncing:
-            _nudge_on_commit(connection.shop_id)
+            _resume_on_commit(connection.shop_id)
 
 
 def _refused_and_recorded(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_rq
+
 from integrations.klaviyo import ratelimit
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from integrations.klaviyo.services import connection_connect
@@ -122,3 +124,21 @@ def test_a_retried_chunk_keeps_its_place(klaviyo_sandbox: Any, connected: Connec
     assert sent_positions == set(range(1, 2001))
     drain(restock)
     assert restock.sent == 2500
+
+
+def test_reconnect_restarts_a_halted_fanout_at_once(
+    klaviyo_sandbox: Any, connected: Connected, django_capture_on_commit_callbacks: Any
+) -> None:
+    restock = _start(connected, 5)
+    klaviyo_sandbox.admin.revoke_key(connected.key)
+    assert fanout_send_chunk(restock_id=restock.pk).halted
+    bulk = django_rq.get_queue("bulk")
+    bulk.empty()
+    new_key = klaviyo_sandbox.admin.create_key(connected.account_id, "all")
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_connect(shop=connected.shop, private_key=new_key)
+    # Not a minute later from the sweeper: the reconnect itself queued the fan-out again.
+    assert [job.args[0] for job in bulk.jobs if job.func_name.endswith("run_fanout_chunk")]
+    assert {job.args[0] for job in bulk.jobs if job.func_name.endswith("run_fanout_chunk")} == {
+        restock.pk
+    }
