@@ -21,7 +21,7 @@ SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8100"))
 
 
 def manage(*args: str) -> None:
-    subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True)
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True)  # noqa: S603 - our manage.py
 
 
 def main() -> int:
@@ -33,7 +33,10 @@ def main() -> int:
 
     full_key = "pk_" + secrets.token_hex(17)
     no_profiles_write = "pk_" + secrets.token_hex(17)
-    limited_scopes = "lists:read,lists:write,events:write,subscriptions:write,accounts:read,profiles:read"
+    limited_scopes = ",".join([
+        "lists:read", "lists:write", "events:write", "subscriptions:write", "accounts:read",
+        "profiles:read",
+    ])
     processes = {
         "sandbox": [PY, "manage.py", "klaviyo_sandbox", "--port", str(SANDBOX_PORT),
                     "--account-name", "Demo Klaviyo Account",
@@ -43,7 +46,10 @@ def main() -> int:
         "sweeper": [PY, "manage.py", "sync_sweeper"],
         "web": [PY, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}", "--noreload"],
     }
-    children = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in processes.items()}
+    children = {
+        name: subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603 - fixed commands
+        for name, cmd in processes.items()
+    }
     time.sleep(2)
     base = f"http://127.0.0.1:{WEB_PORT}"
     print(
