@@ -24,7 +24,7 @@ run: setup
 	scripts/ensure-services.sh redis
 	$(BIN)/python scripts/dev.py
 
-test: setup services
+test: setup services lint
 	scripts/ensure-chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
