@@ -48,6 +48,16 @@ class KlaviyoResponse:
         return self.body.get("data") if isinstance(self.body, dict) else None
 
     @property
+    def next_page(self) -> tuple[str, dict[str, str]] | None:
+        """(path, params) of the collection's `links.next`, or None on the last page."""
+        following = (self.body or {}).get("links", {}).get("next") if isinstance(
+            self.body, dict) else None
+        if not following:
+            return None
+        parsed = urlsplit(following)
+        return parsed.path, dict(parse_qsl(parsed.query))
+
+    @property
     def partial_failure_fields(self) -> list[str]:
         raw = self.headers.get("x-klaviyo-partial-failure", "")
         return [name.strip() for name in raw.split(",") if name.strip()]
@@ -158,11 +168,10 @@ class KlaviyoClient:
         for _ in range(max_pages):
             response = self.request("GET", path, operation="get_lists", params=params)
             found.extend(response.data or [])
-            following = (response.body or {}).get("links", {}).get("next")
-            if not following:
+            following = response.next_page
+            if following is None:
                 break
-            parsed = urlsplit(following)
-            path, params = parsed.path, dict(parse_qsl(parsed.query))
+            path, params = following
         return found
 
     def create_list(self, name: str) -> dict[str, Any]:

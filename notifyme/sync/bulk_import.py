@@ -20,7 +20,6 @@ import json
 import re
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from django.db import transaction
 from django.db.models import F
@@ -157,11 +156,10 @@ def _error_pages(ctx: SyncContext, job_id: str) -> list[dict[str, Any]]:
             KlaviyoClient.request, "GET", path, operation="get_bulk_import_errors",
             params=params))
         found.extend(response.data or [])
-        following = (response.body or {}).get("links", {}).get("next")
-        if not following:
+        following = response.next_page
+        if following is None:
             break
-        parsed = urlsplit(following)
-        path, params = parsed.path, dict(parse_qsl(parsed.query))
+        path, params = following
     return found
 
 
