@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.shopify",
     "tests.fixtures.sandbox",
+    "tests.fixtures.browser",
 ]

@@ -4,13 +4,11 @@ polls GET /app/api/restocks every 2 s with fresh ID tokens and shows progress as
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from notifyme.catalog.models import Variant
 from notifyme.restocks.services import variant_update_stock
@@ -18,31 +16,10 @@ from notifyme.shops.models import Shop
 from tests.restocks.conftest import add_subscribers, connect, drain
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def page(live_server: Any, transactional_db: None) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.fail("No /usr/bin/chromium: run scripts/ensure-chromium.sh (make test does).")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop on this thread
-        with sync_playwright() as playwright:
-            browser: Browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                          args=ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 1100})
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            yield page
-            context.close()
-            browser.close()
-            assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def test_panel_shows_live_progress(page: Page, live_server: Any, klaviyo_sandbox: Any) -> None:
+def test_panel_shows_live_progress(page: Page, live_server: Any, transactional_db: None,
+                                   klaviyo_sandbox: Any) -> None:
     call_command("demo", stdout=io.StringIO())
     klaviyo_sandbox.admin.set_rate_limits(enabled=True, scale=10)
     shop = Shop.objects.get(domain="demo-shop.myshopify.com")

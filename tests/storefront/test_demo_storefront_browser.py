@@ -10,59 +10,26 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from notifyme.dev.theme_block import block_defaults
 from notifyme.subscriptions.models import Subscription
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SHIRT = "/dev/storefront/products/linen-camp-shirt"
 SMALL, MEDIUM, X_LARGE = 45_120_000_000_011, 45_120_000_000_012, 45_120_000_000_014
 NOTIFY = "Notify me when available"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("No /usr/bin/chromium: run scripts/ensure-chromium.sh (make test does).")
-    # Playwright's sync API keeps an event loop on this thread while it runs, which Django
-    # takes for an async context; the ORM calls in these tests (and the database flush after
-    # each) are plain synchronous code, so allow them for as long as the browser lives.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
 
 
 @pytest.fixture
 def base_url(browser: Browser, live_server, transactional_db) -> str:
     call_command("demo", stdout=io.StringIO())
     return live_server.url
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _choose(page: Page, variant_id: int) -> None:
