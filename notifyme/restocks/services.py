@@ -38,7 +38,8 @@ class StockUpdate:
     def describe(self) -> str:
         if self.restock is not None:
             r = self.restock
-            text = f"restock #{r.pk} started: {r.total} subscribers"
+            noun = "subscriber" if r.total == 1 else "subscribers"
+            text = f"restock #{r.pk} started: {r.total} {noun}"
             if r.skipped:
                 text += f" ({r.skipped} skipped: notified within the cool-down)"
             if r.send_mode == RestockSettings.SendMode.BATCHED:
