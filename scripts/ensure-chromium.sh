@@ -7,4 +7,5 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-/usr/bin/chromium --version
+# (Debian's wrapper script prints a harmless shell warning on some machines: hide it.)
+/usr/bin/chromium --version 2>/dev/null
