@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from notifyme.catalog.admin import VariantAdmin
 from notifyme.catalog.models import Variant
 from notifyme.restocks.batches import restock_cancel
-from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
+from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings, StockWatch
 from notifyme.restocks.services import restock_settings_get, variant_update_stock
 
 SIMULATED_QUANTITY = 10
@@ -76,3 +76,14 @@ def simulate_restock(modeladmin: admin.ModelAdmin, request: HttpRequest,
 
 
 VariantAdmin.actions = [*(VariantAdmin.actions or []), simulate_restock]  # type: ignore[misc]
+
+
+@admin.register(StockWatch)
+class StockWatchAdmin(admin.ModelAdmin):
+    """Why a stock rise did or did not start a restock: `armed` means it sold out since."""
+
+    list_display = ("variant", "armed", "sold_out_at", "updated_at")
+    list_filter = ("armed",)
+    search_fields = ("=variant__shopify_id", "variant__product__title", "variant__shop__domain")
+    list_select_related = ("variant__product",)
+    readonly_fields = ("variant", "armed", "sold_out_at", "updated_at")
