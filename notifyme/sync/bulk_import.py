@@ -40,6 +40,8 @@ MAX_BYTES = 4_900_000
 BASE = "/data/attributes/profiles/data"
 _INDEX = re.compile(r"^/data/attributes/profiles/data/(\d+)")
 Issue = OutboxItem.PhoneIssue
+#: Compact JSON, NaN refused (as the client's own encoder does); one encoder for every row.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def first_poll_seconds() -> float:
@@ -56,22 +58,29 @@ def _entry(row: Row) -> dict[str, Any]:
     return cached[1]
 
 
+def _encoded(row: Row) -> str:
+    """The row's import entry serialized once (compact JSON): it sizes the job and is then sent
+    as is, instead of serializing every chunk once to measure it and again to send it."""
+    key = bool(row.phone_issue)
+    cached = getattr(row, "_import_json", None)
+    if cached is None or cached[0] != key:
+        cached = (key, _ENCODE(_entry(row)))
+        row._import_json = cached  # type: ignore[attr-defined]
+    return cached[1]
+
+
 def _chunks(rows: list[Row]) -> list[list[Row]]:
-    """≤10,000 rows per job and a body under MAX_BYTES, measured by serialising the whole
-    candidate chunk once (not each row) and shrinking it proportionally when too big."""
+    """≤10,000 rows per job and a body under MAX_BYTES, measured on each row's serialized entry
+    (plus a generous allowance for the {"type": "profile", "attributes": ...} wrapper)."""
     chunks: list[list[Row]] = []
-    start = 0
-    while start < len(rows):
-        take = min(MAX_PROFILES, len(rows) - start)
-        while True:
-            candidate = rows[start:start + take]
-            size = len(json.dumps([_entry(r) for r in candidate], separators=(",", ":")))
-            size += 60 * len(candidate)  # the {"type": "profile", "attributes": ...} wrapper
-            if size <= MAX_BYTES or take == 1:
-                break
-            take = max(1, int(take * MAX_BYTES / size * 0.98))
-        chunks.append(candidate)
-        start += take
+    size = 0
+    for row in rows:
+        entry = len(_encoded(row)) + 60
+        if not chunks or len(chunks[-1]) >= MAX_PROFILES or size + entry > MAX_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(row)
+        size += entry
     return chunks
 
 
@@ -84,12 +93,12 @@ def submit(ctx: SyncContext, rows: list[Row]) -> int:
         sent: dict[str, Any] = {}
 
         def build(live: list[Row], sent: dict[str, Any] = sent) -> list[tuple[Row, Any]]:
-            entries = [(row, _entry(row)) for row in live]
+            entries = [(row, _encoded(row)) for row in live]
             sent["rows"] = [row for row, _ in entries]
             return entries
 
         def send(client: KlaviyoClient, profiles: list[Any], sent: dict[str, Any] = sent) -> None:
-            sent["job"] = client.bulk_import_profiles(profiles, list_id=ctx.list_id)
+            sent["job"] = client.bulk_import_encoded_profiles(profiles, list_id=ctx.list_id)
 
         try:
             send_pointed(ctx, "bulk_import_profiles", chunk, build=build, send=send, base=BASE)
