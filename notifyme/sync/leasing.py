@@ -96,7 +96,7 @@ def _claim_postgresql(model: type[models.Model], candidates: QuerySet[Any], *, l
     sql = (f"UPDATE {connection.ops.quote_name(table)} SET {columns} "  # noqa: S608
            f"WHERE id IN ({sub_sql} FOR UPDATE OF {connection.ops.quote_name(table)} SKIP LOCKED) "
            "RETURNING id")
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # one statement: atomic on its own
         cursor.execute(sql, [*values.values(), *sub_params])
         return [row[0] for row in cursor.fetchall()]
 

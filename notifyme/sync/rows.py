@@ -92,6 +92,9 @@ def load(ids: Iterable[int]) -> list[OutboxItem]:
     """
     from notifyme.catalog.models import Variant
 
+    ids = list(ids)
+    if not ids:  # a round that found nothing due costs no query here
+        return []
     columns = [*ITEM_FIELDS, *(f"subscription__{f}" for f in SUBSCRIPTION_FIELDS)]
     found = (OutboxItem.objects.filter(in_ids(ids)).order_by("id")
              .values_list(*columns))
