@@ -50,6 +50,8 @@ BUDGET_SECONDS = {"sync": 10.0, "bulk": 20.0}
 POLLS_PER_ROUND = 4
 #: The binding rate limit of a bulk PROFILE_SYNC round (10/s, 1,000 events per call).
 BUDGET_OPERATION = "bulk_create_events"
+#: Event calls' worth of rows a bulk claim takes once a window's calls are being spent.
+ROUND_CALLS = 3
 
 
 class KeyUnreadable(KlaviyoError):
@@ -97,9 +99,14 @@ def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
     if lane == "bulk":
         # Size the claim to the event calls that can go now: claiming 10,000 rows to send a
         # fraction and hand the rest back costs a load and two writes per row for nothing.
+        # The peek takes nothing, so other workers see the same free calls: once this window's
+        # calls are being spent, claim at most ROUND_CALLS of them (every worker claiming every
+        # free call made about half of each claim go back unsent).
         calls, wait = ratelimit.available(account_id=ctx.account_id, operation=BUDGET_OPERATION)
         if calls == 0:
             return profile_sync.Outcome(wait=max(poll_wait, wait))
+        if calls < ratelimit.windows_for(BUDGET_OPERATION)[0].limit:
+            calls = min(calls, ROUND_CALLS)
         limit = min(limit, calls * stages.CHUNK)
     # Bulk: oldest due first, straight off the partial (shop, available_at) index, no sort.
     ids = leasing.claim(OutboxItem.objects.filter(shop_id=shop_id), limit=limit,
@@ -112,7 +119,10 @@ def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
     items = rows.load(ids)
     profiles = [i for i in items if i.kind == OutboxItem.Kind.PROFILE_SYNC]
     withdrawals = [i for i in items if i.kind != OutboxItem.Kind.PROFILE_SYNC]
-    total = profile_sync.Outcome(claimed=len(items), wait=poll_wait)
+    # Full: the claim got every row it asked for, so run another round (a claim sized down to
+    # the free calls included: the next round claims more or learns the wait for the delayed
+    # nudge, which costs far less than ending this job and starting another).
+    total = profile_sync.Outcome(claimed=len(items), full=len(ids) == limit, wait=poll_wait)
     for part, handler in ((profiles, profile_sync.process), (withdrawals, consent_out.process)):
         if not part or total.halted:
             if part:
@@ -190,8 +200,9 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
         if outcome.halted:
             summary["halted"] = True
             return summary
-        if (outcome.wait or outcome.retry_error or outcome.claimed < claim_limit(lane)
-                or lane == "sync" or time.monotonic() > deadline
+        if (outcome.wait or outcome.retry_error or lane == "sync"
+                or time.monotonic() > deadline
+                or not outcome.full
                 or nudges.interactive_waiting()):  # yield the worker to a waiting signup
             summary["wait"] = outcome.wait
             break

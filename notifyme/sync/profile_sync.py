@@ -44,6 +44,7 @@ ENDED = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.REDACTED)
 @dataclass
 class Outcome:
     claimed: int = 0
+    full: bool = False  # the claim got every row it asked for
     wait: float = 0.0
     halted: bool = False
     retry_error: str = ""
