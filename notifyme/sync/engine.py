@@ -91,7 +91,7 @@ def _poll_imports(ctx: SyncContext) -> float:
     return 0.0
 
 
-def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
+def _round(ctx: SyncContext, lane: str, job_token: str = "") -> profile_sync.Outcome:
     shop_id = ctx.connection.shop_id
     poll_wait = _poll_imports(ctx)
     token = leasing.new_token()
@@ -107,6 +107,8 @@ def _round(ctx: SyncContext, lane: str) -> profile_sync.Outcome:
             return profile_sync.Outcome(wait=max(poll_wait, wait))
         if calls < ratelimit.windows_for(BUDGET_OPERATION)[0].limit:
             calls = min(calls, ROUND_CALLS)
+        elif job_token and nudges.bulk_running(shop_id=shop_id, token=job_token) > 1:
+            calls = (calls + 1) // 2  # a fresh window that other bulk jobs are peeking at too
         limit = min(limit, calls * stages.CHUNK)
     # Bulk: oldest due first, straight off the partial (shop, available_at) index, no sort.
     ids = leasing.claim(OutboxItem.objects.filter(shop_id=shop_id), limit=limit,
@@ -185,11 +187,22 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
     except SecretDecryptionError:
         connection_halt(connection=connection, error=KeyUnreadable(message="key unreadable"))
         return {"halted": True}
+    job_token = leasing.new_token() if lane == "bulk" else ""
+    try:
+        return _rounds(ctx, shop_id, lane, job_token)
+    finally:
+        if job_token:
+            nudges.bulk_finished(shop_id=shop_id, token=job_token)
+
+
+def _rounds(ctx: SyncContext, shop_id: int, lane: str, job_token: str) -> dict[str, Any]:
     summary: dict[str, Any] = {"claimed": 0, "rounds": 0}
     deadline = time.monotonic() + BUDGET_SECONDS[lane]
     while True:
+        if job_token:
+            nudges.bulk_running(shop_id=shop_id, token=job_token)  # seen by the other jobs
         try:
-            outcome = _round(ctx, lane)
+            outcome = _round(ctx, lane, job_token)
         except Halted:
             outcome = profile_sync.Outcome(halted=True)
         except LeaseLost:

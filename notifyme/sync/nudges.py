@@ -117,6 +117,33 @@ def job_started(*, shop_id: int, lane: str) -> None:
 # -- delayed nudges -------------------------------------------------------------------------------
 
 
+#: A bulk job counts as running for this long after its last round started.
+RUNNING_SECONDS = 30.0
+
+
+def bulk_running(*, shop_id: int, token: str) -> int:
+    """Note that bulk job `token` is running a round for `shop_id`; return how many bulk jobs
+    of the shop are running, itself included (1 when Redis cannot tell)."""
+    key = f"sync:bulk-running:{shop_id}"
+    now = time.time()
+    try:
+        pipe = get_redis().pipeline()
+        pipe.zadd(key, {token: now})
+        pipe.zremrangebyscore(key, "-inf", now - RUNNING_SECONDS)
+        pipe.zcard(key)
+        pipe.expire(key, int(RUNNING_SECONDS * 2))
+        return max(1, int(pipe.execute()[2]))
+    except Exception:
+        return 1
+
+
+def bulk_finished(*, shop_id: int, token: str) -> None:
+    try:
+        get_redis().zrem(f"sync:bulk-running:{shop_id}", token)
+    except Exception:  # the entry ages out after RUNNING_SECONDS
+        logger.debug("could not clear bulk job %s of shop %s", token, shop_id)
+
+
 def register(prefix: str, handler: Callable[[str], object]) -> None:
     """Let `later(prefix, arg, ...)` call `handler(arg)` when due (in the sweeper process)."""
     _handlers[prefix] = handler
