@@ -11,7 +11,9 @@ INSERT … SELECT generate_series (PostgreSQL).
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -40,12 +42,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Benchmarks measure the app as it runs in production: DEBUG off (no query-logging cursor),
+# no dev tools; the secrets are throwaway values made for this run.
+PRODUCTION_LIKE = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "localhost,127.0.0.1",
+    "SHOPIFY_API_KEY": "bench-client-id",
+    "SHOPIFY_API_SECRET": secrets.token_hex(32),
+    "NOTIFYME_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    "NOTIFYME_DEV_TOOLS": "0",
+    "SECURE_SSL_REDIRECT": "0",
+}
+
+
 def setup_env(db_name: str, redis_db: int, *, extra: dict[str, str] | None = None) -> None:
     """Fresh database + flushed Redis db for this bench, env exported, Django set up."""
     os.environ["DATABASE_URL"] = f"{PG_BASE}/{db_name}"
     os.environ["REDIS_URL"] = f"{REDIS_BASE}/{redis_db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notifyme.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.update(PRODUCTION_LIKE)
     os.environ.update(extra or {})
     admin_url = f"{PG_BASE}/postgres"
     for sql in (f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)',
