@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.shopify",
     "tests.fixtures.sandbox",
+    "tests.fixtures.klaviyo_keys",
     "tests.fixtures.browser",
 ]

@@ -1,15 +1,14 @@
-"""Dashboard fixtures: the demo shop, a bearer-authenticated JSON client, sandbox accounts."""
+"""Dashboard fixtures: the demo shop and a bearer-authenticated JSON client (sandbox accounts
+and keys: tests/fixtures/klaviyo_keys.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from integrations.klaviyo.scopes import ALL_REQUIRED
 from notifyme.shops.models import Shop
 from tests.fixtures.shopify import id_token, make_shop
 
@@ -42,24 +41,3 @@ class Api:
 @pytest.fixture
 def api(client: Client, demo_shop: Shop) -> Api:
     return Api(client, demo_shop)
-
-
-@pytest.fixture
-def account(klaviyo_sandbox: Any) -> dict[str, Any]:
-    klaviyo_sandbox.admin.set_rate_limits(enabled=True, scale=10)
-    return klaviyo_sandbox.admin.create_account(name="Demo Outfitters Klaviyo")
-
-
-@pytest.fixture
-def full_key(klaviyo_sandbox: Any, account: dict[str, Any]) -> str:
-    return klaviyo_sandbox.admin.create_key(account["id"], "all")
-
-
-@pytest.fixture
-def key_without(klaviyo_sandbox: Any, account: dict[str, Any]) -> Callable[..., str]:
-    def make(*missing: str) -> str:
-        return klaviyo_sandbox.admin.create_key(
-            account["id"], [s for s in ALL_REQUIRED if s not in missing]
-        )
-
-    return make

@@ -1,36 +1,11 @@
-"""Fixtures for the Klaviyo connection tests: a sandbox account with a full key, and helpers."""
+"""Helpers for the Klaviyo connection tests (the sandbox account and keys come from
+tests/fixtures/klaviyo_keys.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from integrations.klaviyo.scopes import ALL_REQUIRED
-
-
-@pytest.fixture
-def account(klaviyo_sandbox: Any) -> dict[str, Any]:
-    """A fresh sandbox account named "Demo Outfitters Klaviyo" (rate limits scaled up 10x)."""
-    klaviyo_sandbox.admin.set_rate_limits(enabled=True, scale=10)
-    return klaviyo_sandbox.admin.create_account(name="Demo Outfitters Klaviyo")
-
-
-@pytest.fixture
-def full_key(klaviyo_sandbox: Any, account: dict[str, Any]) -> str:
-    return klaviyo_sandbox.admin.create_key(account["id"], "all")
-
-
-@pytest.fixture
-def key_without(klaviyo_sandbox: Any, account: dict[str, Any]) -> Callable[..., str]:
-    """`key_without("profiles:write", ...)` → a key with every required scope but those."""
-
-    def make(*missing: str) -> str:
-        scopes = [scope for scope in ALL_REQUIRED if scope not in missing]
-        return klaviyo_sandbox.admin.create_key(account["id"], scopes)
-
-    return make
 
 
 @pytest.fixture
