@@ -6,22 +6,30 @@ agrees on window boundaries. Window keys are built from the prefix the caller pa
 its limit and its guard band.
 """
 
-ACQUIRE = """
+# Shared by ACQUIRE and PEEK: Redis' clock, the account's 429 cool-down (answer "wait" at once),
+# and the walk over every window index the call would touch (its own and, inside the guard band,
+# the next one). The caller's script body continues inside the innermost loop.
+_COOLED_DOWN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local until_ = tonumber(redis.call('GET', KEYS[1]) or '0')
 if until_ > now then return {0, tostring(until_ - now)} end
 local prefix = ARGV[1]
 local n = tonumber(ARGV[2])
-local charge = {}
-local wait = 0
-for i = 0, n - 1 do
+"""
+
+_EACH_WINDOW = """for i = 0, n - 1 do
   local size = tonumber(ARGV[3 + i * 3])
   local limit = tonumber(ARGV[4 + i * 3])
   local guard = tonumber(ARGV[5 + i * 3])
   local first = math.floor(now / size)
   local last = math.floor((now + guard) / size)
-  for idx = first, last do
+  for idx = first, last do"""
+
+ACQUIRE = _COOLED_DOWN + """\
+local charge = {}
+local wait = 0
+""" + _EACH_WINDOW + """
     local key = prefix .. size .. ':' .. idx
     local used = tonumber(redis.call('GET', key) or '0')
     if used >= limit then
@@ -40,22 +48,10 @@ end
 return {1, '0'}
 """
 
-PEEK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local until_ = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ > now then return {0, tostring(until_ - now)} end
-local prefix = ARGV[1]
-local n = tonumber(ARGV[2])
+PEEK = _COOLED_DOWN + """\
 local free = -1
 local wait = 0
-for i = 0, n - 1 do
-  local size = tonumber(ARGV[3 + i * 3])
-  local limit = tonumber(ARGV[4 + i * 3])
-  local guard = tonumber(ARGV[5 + i * 3])
-  local first = math.floor(now / size)
-  local last = math.floor((now + guard) / size)
-  for idx = first, last do
+""" + _EACH_WINDOW + """
     local left = limit - tonumber(redis.call('GET', prefix .. size .. ':' .. idx) or '0')
     if left <= 0 then
       local w = (idx + 1) * size - now
