@@ -31,6 +31,8 @@ from notifyme.core.redis import get_redis
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "notifyme:ratelimit:subscribe"
+#: The windows' clock (seconds since the epoch); tests pin it to a known point of a window.
+clock = time.time
 
 
 @dataclass
@@ -77,7 +79,7 @@ def _hit(client: redis.Redis, *, key: str, limit: int, window: int, now: float) 
 
 
 def _check(scope: str, key: str, *, limit: int, window: int, now: float | None) -> None:
-    current = time.time() if now is None else now
+    current = clock() if now is None else now
     try:
         retry_after = _hit(get_redis(), key=key, limit=limit, window=window, now=current)
     except (redis.RedisError, OSError):
