@@ -7,7 +7,8 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from notifyme.catalog.models import Product, Variant
 from notifyme.dev.demo import DEMO_SHOP_DOMAIN
@@ -88,3 +89,10 @@ def test_development_superuser_only_when_debug(settings) -> None:
     admin.save()
     _run()
     assert get_user_model().objects.get(username="admin").check_password("changed-by-someone")
+
+
+def test_demo_refuses_to_seed_a_shop_where_dev_tools_are_off() -> None:
+    with override_settings(NOTIFYME_DEV_TOOLS=False), pytest.raises(CommandError,
+                                                                     match="development tool"):
+        _run()
+    assert not Shop.objects.exists()

@@ -2,6 +2,7 @@
 
 Idempotent: re-running changes nothing, and stock changed since (by a tester or a restock) is
 kept unless `--reset-stock` is given. `--json` prints only a JSON document, for scripts.
+Refused when the dev tools are off (always the case in production).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifyme.catalog.models import Variant
 from notifyme.dev.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_load
@@ -36,6 +37,9 @@ class Command(BaseCommand):
                             help="Restore the seeded stock (otherwise existing stock is kept).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.NOTIFYME_DEV_TOOLS:  # always off in production (settings refuse it)
+            raise CommandError("The demo shop is a development tool and NOTIFYME_DEV_TOOLS is "
+                               "off (as in production): nothing was created.")
         result = demo_load(reset_stock=options["reset_stock"], ensure_admin=settings.DEBUG)
         if options["json"]:
             self.stdout.write(json.dumps({
