@@ -94,8 +94,15 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
     else:
         message = STATUS_MESSAGES[KlaviyoConnection.Status(status)]
     error = last_error(shop=shop, connection=connection)
+    last_sync = last_success(shop=shop, connection=connection)
     if error:
-        error = {**error, "at": _iso(error["at"])}
+        # A passing error (a 429 waited out, an outage) that Klaviyo has since answered past —
+        # a later accepted sync or a later successful verification — is shown as resolved, not
+        # as a current problem (support still sees what it was).
+        recovered = [t for t in (last_sync, connection and connection.verified_at) if t]
+        resolved = (status != KlaviyoConnection.Status.NEEDS_ATTENTION
+                    and any(t > error["at"] for t in recovered))
+        error = {**error, "at": _iso(error["at"]), "resolved": resolved}
     document: dict[str, Any] = {
         "shop": shop.domain,
         "status": status,
@@ -110,7 +117,7 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
         "scopes_required": list(ALL_REQUIRED),
         "verified_at": None,
         "connected_at": None,
-        "last_sync_at": _iso(last_success(shop=shop, connection=connection)),
+        "last_sync_at": _iso(last_sync),
         "last_error": error,
         "subscribers": subscriber_counts(shop=shop),
     }

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from integrations.klaviyo.errors import KlaviyoRateLimitedError
 from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.services import connection_record_error, connection_record_success
 from notifyme.subscriptions.models import Subscription
 from tests.dashboard.conftest import Api
 from tests.fixtures.shopify import make_variant
@@ -179,3 +181,35 @@ def test_panel_fragment_and_page_render_the_state(
     assert "Demo Outfitters Klaviyo" in html and full_key not in html
     connection = KlaviyoConnection.objects.get()
     assert connection.status == "connected"
+
+
+def test_a_passing_error_klaviyo_has_since_answered_past_shows_as_resolved(
+    api: Api, klaviyo_sandbox: Any, full_key: str
+) -> None:
+    api.post("/connect", {"private_key": full_key})
+    connection = KlaviyoConnection.objects.get(shop=api.shop)
+    connection_record_error(connection=connection, error=KlaviyoRateLimitedError(
+        status=429, message="Request was throttled."))
+    error = api.get("").json()["last_error"]
+    assert error["kind"] == "rate_limited" and error["resolved"] is False
+    panel = api.get("/panel").content.decode()
+    assert "Last error" in panel and "data-resolved" not in panel
+
+    connection_record_success(connection=connection)  # a later batch went through
+    error = api.get("").json()["last_error"]
+    assert error["kind"] == "rate_limited" and error["resolved"] is True
+    panel = api.get("/panel").content.decode()
+    assert "Earlier error, since resolved" in panel and "nothing to do" in panel
+
+
+def test_an_error_that_halted_syncing_is_never_shown_as_resolved(
+    api: Api, klaviyo_sandbox: Any, full_key: str
+) -> None:
+    api.post("/connect", {"private_key": full_key})
+    connection = KlaviyoConnection.objects.get(shop=api.shop)
+    connection_record_success(connection=connection)
+    klaviyo_sandbox.admin.set_key_scopes(full_key, ["accounts:read", "profiles:read"])
+    api.post("/retest")
+    status = api.get("").json()
+    assert status["status"] == "needs_attention"
+    assert status["last_error"]["resolved"] is False
