@@ -17,6 +17,10 @@ DEFAULTS: dict[str, float] = {
     "SYNC_BULK_CLAIM": 10_000.0,
     # Consent older than this when it reaches Klaviyo goes as a historical import.
     "SYNC_HISTORICAL_CONSENT_AFTER_SECONDS": 3600.0,
+    # Days before finished outbox rows (done) and the rest of the sync history (failed rows,
+    # finished import jobs, the Klaviyo call log) are deleted (notifyme.sync.retention).
+    "SYNC_DONE_RETENTION_DAYS": 7.0,
+    "SYNC_HISTORY_RETENTION_DAYS": 90.0,
 }
 
 

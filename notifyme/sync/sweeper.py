@@ -3,7 +3,8 @@
 `sweep()` (every minute) reads only PostgreSQL: shops with outbox rows that are due and not
 leased, rows whose lease expired (their worker died), and import jobs due for a poll — and
 enqueues a job for each (`verify=True` replaces a nudge marker whose job vanished). Then it runs
-every registered hook (`register(name, hook)`; the restock fan-out registers its own).
+every registered hook (`register(name, hook)`; the restock fan-out and history
+retention register theirs).
 
 `tick()` (every ~0.1 s) fires delayed nudges that are due (see `nudges`).
 
