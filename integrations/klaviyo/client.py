@@ -312,7 +312,7 @@ class KlaviyoClient:
         The body is serialized here, event by event, with each distinct (metric, properties)
         part serialized once per call: a backlog's events share a handful of products, so most
         of every event's bytes are copied rather than encoded again. The same request body."""
-        heads: dict[tuple[Any, ...], str] = {}
+        heads: dict[tuple[Any, ...], tuple[str, str]] = {}
         entries = [_event_json(event, heads) for event in events]
         body = ('{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":'
                 '{"data":[' + ",".join(entries) + "]}}}}")
@@ -353,8 +353,9 @@ class EncodedJSON(bytes):
 _COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
-def _event_json(event: BulkEvent, heads: dict[tuple[Any, ...], str]) -> str:
-    """`event.as_json()` serialized; `heads` memoizes the properties + metric part per call."""
+def _event_json(event: BulkEvent, heads: dict[tuple[Any, ...], tuple[str, str]]) -> str:
+    """`event.as_json()` serialized; `heads` memoizes the shared properties and the metric part
+    per call (an event's `own_properties` are serialized on their own and spliced in)."""
     try:  # the value's type is part of the key: 1, 1.0 and True are equal but encode apart
         key: tuple[Any, ...] | None = (event.metric, *(
             (name, value.__class__, value) for name, value in event.properties.items()))
@@ -362,32 +363,45 @@ def _event_json(event: BulkEvent, heads: dict[tuple[Any, ...], str]) -> str:
     except TypeError:  # an unhashable (list, dict) property value: no memo for this event
         key, head = None, None
     if head is None:
-        head = ('{"properties":' + _COMPACT(event.properties)
-                + ',"metric":{"data":{"type":"metric","attributes":{"name":'
+        head = (_COMPACT(event.properties),
+                ',"metric":{"data":{"type":"metric","attributes":{"name":'
                 + _COMPACT(event.metric) + "}}}")
         if key is not None:
             heads[key] = head
+    properties, metric = head
+    if event.own_properties:
+        own = _COMPACT(event.own_properties)
+        properties = own if properties == "{}" else properties[:-1] + "," + own[1:]
     tail = ',"unique_id":' + _COMPACT(event.unique_id)
     if event.time_iso:
         tail += ',"time":' + _COMPACT(event.time_iso)
     return ('{"type":"event-bulk-create","attributes":{"profile":{"data":{"type":"profile",'
             '"attributes":' + _COMPACT(event.profile) + '}},"events":{"data":[{"type":"event",'
-            '"attributes":' + head + tail + "}}]}}}")
+            '"attributes":{"properties":' + properties + metric + tail + "}}]}}}")
 
 
 @dataclass(frozen=True)
 class BulkEvent:
-    """One profile and its single event inside a bulk-create-events request."""
+    """One profile and its single event inside a bulk-create-events request.
+
+    `properties` are typically shared by many events of a request (the product), `own_properties`
+    belong to this event alone (e.g. a per-subscriber link) and must not repeat a shared name."""
 
     metric: str
     profile: dict[str, Any]
     properties: dict[str, Any]
     unique_id: str
     time_iso: str | None = None
+    own_properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def all_properties(self) -> dict[str, Any]:
+        return {**self.properties, **self.own_properties} if self.own_properties else (
+            self.properties)
 
     def as_json(self) -> dict[str, Any]:
         event: dict[str, Any] = {
-            "properties": self.properties,
+            "properties": self.all_properties,
             "metric": {"data": {"type": "metric", "attributes": {"name": self.metric}}},
             "unique_id": self.unique_id,
         }

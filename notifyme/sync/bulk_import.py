@@ -48,25 +48,13 @@ def first_poll_seconds() -> float:
     return conf.value("SYNC_IMPORT_FIRST_POLL_SECONDS")
 
 
-def _entry(row: Row) -> dict[str, Any]:
-    """The row's import entry, built once per row and phone decision (sizing reuses it)."""
-    key = bool(row.phone_issue)
-    cached = getattr(row, "_import_entry", None)
-    if cached is None or cached[0] != key:
-        cached = (key, payloads.profile_attributes(row.sub, drop_phone=key))
-        row._import_entry = cached  # type: ignore[attr-defined]
-    return cached[1]
-
-
 def _encoded(row: Row) -> str:
-    """The row's import entry serialized once (compact JSON): it sizes the job and is then sent
-    as is, instead of serializing every chunk once to measure it and again to send it."""
-    key = bool(row.phone_issue)
-    cached = getattr(row, "_import_json", None)
-    if cached is None or cached[0] != key:
-        cached = (key, _ENCODE(_entry(row)))
-        row._import_json = cached  # type: ignore[attr-defined]
-    return cached[1]
+    """The row's import entry serialized once per phone decision (compact JSON): it sizes the
+    job and is then sent as is, instead of serializing every chunk once to measure it and again
+    to send it."""
+    drop_phone = bool(row.phone_issue)
+    return row.cached("import_json", drop_phone, lambda: _ENCODE(
+        payloads.profile_attributes(row.sub, drop_phone=drop_phone)))
 
 
 def _chunks(rows: list[Row]) -> list[list[Row]]:

@@ -15,6 +15,7 @@ import phonenumbers
 from django.utils import timezone
 
 from integrations.klaviyo.client import BulkEvent
+from notifyme.subscriptions.links import storefront_unsubscribe_url
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import conf
 
@@ -124,10 +125,12 @@ def profile_attributes(sub: Subscription, *, drop_phone: bool = False) -> dict[s
     return attrs
 
 
-def is_historical(sub: Subscription, *, now: datetime | None = None) -> bool:
-    """Consent given well before this sync (e.g. while Klaviyo was disconnected)."""
+def is_historical(sub: Subscription, *, now: datetime | None = None,
+                  after: timedelta | None = None) -> bool:
+    """Consent given well before this sync (e.g. while Klaviyo was disconnected). A caller
+    deciding for many rows passes `now` and `after` (`historical_after()`) once."""
     given = sub.consented_at or sub.created_at
-    return given is not None and (now or timezone.now()) - given > historical_after()
+    return given is not None and (now or timezone.now()) - given > (after or historical_after())
 
 
 def consent_entries(
@@ -188,11 +191,14 @@ def subscribed_unique_id(subscription_id: int) -> str:
 
 
 def subscribed_event(sub: Subscription, *, drop_phone: bool = False) -> BulkEvent:
-    """The "Subscribed to Back in Stock" event, timed at the signup, with a fixed unique_id."""
+    """The "Subscribed to Back in Stock" event, timed at the signup, with a fixed unique_id and
+    the shopper's own `cancel_alert_url` (withdraw this request; not a marketing unsubscribe)
+    for the merchant's confirmation email."""
     return BulkEvent(
         metric=SUBSCRIBED_METRIC,
         profile=event_identity(sub, drop_phone=drop_phone),
         properties=product_properties(sub),
         unique_id=subscribed_unique_id(sub.pk),
         time_iso=sub.created_at.isoformat(),
+        own_properties={"cancel_alert_url": storefront_unsubscribe_url(subscription=sub)},
     )

@@ -12,9 +12,9 @@ lease token so a worker that lost its lease writes nothing:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F
@@ -28,6 +28,7 @@ from notifyme.sync.payloads import PHONE_NOTES
 from notifyme.sync.sql import in_ids
 
 State = OutboxItem.State
+T = TypeVar("T")
 #: Columns a job reads (`.only()`): fewer datetimes to parse, less memory per row. Everything
 #: payloads, stages and outcomes touch must be listed, or Django fetches it row by row.
 ITEM_FIELDS = ("id", "shop_id", "subscription_id", "kind", "attempts", "steps_needed",
@@ -35,7 +36,7 @@ ITEM_FIELDS = ("id", "shop_id", "subscription_id", "kind", "attempts", "steps_ne
 SUBSCRIPTION_FIELDS = ("id", "shop_id", "variant_id", "email", "phone", "first_name",
                        "marketing_consent", "consented_at", "source", "locale",
                        "shopify_customer_id", "quantity_wanted", "status", "klaviyo_profile_id",
-                       "created_at")
+                       "unsubscribe_token", "created_at")
 
 
 @dataclass(eq=False)
@@ -51,6 +52,7 @@ class Row:
     error: str = ""
     import_batch_id: int | None = None
     superseded: bool = False  # the subscription ended before it synced: nothing to send
+    _memo: dict[str, tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def sub(self) -> Subscription:
@@ -70,6 +72,15 @@ class Row:
 
     def fail(self, detail: str) -> None:
         self.error = detail or "Klaviyo rejected this subscriber."
+
+    def cached(self, name: str, key: Any, build: Callable[[], T]) -> T:
+        """`build()` once per `name` while `key` (e.g. the row's phone decision) stays the same:
+        payload pieces a stage both sizes its requests by and then sends."""
+        found = self._memo.get(name)
+        if found is None or found[0] != key:
+            found = (key, build())
+            self._memo[name] = found
+        return found[1]
 
 
 def _instance(model: type[Any], values: dict[str, Any]) -> Any:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.utils import timezone
+
 from integrations.klaviyo.client import BulkEvent, KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoBadRequestError, KlaviyoNotFoundError
 from notifyme.sync import payloads
@@ -95,13 +97,20 @@ def _subscribe(ctx: SyncContext, historical: bool) -> Callable[[KlaviyoClient, l
     return send
 
 
+def _consent_entries(row: Row, historical: bool) -> list[dict[str, Any]]:
+    """The row's bulk-subscribe entries, built once per (historical, phone decision): chunking
+    counts them and the request sends them."""
+    return row.cached("consent_entries", (historical, row.phone_issue),
+                      lambda: payloads.consent_entries(row.sub, historical=historical,
+                                                       phone_issue=row.phone_issue))
+
+
 def _chunks(rows: list[Row], historical: bool) -> list[list[Row]]:
     """Rows cut so no request carries more than 1,000 profile entries."""
     chunks: list[list[Row]] = [[]]
     size = 0
     for row in rows:
-        count = len(payloads.consent_entries(row.sub, historical=historical,
-                                             phone_issue=row.phone_issue))
+        count = len(_consent_entries(row, historical))
         if size + count > CHUNK:
             chunks.append([])
             size = 0
@@ -113,12 +122,13 @@ def _chunks(rows: list[Row], historical: bool) -> list[list[Row]]:
 def record_consent(ctx: SyncContext, rows: list[Row]) -> None:
     """CONSENT step: bulk subscribe (≤1,000 entries), only rows whose shopper consented."""
     todo = [r for r in rows if r.needs(Step.CONSENT) and not r.error]
+    now, after = timezone.now(), payloads.historical_after()
+    past = {id(r) for r in todo if payloads.is_historical(r.sub, now=now, after=after)}
     for historical in (False, True):
-        group = [r for r in todo if payloads.is_historical(r.sub) == historical]
+        group = [r for r in todo if (id(r) in past) == historical]
 
         def build(live: list[Row], historical: bool = historical) -> list[Entry]:
-            return [(row, entry) for row in live for entry in payloads.consent_entries(
-                row.sub, historical=historical, phone_issue=row.phone_issue)]
+            return [(row, entry) for row in live for entry in _consent_entries(row, historical)]
 
         for chunk in _chunks(group, historical):
             try:
@@ -153,7 +163,8 @@ def _event_entries(live: list[Row]) -> list[Entry]:
 
 def _send_single(client: KlaviyoClient, events: list[Any]) -> object:
     event: BulkEvent = events[0]
-    client.create_event(metric=event.metric, profile=event.profile, properties=event.properties,
+    client.create_event(metric=event.metric, profile=event.profile,
+                        properties=event.all_properties,
                         unique_id=event.unique_id, time_iso=event.time_iso)
     return None
 

@@ -88,7 +88,8 @@ CALLS: list[tuple[str, Callable[[KlaviyoClient], Any]]] = [
      lambda c: c.bulk_create_events([
          BulkEvent("Back in Stock", EVENT_PROFILE, PROPERTIES, "notifyme:bis:1:1"),
          BulkEvent("Back in Stock", {"email": "b@example.com"}, PROPERTIES, "notifyme:bis:1:2",
-                   time_iso="2026-11-23T10:00:00+00:00"),
+                   time_iso="2026-11-23T10:00:00+00:00",
+                   own_properties={"cancel_alert_url": "https://s.myshopify.com/apps/x?token=t"}),
      ])),
 ]
 
@@ -129,3 +130,20 @@ def test_an_undeclared_attribute_is_caught_by_both_checks() -> None:
     if load_spec() is not None:
         with pytest.raises(Exception):  # noqa: B017 - the sandbox's ApiError
             validator_for("ProfileUpsertQuery")(body)
+
+
+def test_bulk_events_body_is_each_events_own_json() -> None:
+    """The hand-assembled bulk body (shared properties serialized once per call, an event's own
+    properties spliced in) says exactly what each event's `as_json()` says."""
+    events = [
+        BulkEvent("Back in Stock", EVENT_PROFILE, PROPERTIES, "notifyme:bis:1:1"),
+        BulkEvent("Back in Stock", {"email": "b@example.com"}, PROPERTIES, "notifyme:bis:1:2",
+                  own_properties={"cancel_alert_url": "https://s.myshopify.com/a?token=t"}),
+        BulkEvent("Back in Stock", {"email": "c@example.com"}, {}, "notifyme:bis:1:3",
+                  time_iso="2026-11-23T10:00:00+00:00", own_properties={"n": 1}),
+    ]
+    body = _captured_body(lambda c: c.bulk_create_events(events))
+    sent = body["data"]["attributes"]["events-bulk-create"]["data"]
+    assert sent == [event.as_json() for event in events]
+    assert sent[1]["attributes"]["events"]["data"][0]["attributes"]["properties"] == {
+        **PROPERTIES, "cancel_alert_url": "https://s.myshopify.com/a?token=t"}
