@@ -60,6 +60,9 @@ SHOPIFY_API_SECRET = env("SHOPIFY_API_SECRET", _DEV_SHOPIFY_SECRET if DEBUG else
 SHOPIFY_API_SECRET_OLD = env("SHOPIFY_API_SECRET_OLD")
 # How old a signed app-proxy request may be before it is treated as a replay.
 SHOPIFY_PROXY_MAX_AGE_SECONDS = int(env("SHOPIFY_PROXY_MAX_AGE_SECONDS", "90"))
+# Where the storefront reaches the app through Shopify's app proxy (prefix + subpath of the
+# app's proxy configuration): links put in alerts are built on it.
+SHOPIFY_APP_PROXY_PATH = "/" + env("SHOPIFY_APP_PROXY_PATH", "/apps/notifyme").strip("/")
 # Storefront subscribe rate limits (fixed windows in Redis): per client IP, per contact per shop.
 SUBSCRIBE_RATE_PER_IP = int(env("SUBSCRIBE_RATE_PER_IP", "10"))
 SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS = int(env("SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS", "60"))
@@ -186,6 +189,9 @@ RQ_QUEUES = {
     for name in ("default", "sync", "bulk")
 }
 RQ_SHOW_ADMIN_LINK = True
+# Every queue's worker: rq's SimpleWorker (no fork per job) with the cyclic GC tuned for
+# batch jobs (notifyme/core/worker.py).
+RQ = {"WORKER_CLASS": "notifyme.core.worker.Worker"}
 
 # Nothing may frame us except the embedded app views, which are exempt from X-Frame-Options and
 # name the Shopify admin in their own `Content-Security-Policy: frame-ancestors`.

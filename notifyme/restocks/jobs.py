@@ -15,8 +15,8 @@ from django.utils import timezone
 from rq import Queue
 
 # Imported here, not in the job functions: the worker imports this module at startup (the app's
-# ready() registers the delayed-nudge handler), so every forked work-horse starts with the
-# fan-out code, the Klaviyo client and requests already loaded instead of importing them per job.
+# ready() registers the delayed-nudge handler), so jobs start with the fan-out code, the Klaviyo
+# client and requests already loaded (also in a work horse, should a forking worker run them).
 from notifyme.restocks import batches, conf, fanout
 
 logger = logging.getLogger(__name__)

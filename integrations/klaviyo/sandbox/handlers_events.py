@@ -21,15 +21,17 @@ METRIC_FILTERS = {"integration.name": {"equals"}, "integration.category": {"equa
 
 
 def event_profile(account: AccountState, pdata: dict[str, Any], pointer: str,
-                  meta: dict[str, Any] | None) -> Profile:
-    """Find or create the event's profile; identifier conflicts resolve to the email's profile."""
+                  meta: dict[str, Any] | None, *, checked: bool = False) -> Profile:
+    """Find or create the event's profile; identifier conflicts resolve to the email's profile.
+    `checked`: the caller already validated email, phone and identifier of this profile."""
     attrs = dict(pdata.get("attributes") or {})
     attrs.pop("meta", None)
     location = attrs.pop("location", None)
     properties = attrs.pop("properties", None)
-    rules.check_email(attrs.get("email"), f"{pointer}/attributes/email")
-    rules.check_phone(attrs.get("phone_number"), f"{pointer}/attributes/phone_number")
-    rules.check_identifier(attrs, f"{pointer}/attributes", pdata.get("id"))
+    if not checked:
+        rules.check_email(attrs.get("email"), f"{pointer}/attributes/email")
+        rules.check_phone(attrs.get("phone_number"), f"{pointer}/attributes/phone_number")
+        rules.check_identifier(attrs, f"{pointer}/attributes", pdata.get("id"))
     try:
         profile, _ = account.upsert(attrs, profile_id=pdata.get("id"), location=location,
                                     properties=properties, meta=meta)
@@ -105,7 +107,7 @@ def bulk_create_events(req: Request) -> Response:
     for i, entry in enumerate(entries):
         pdata = entry["attributes"]["profile"]["data"]
         profile = event_profile(account, pdata, f"{base}/{i}/attributes/profile/data",
-                                pdata.get("meta"))
+                                pdata.get("meta"), checked=True)  # all checked above
         for event in entry["attributes"]["events"]["data"]:
             eattrs = event["attributes"]
             account.add_event(profile, eattrs["metric"]["data"]["attributes"]["name"], eattrs,
