@@ -205,13 +205,20 @@ def _redis() -> Any:
     return get_redis()
 
 
-def acquire(*, account_id: str, operation: str) -> float:
-    """0.0 and one slot taken in every window, or the seconds to wait with nothing taken."""
+def _window_args(account_id: str, operation: str) -> list[Any]:
+    """ARGV of the ACQUIRE and PEEK scripts: key prefix, window count, then (seconds, limit,
+    guard) per window."""
     windows = windows_for(operation)
     args: list[Any] = [_prefix(account_id, operation), len(windows)]
     for window in windows:
         args += [window.seconds, window.limit, window.guard]
-    allowed, wait = _redis().eval(_ACQUIRE, 1, _cool_down_key(account_id), *args)
+    return args
+
+
+def acquire(*, account_id: str, operation: str) -> float:
+    """0.0 and one slot taken in every window, or the seconds to wait with nothing taken."""
+    allowed, wait = _redis().eval(_ACQUIRE, 1, _cool_down_key(account_id),
+                                  *_window_args(account_id, operation))
     if int(allowed) == 1:
         return 0.0
     return max(0.001, float(wait))
@@ -224,11 +231,8 @@ def available(*, account_id: str, operation: str) -> tuple[int, float]:
     their work to the budget (claim only as many rows as calls can go now) instead of claiming
     thousands of rows and handing most of them back.
     """
-    windows = windows_for(operation)
-    args: list[Any] = [_prefix(account_id, operation), len(windows)]
-    for window in windows:
-        args += [window.seconds, window.limit, window.guard]
-    free, wait = _redis().eval(_PEEK, 1, _cool_down_key(account_id), *args)
+    free, wait = _redis().eval(_PEEK, 1, _cool_down_key(account_id),
+                               *_window_args(account_id, operation))
     return int(free), (0.0 if int(free) > 0 else max(0.001, float(wait)))
 
 

@@ -183,7 +183,7 @@ def _send_rounds(restock: Restock, link: KlaviyoConnection, client: KlaviyoClien
         wait = _acquire(link.account_id, events, held)
         held = None
         if wait > 0:
-            _release(restock, event_rows, wait, "", result)
+            _release([r.id for r in event_rows], wait, "", result)
             return
         try:
             _deliver(client, events)
@@ -246,11 +246,11 @@ def _on_error(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow]
     ids = [r.id for r in rows]
     if isinstance(error, KlaviyoRateLimitedError):
         wait = ratelimit.cool_down_after(account_id=link.account_id, retry_after=error.retry_after)
-        _release(restock, rows, wait, "Rate limited by Klaviyo; retrying.", result)
+        _release(ids, wait, "Rate limited by Klaviyo; retrying.", result)
     elif error.merchant_must_act:
         connection_halt(connection=link, error=error)
         result.halted = True
-        _release(restock, rows, 0.0, str(error), result)
+        _release(ids, 0.0, str(error), result)
     elif error.retryable:
         connection_record_error(connection=link, error=error)
         wait = leasing.retry(RestockDelivery, ids, error=str(error),
@@ -261,10 +261,8 @@ def _on_error(restock: Restock, link: KlaviyoConnection, rows: list[DeliveryRow]
         _finish(restock, ids, RestockDelivery.State.FAILED, _describe(error), result)
 
 
-def _release(restock: Restock, rows: list[DeliveryRow], wait: float, error: str,
-             result: ChunkResult) -> None:
+def _release(ids: list[int], wait: float, error: str, result: ChunkResult) -> None:
     """Rows back to the line without counting an attempt (rate limits, halts)."""
-    ids = [r.id for r in rows]
     result.released += leasing.release(RestockDelivery, ids, delay=wait, last_error=error[:2000])
     result.retry_in = max(result.retry_in or 0.0, wait)
 

@@ -91,7 +91,9 @@ def _poll_imports(ctx: SyncContext) -> float:
     return 0.0
 
 
-def _round(ctx: SyncContext, lane: str, job_token: str = "") -> profile_sync.Outcome:
+def _round(ctx: SyncContext, lane: str, bulk_jobs: int = 1) -> profile_sync.Outcome:
+    """One claim-and-send round; `bulk_jobs`: this shop's bulk jobs running now, this one
+    included."""
     shop_id = ctx.connection.shop_id
     poll_wait = _poll_imports(ctx)
     token = leasing.new_token()
@@ -107,7 +109,7 @@ def _round(ctx: SyncContext, lane: str, job_token: str = "") -> profile_sync.Out
             return profile_sync.Outcome(wait=max(poll_wait, wait))
         if calls < ratelimit.windows_for(BUDGET_OPERATION)[0].limit:
             calls = min(calls, ROUND_CALLS)
-        elif job_token and nudges.bulk_running(shop_id=shop_id, token=job_token) > 1:
+        elif bulk_jobs > 1:
             calls = (calls + 1) // 2  # a fresh window that other bulk jobs are peeking at too
         limit = min(limit, calls * stages.CHUNK)
     # Bulk: oldest due first, straight off the partial (shop, available_at) index, no sort.
@@ -199,10 +201,10 @@ def _rounds(ctx: SyncContext, shop_id: int, lane: str, job_token: str) -> dict[s
     summary: dict[str, Any] = {"claimed": 0, "rounds": 0}
     deadline = time.monotonic() + BUDGET_SECONDS[lane]
     while True:
-        if job_token:
-            nudges.bulk_running(shop_id=shop_id, token=job_token)  # seen by the other jobs
+        # Registers this job for the others to see, and counts them for this round's claim.
+        bulk_jobs = nudges.bulk_running(shop_id=shop_id, token=job_token) if job_token else 1
         try:
-            outcome = _round(ctx, lane, job_token)
+            outcome = _round(ctx, lane, bulk_jobs)
         except Halted:
             outcome = profile_sync.Outcome(halted=True)
         except LeaseLost:
