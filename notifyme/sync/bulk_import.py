@@ -16,7 +16,6 @@ cancelled or no longer knows is simply resent (imports are upserts).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.klaviyo.client import KlaviyoClient
+from integrations.klaviyo.client import KlaviyoClient, compact_json
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import conf, leasing, nudges, payloads
@@ -40,8 +39,8 @@ MAX_BYTES = 4_900_000
 BASE = "/data/attributes/profiles/data"
 _INDEX = re.compile(r"^/data/attributes/profiles/data/(\d+)")
 Issue = OutboxItem.PhoneIssue
-#: Compact JSON, NaN refused (as the client's own encoder does); one encoder for every row.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+#: The client's own compact encoder: the sized strings are sent as they are.
+_ENCODE = compact_json
 
 
 def first_poll_seconds() -> float:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 from .state import AccountState
 
@@ -41,7 +42,7 @@ class Request:
     def json(self) -> Any:
         if not self.raw_body:
             return None
-        return json.loads(self.raw_body)
+        return orjson.loads(self.raw_body)  # raises JSONDecodeError (a ValueError)
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Response:
             return self.body
         if isinstance(self.body, str):
             return self.body.encode()
-        return json.dumps(self.body, separators=(",", ":"), default=str).encode()
+        return orjson.dumps(self.body, default=str)
 
     @property
     def status_line(self) -> str:
