@@ -11,6 +11,7 @@ INSERT … SELECT generate_series (PostgreSQL).
 
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 import secrets
@@ -155,15 +156,15 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 @dataclass
 class Workers:
-    """RQ workers on `sync` then `bulk`, plus the sync engine's sweeper process (delayed
-    nudges every 20 ms, database sweep with the restock hook every `sweep_seconds`)."""
+    """RQ workers on `sync` then `bulk`, plus the sync engine's sweeper process, all as in
+    production (the sweeper with its defaults: delayed nudges every 0.1 s, a database sweep
+    with the restock hook every minute)."""
 
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
     def start(cls, count: int, *, worker_class: str = "",
-              queues: tuple[str, ...] = ("sync", "bulk"), sweep_seconds: float = 10.0
-              ) -> Workers:
+              queues: tuple[str, ...] = ("sync", "bulk")) -> Workers:
         env = dict(os.environ)
         procs = []
         for i in range(count):
@@ -172,8 +173,7 @@ class Workers:
                 cmd += ["--worker-class", worker_class]
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                           stderr=_log(f"worker-{i}")))
-        sweeper = [PY, "manage.py", "sync_sweeper", "--interval", str(sweep_seconds),
-                   "--tick", "0.02"]
+        sweeper = [PY, "manage.py", "sync_sweeper"]
         procs.append(subprocess.Popen(sweeper, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                       stderr=_log("sweeper")))
         time.sleep(1.5)  # let them import Django and register
@@ -261,6 +261,14 @@ def children(pid: int) -> list[int]:
             return [int(x) for x in fh.read().split()]
     except (FileNotFoundError, PermissionError):
         return []
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser, *, workers: int) -> None:
+    """`--workers N` and `--worker-class`, the same in every bench that starts workers."""
+    parser.add_argument("--workers", type=int, default=workers)
+    parser.add_argument("--worker-class", default="",
+                        help="default: the settings' worker class (notifyme.core.worker.Worker);"
+                             " e.g. rq.Worker to fork a work horse per job")
 
 
 def verdict(ok: bool) -> str:

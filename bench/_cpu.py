@@ -8,14 +8,36 @@ import os
 from bench._common import Sandbox, Workers, children
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (0.0 when it is gone)."""
+def _stat_seconds(pid: int, columns: tuple[int, ...]) -> float:
+    """The sum of /proc/<pid>/stat's time columns, in seconds (0.0 when the process is gone)."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
+    except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in columns) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0.0 when it is gone)."""
+    return _stat_seconds(pid, (11, 12))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process, of its reaped children (cutime + cstime: forked work horses) and of
+    every live descendant (the sandbox's gunicorn worker)."""
+    return (_stat_seconds(pid, (11, 12, 13, 14))
+            + sum(tree_cpu_seconds(child) for child in children(pid)))
+
+
+def postgres_server_cpu() -> float:
+    """CPU of the whole local PostgreSQL server and its backends (0.0 when not readable)."""
+    try:
+        with open("/var/lib/postgresql/15/main/postmaster.pid") as fh:
+            pid = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return tree_cpu_seconds(pid)
 
 
 def system_ticks() -> tuple[int, int]:

@@ -145,8 +145,7 @@ def naive(sandbox: c.Sandbox, count: int, threads: int = 4) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--worker-class", default="rq.worker.SimpleWorker")
+    c.add_worker_arguments(parser, workers=6)
     parser.add_argument("--naive", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()

@@ -93,8 +93,7 @@ def run_size(sandbox: c.Sandbox, shop, product, account_id: str, size: int, inde
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="rq.worker.SimpleWorker")
+    c.add_worker_arguments(parser, workers=4)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]

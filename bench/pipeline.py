@@ -57,8 +57,7 @@ def queries_per_thousand(shop, product, n: int, shopify_id: int) -> tuple[int, f
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=200_000)
-    parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--worker-class", default="rq.worker.SimpleWorker")
+    c.add_worker_arguments(parser, workers=6)
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
 
