@@ -1,0 +1,26 @@
+"""Storage settings the sync's throughput depends on (PostgreSQL, as the suite always runs)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from notifyme.subscriptions.models import Subscription
+from notifyme.sync.models import OutboxItem
+
+
+def _fillfactor(table: str) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
+        (options,) = cursor.fetchone()
+    found = [o for o in options or [] if o.startswith("fillfactor=")]
+    return int(found[0].split("=", 1)[1]) if found else None
+
+
+@pytest.mark.django_db
+def test_tables_updated_in_bulk_leave_room_for_hot_updates() -> None:
+    # A bulk round rewrites every row of a page in one statement (sync state on subscriptions,
+    # the lease on outbox rows): the pages must keep room for those new versions, or each
+    # update writes every index (measured in bench/backlog.py).
+    assert _fillfactor(Subscription._meta.db_table) == 55
+    assert _fillfactor(OutboxItem._meta.db_table) == 50
