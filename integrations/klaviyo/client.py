@@ -210,7 +210,7 @@ class KlaviyoClient:
     ) -> str:
         """Start a profile bulk import (≤10,000); returns the job id to poll."""
         return self.bulk_import_encoded_profiles(
-            [_COMPACT(p) for p in profiles], list_id=list_id)
+            [compact_json(p) for p in profiles], list_id=list_id)
 
     def bulk_import_encoded_profiles(
         self, profiles: list[str], *, list_id: str | None = None
@@ -220,7 +220,7 @@ class KlaviyoClient:
         instead of being serialized a second time. The same request body."""
         relationships = ("" if not list_id else
                          ',"relationships":{"lists":{"data":[{"type":"list","id":'
-                         + _COMPACT(list_id) + "}]}}")
+                         + compact_json(list_id) + "}]}}")
         body = ('{"data":{"type":"profile-bulk-import-job","attributes":{"profiles":{"data":['
                 + ",".join('{"type":"profile","attributes":' + p + "}" for p in profiles)
                 + "]}}" + relationships + "}}")
@@ -328,13 +328,14 @@ class KlaviyoClient:
         """`bulk_create_events` for events that share metric and properties (a restock alert):
         one (profile attributes, unique_id) per recipient. The same request body, but the shared
         part is serialized once instead of per event — a tenth of the CPU for 1,000 events."""
-        dumps = compact_json
         event_tail = (',"events":{"data":[{"type":"event","attributes":{"properties":'
-                      + dumps(properties) + ',"metric":{"data":{"type":"metric","attributes":'
-                      '{"name":' + dumps(metric) + '}}},"unique_id":')
+                      + compact_json(properties)
+                      + ',"metric":{"data":{"type":"metric","attributes":{"name":'
+                      + compact_json(metric) + '}}},"unique_id":')
         entries = [
             '{"type":"event-bulk-create","attributes":{"profile":{"data":{"type":"profile",'
-            '"attributes":' + dumps(profile) + "}}" + event_tail + dumps(unique_id) + "}}]}}}"
+            '"attributes":' + compact_json(profile) + "}}" + event_tail
+            + compact_json(unique_id) + "}}]}}}"
             for profile, unique_id in recipients
         ]
         body = ('{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":'
@@ -358,8 +359,6 @@ def compact_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-_COMPACT = compact_json
-
 
 def _event_json(event: BulkEvent, heads: dict[tuple[Any, ...], tuple[str, str]]) -> str:
     """`event.as_json()` serialized; `heads` memoizes the shared properties and the metric part
@@ -371,20 +370,20 @@ def _event_json(event: BulkEvent, heads: dict[tuple[Any, ...], tuple[str, str]])
     except TypeError:  # an unhashable (list, dict) property value: no memo for this event
         key, head = None, None
     if head is None:
-        head = (_COMPACT(event.properties),
+        head = (compact_json(event.properties),
                 ',"metric":{"data":{"type":"metric","attributes":{"name":'
-                + _COMPACT(event.metric) + "}}}")
+                + compact_json(event.metric) + "}}}")
         if key is not None:
             heads[key] = head
     properties, metric = head
     if event.own_properties:
-        own = _COMPACT(event.own_properties)
+        own = compact_json(event.own_properties)
         properties = own if properties == "{}" else properties[:-1] + "," + own[1:]
-    tail = ',"unique_id":' + _COMPACT(event.unique_id)
+    tail = ',"unique_id":' + compact_json(event.unique_id)
     if event.time_iso:
-        tail += ',"time":' + _COMPACT(event.time_iso)
+        tail += ',"time":' + compact_json(event.time_iso)
     return ('{"type":"event-bulk-create","attributes":{"profile":{"data":{"type":"profile",'
-            '"attributes":' + _COMPACT(event.profile) + '}},"events":{"data":[{"type":"event",'
+            '"attributes":' + compact_json(event.profile) + '}},"events":{"data":[{"type":"event",'
             '"attributes":{"properties":' + properties + metric + tail + "}}]}}}")
 
 

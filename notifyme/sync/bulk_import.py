@@ -39,8 +39,6 @@ MAX_BYTES = 4_900_000
 BASE = "/data/attributes/profiles/data"
 _INDEX = re.compile(r"^/data/attributes/profiles/data/(\d+)")
 Issue = OutboxItem.PhoneIssue
-#: The client's own compact encoder: the sized strings are sent as they are.
-_ENCODE = compact_json
 
 
 def first_poll_seconds() -> float:
@@ -52,7 +50,7 @@ def _encoded(row: Row) -> str:
     job and is then sent as is, instead of serializing every chunk once to measure it and again
     to send it."""
     drop_phone = bool(row.phone_issue)
-    return row.cached("import_json", drop_phone, lambda: _ENCODE(
+    return row.cached("import_json", drop_phone, lambda: compact_json(
         payloads.profile_attributes(row.sub, drop_phone=drop_phone)))
 
 
