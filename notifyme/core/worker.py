@@ -18,23 +18,7 @@ from typing import Any
 from django.db import close_old_connections
 from rq.worker import SimpleWorker
 
-#: Container allocations between young-generation collections (CPython's default is 700).
-GC_GEN0_THRESHOLD = 50_000
-
-
-def relax_gc() -> None:
-    """Far fewer cyclic-GC passes for batch jobs; what the worker loaded at start is frozen.
-
-    A sync or fan-out round builds hundreds of thousands of short-lived containers (rows,
-    payload dicts, JSON pieces) that reference counting frees anyway; with the default gen-0
-    threshold the collector ran every 700 of them and regularly re-walked everything Django had
-    loaded: measured, about a third of a 10,000-row bulk round's CPU. Frozen objects (Django and
-    the app's modules) are never walked again, which also makes the full collection after each
-    job (`Worker.perform_job`) cheap.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
+from notifyme.core.gc_tuning import relax_gc
 
 
 class Worker(SimpleWorker):
@@ -54,6 +38,7 @@ class Worker(SimpleWorker):
         finally:
             close_old_connections()
             # The job's reference cycles go now, not whenever the rarer collections get to
-            # them: without this a worker grew from 98 to 232 MB over a 1,000,000-subscriber
-            # fan-out (bench/memory.py); with it, 96 MB flat.
+            # them (frozen start-up objects make this cheap): without this a worker grew from
+            # 98 to 232 MB over a 1,000,000-subscriber fan-out (bench/memory.py); with it,
+            # 96 MB flat.
             gc.collect()

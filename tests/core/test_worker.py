@@ -7,7 +7,8 @@ import gc
 import django_rq
 from rq.job import JobStatus
 
-from notifyme.core.worker import GC_GEN0_THRESHOLD, Worker
+from notifyme.core.gc_tuning import GC_GEN0_THRESHOLD
+from notifyme.core.worker import Worker
 
 
 def young_generation_threshold() -> int:

@@ -11,15 +11,13 @@ Keys given on the command line are never printed (only `pk_…abcd`).
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from typing import Any
 
+from notifyme.core.gc_tuning import relax_gc
+
 from .app import SandboxApp
 from .ids import mask_key
-
-#: Container allocations between young-generation collections (CPython's default is 700).
-GC_GEN0_THRESHOLD = 50_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,18 +49,6 @@ def build_app(options: Any) -> SandboxApp:
             print(f"sandbox: account {account.id} ({account.name}) key {mask_key(key.strip())}"
                   f" scopes={scopes or 'all'}", file=sys.stderr)
     return app
-
-
-def relax_gc() -> None:
-    """Fewer cyclic-GC passes: every bulk request parses ~1 MB of JSON into tens of thousands of
-    short-lived dicts (freed by reference counting anyway), and with the default gen-0
-    threshold of 700 the collector ran every few hundred of them, re-walking the young
-    generation and regularly the whole growing account state: measured in bench/backlog.py,
-    the sandbox's CPU went from ~8.7 to ~6.7 s. What is loaded at start (spec, schemas) is
-    frozen out of collection."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def serve(options: Any) -> None:
