@@ -90,3 +90,28 @@ def test_bulk_events_limit_1000(api: Api) -> None:
     r = api.call("POST", "/api/event-bulk-create-jobs", bulk_events_body(entries[:500]))
     assert r.status_code == 202
     assert api.sandbox.admin.stats(api.account_id)["events"] == 1000
+
+
+def test_bulk_events_point_at_the_bad_record(api: Api) -> None:
+    """A bulk request is rejected whole, and the error points at the entry and event at fault
+    (the sync engine fails that subscriber alone and resends the rest)."""
+    base = "/data/attributes/events-bulk-create/data"
+    good = [({"email": f"p{i}@shop.test"}, [{"metric": "BIS", "unique_id": f"p{i}"}])
+            for i in range(3)]
+    cases = [
+        (({"email": "not-an-email"}, [{"metric": "BIS"}]),
+         f"{base}/3/attributes/profile/data/attributes/email"),
+        (({"phone_number": "555"}, [{"metric": "BIS"}]),
+         f"{base}/3/attributes/profile/data/attributes/phone_number"),
+        (({"first_name": "Nobody"}, [{"metric": "BIS"}]),
+         f"{base}/3/attributes/profile/data/attributes"),
+        (({"email": "q@shop.test"}, [{"metric": "BIS"}, {"metric": "x" * 128}]),
+         f"{base}/3/attributes/events/data/1/attributes/metric/data/attributes/name"),
+        (({"email": "q@shop.test"}, [{"metric": "BIS", "properties": {"note": "x" * 102_401}}]),
+         f"{base}/3/attributes/events/data/0/attributes/properties/note"),
+    ]
+    for bad, pointer in cases:
+        r = api.call("POST", "/api/event-bulk-create-jobs", bulk_events_body([*good, bad]))
+        assert r.status_code == 400, (pointer, r.text[:300])
+        assert error_of(r)["source"]["pointer"] == pointer
+    assert api.sandbox.admin.stats(api.account_id)["events"] == 0

@@ -20,15 +20,16 @@ from .web import Request, Response, collection, page_links, page_window
 METRIC_FILTERS = {"integration.name": {"equals"}, "integration.category": {"equals"}}
 
 
-def event_profile(account: AccountState, pdata: dict[str, Any], pointer: str,
-                  meta: dict[str, Any] | None, *, checked: bool = False) -> Profile:
+def event_profile(account: AccountState, pdata: dict[str, Any], meta: dict[str, Any] | None,
+                  pointer: str | None = None) -> Profile:
     """Find or create the event's profile; identifier conflicts resolve to the email's profile.
-    `checked`: the caller already validated email, phone and identifier of this profile."""
+    `pointer` (where the profile sits in the body) asks for its email, phone and identifier to
+    be checked first; None means the caller already checked them."""
     attrs = dict(pdata.get("attributes") or {})
     attrs.pop("meta", None)
     location = attrs.pop("location", None)
     properties = attrs.pop("properties", None)
-    if not checked:
+    if pointer is not None:
         rules.check_email(attrs.get("email"), f"{pointer}/attributes/email")
         rules.check_phone(attrs.get("phone_number"), f"{pointer}/attributes/phone_number")
         rules.check_identifier(attrs, f"{pointer}/attributes", pdata.get("id"))
@@ -40,6 +41,13 @@ def event_profile(account: AccountState, pdata: dict[str, Any], pointer: str,
             raise
         profile = account.profiles[exc.meta["duplicate_profile_id"]]
     return profile
+
+
+def _under(base: str, exc: ApiError) -> ApiError:
+    """`exc`, whose pointer was relative, pointing from the body's root (`base` + pointer): the
+    checks of a bulk request's entries build no pointer strings until one fails."""
+    exc.pointer = base + (exc.pointer or "")
+    return exc
 
 
 def _identity(pdata: dict[str, Any]) -> str:
@@ -63,8 +71,8 @@ def create_event(req: Request) -> Response:
     pdata = attrs["profile"]["data"]
     rules.check_identifier(pdata.get("attributes") or {},
                            "/data/attributes/profile/data/attributes", pdata.get("id"))
-    profile = event_profile(account, pdata, "/data/attributes/profile/data",
-                            (pdata.get("attributes") or {}).get("meta"))
+    profile = event_profile(account, pdata, (pdata.get("attributes") or {}).get("meta"),
+                            "/data/attributes/profile/data")
     account.add_event(profile, metric_name, attrs)
     return Response(202)
 
@@ -82,32 +90,34 @@ def bulk_create_events(req: Request) -> Response:
     seen: set[tuple[str, str, str]] = set()
     for i, entry in enumerate(entries):
         pdata = entry["attributes"]["profile"]["data"]
-        ppointer = f"{base}/{i}/attributes/profile/data"
-        rules.check_identifier(pdata.get("attributes") or {}, f"{ppointer}/attributes",
-                               pdata.get("id"))
-        rules.check_email((pdata.get("attributes") or {}).get("email"),
-                          f"{ppointer}/attributes/email")
-        rules.check_phone((pdata.get("attributes") or {}).get("phone_number"),
-                          f"{ppointer}/attributes/phone_number")
+        pattrs = pdata.get("attributes") or {}
+        try:
+            rules.check_identifier(pattrs, "/attributes", pdata.get("id"))
+            rules.check_email(pattrs.get("email"), "/attributes/email")
+            rules.check_phone(pattrs.get("phone_number"), "/attributes/phone_number")
+        except ApiError as exc:
+            raise _under(f"{base}/{i}/attributes/profile/data", exc) from None
         who = _identity(pdata)
         for j, event in enumerate(entry["attributes"]["events"]["data"]):
             eattrs = event["attributes"]
-            pointer = f"{base}/{i}/attributes/events/data/{j}/attributes"
             name = eattrs["metric"]["data"]["attributes"].get("name")
-            rules.check_event(eattrs, pointer, name)
+            try:
+                rules.check_event(eattrs, "", name)
+            except ApiError as exc:
+                raise _under(f"{base}/{i}/attributes/events/data/{j}/attributes", exc) from None
             unique_id = eattrs.get("unique_id")
             if unique_id is not None:
                 key = (who, str(name), str(unique_id))
                 if key in seen:
                     raise invalid(f"Duplicate unique_id {unique_id!r} for the same profile and "
                                   "metric in one request; no events were processed.",
-                                  pointer=f"{pointer}/unique_id")
+                                  pointer=f"{base}/{i}/attributes/events/data/{j}/attributes"
+                                          "/unique_id")
                 seen.add(key)
     received = now_iso()
-    for i, entry in enumerate(entries):
+    for entry in entries:
         pdata = entry["attributes"]["profile"]["data"]
-        profile = event_profile(account, pdata, f"{base}/{i}/attributes/profile/data",
-                                pdata.get("meta"), checked=True)  # all checked above
+        profile = event_profile(account, pdata, pdata.get("meta"))  # all checked above
         for event in entry["attributes"]["events"]["data"]:
             eattrs = event["attributes"]
             account.add_event(profile, eattrs["metric"]["data"]["attributes"]["name"], eattrs,

@@ -138,20 +138,24 @@ def _import_rows(account: AccountState, rows: list[dict[str, Any]], lists: list[
                  job: dict[str, Any]) -> tuple[int, int]:
     done = failed = 0
     for i, row in enumerate(rows):
-        pointer = f"/data/attributes/profiles/data/{i}"
         try:
             attrs, location, properties = _split(row.get("attributes") or {})
-            rules.check_email(attrs.get("email"), f"{pointer}/attributes/email")
-            rules.check_phone(attrs.get("phone_number"), f"{pointer}/attributes/phone_number")
-            rules.check_identifier(attrs, f"{pointer}/attributes", row.get("id"))
-            rules.check_profile_size(row, pointer)
+            try:  # pointers relative to the row: built only for a row that fails
+                rules.check_email(attrs.get("email"), "/attributes/email")
+                rules.check_phone(attrs.get("phone_number"), "/attributes/phone_number")
+                rules.check_identifier(attrs, "/attributes", row.get("id"))
+                rules.check_profile_size(row, "")
+            except ApiError as exc:
+                exc.pointer = f"/data/attributes/profiles/data/{i}{exc.pointer or ''}"
+                raise
             profile, _ = account.upsert(attrs, profile_id=row.get("id"), location=location,
                                         properties=properties, meta=row.get("meta"))
         except ApiError as exc:
             failed += 1
             job["errors"].append({"type": "import-error", "id": str(uuid.uuid4()), "attributes": {
                 "code": exc.code, "title": exc.title, "detail": exc.detail,
-                "source": {"pointer": exc.pointer or pointer}, "original_payload": row}})
+                "source": {"pointer": exc.pointer or f"/data/attributes/profiles/data/{i}"},
+                "original_payload": row}})
             continue
         done += 1
         job["profile_ids"].append(profile.id)

@@ -84,6 +84,15 @@ def check_profile_size(resource: Any, pointer: str) -> None:
 
 def _has_long_string(value: Any) -> bool:
     """Any string inside `value` over 100 KB? (No pointers built: the common, passing case.)"""
+    if type(value) is dict:  # event properties are mostly a flat dict of scalars
+        for item in value.values():
+            if type(item) is str:
+                if len(item) > MAX_STRING:
+                    return True
+            elif isinstance(item, dict | list):
+                break
+        else:
+            return False
     stack = [value]
     while stack:
         item = stack.pop()
@@ -129,7 +138,8 @@ def check_event(attrs: dict[str, Any], pointer: str, metric_name: Any) -> None:
     properties = attrs.get("properties") or {}
     if len(properties) > MAX_EVENT_PROPERTIES:
         raise invalid("Events may have at most 400 properties.", pointer=f"{pointer}/properties")
-    check_strings(properties, f"{pointer}/properties")
+    if _has_long_string(properties):
+        check_strings(properties, f"{pointer}/properties")
     when = attrs.get("time")
     if when is not None:
         moment = parse_time(when)

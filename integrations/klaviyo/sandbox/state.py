@@ -20,6 +20,7 @@ from .ids import now_iso, short_id, ulid
 
 PROFILE_FIELDS = ("email", "phone_number", "external_id", "anonymous_id", "_kx", "first_name",
                   "last_name", "organization", "locale", "title", "image")
+_FIELDS = frozenset(PROFILE_FIELDS)
 REQUEST_LOG_SIZE = 20000
 
 
@@ -144,10 +145,12 @@ class AccountState:
               properties: dict[str, Any] | None, meta: dict[str, Any] | None) -> None:
         """Patch semantics: omitted keeps, None clears; identifier indexes follow."""
         for name, value in attrs.items():
-            if name not in PROFILE_FIELDS:
+            if name not in _FIELDS:
                 continue
-            index = self._by.get(name)
             old = profile.attrs.get(name)
+            if value == old and type(value) is type(old):
+                continue  # unchanged (an event's email on a known profile): indexes already agree
+            index = self._by.get(name)
             if index is not None and value is not None:
                 owner = index.get(self._key(name, value))
                 if owner and owner != profile.id and name in ("email", "phone_number"):
