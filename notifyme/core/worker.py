@@ -21,12 +21,25 @@ from rq.worker import SimpleWorker
 from notifyme.core.gc_tuning import relax_gc
 
 
+def warm_up() -> None:
+    """Load what every job needs before the first job, not inside it: the job modules and the
+    published rate limits (read from the 3 MB Klaviyo spec). Inside the first job this cost
+    each worker about a third of a CPU-second, in bench/backlog.py at the very moment all the
+    workers start on a fresh backlog together."""
+    import notifyme.restocks.jobs
+    import notifyme.sync.engine  # noqa: F401
+    from integrations.klaviyo import ratelimit
+
+    ratelimit.spec_limits()
+
+
 class Worker(SimpleWorker):
-    """SimpleWorker with `relax_gc()`, Django's connection hygiene around each job and a full
-    collection after it."""
+    """SimpleWorker with a warm-up, `relax_gc()`, Django's connection hygiene around each job
+    and a full collection after it."""
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        relax_gc()
+        warm_up()
+        relax_gc()  # after the warm-up, so what it loaded is frozen too
         return super().work(*args, **kwargs)
 
     def perform_job(self, *args: Any, **kwargs: Any) -> bool:
