@@ -309,11 +309,11 @@ class KlaviyoClient:
     def bulk_create_events(self, events: list[BulkEvent]) -> None:
         """Up to 1,000 events, one per profile entry; unique_ids must not repeat in one call.
 
-        The body is serialized here, event by event, with each distinct (metric, properties)
-        part serialized once per call: a backlog's events share a handful of products, so most
-        of every event's bytes are copied rather than encoded again. The same request body."""
-        heads: dict[tuple[Any, ...], tuple[str, str]] = {}
-        entries = [_event_json(event, heads) for event in events]
+        The body is serialized here, event by event, each properties dict and metric name once
+        per call (see `_event_json`). The same request body."""
+        heads: dict[int, tuple[dict[str, Any], str]] = {}
+        metrics: dict[str, str] = {}
+        entries = [_event_json(event, heads, metrics) for event in events]
         body = ('{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":'
                 '{"data":[' + ",".join(entries) + "]}}}}")
         self.request(
@@ -360,22 +360,21 @@ def compact_json(value: Any) -> str:
 
 
 
-def _event_json(event: BulkEvent, heads: dict[tuple[Any, ...], tuple[str, str]]) -> str:
-    """`event.as_json()` serialized; `heads` memoizes the shared properties and the metric part
-    per call (an event's `own_properties` are serialized on their own and spliced in)."""
-    try:  # the value's type is part of the key: 1, 1.0 and True are equal but encode apart
-        key: tuple[Any, ...] | None = (event.metric, *(
-            (name, value.__class__, value) for name, value in event.properties.items()))
-        head = heads.get(key)  # type: ignore[arg-type]
-    except TypeError:  # an unhashable (list, dict) property value: no memo for this event
-        key, head = None, None
-    if head is None:
-        head = (compact_json(event.properties),
-                ',"metric":{"data":{"type":"metric","attributes":{"name":'
-                + compact_json(event.metric) + "}}}")
-        if key is not None:
-            heads[key] = head
-    properties, metric = head
+def _event_json(event: BulkEvent, heads: dict[int, tuple[dict[str, Any], str]],
+                metrics: dict[str, str]) -> str:
+    """`event.as_json()` serialized. The properties are serialized once per dict object in a
+    call (`heads`: id -> (the dict, its JSON)); events built for a bulk request share one
+    properties dict per product, so most of every event's bytes are copied, not encoded again.
+    An event's `own_properties` are serialized on their own and spliced in."""
+    shared = event.properties
+    head = heads.get(id(shared))
+    if head is None or head[0] is not shared:  # the dict is kept with its JSON: ids stay unique
+        head = heads[id(shared)] = (shared, compact_json(shared))
+    properties = head[1]
+    metric = metrics.get(event.metric)
+    if metric is None:
+        metric = metrics[event.metric] = (',"metric":{"data":{"type":"metric","attributes":'
+                                          '{"name":' + compact_json(event.metric) + "}}}")
     if event.own_properties:
         own = compact_json(event.own_properties)
         properties = own if properties == "{}" else properties[:-1] + "," + own[1:]

@@ -93,9 +93,43 @@ def product_url(sub: Subscription) -> str:
     return str(_variant_facts(sub)["product_url"])
 
 
+def _shared(sub: Subscription, key: tuple[Any, ...], build: Any) -> dict[str, Any]:
+    """A payload part every subscriber of a loaded variant with the same `key` shares: built
+    once, then the same dict object for each of them (a job's thousands of rows are a handful
+    of variants, and a shared object lets the bulk event body serialize it once, see
+    client._event_json). Shared, so read-only."""
+    variant = sub.variant
+    parts: dict[tuple[Any, ...], dict[str, Any]] | None = getattr(
+        variant, "_notifyme_parts", None)
+    if parts is None:
+        parts = variant._notifyme_parts = {}  # type: ignore[attr-defined]
+    found = parts.get(key)
+    if found is None:
+        found = parts[key] = build()
+    return found
+
+
 def product_properties(sub: Subscription) -> dict[str, Any]:
-    """The requested product as event properties (also used for the profile's last request)."""
-    return {**_variant_facts(sub), "quantity_wanted": sub.quantity_wanted, "source": sub.source}
+    """The requested product as event properties (shared by the variant's subscribers with the
+    same quantity and source: do not modify)."""
+    return _shared(sub, ("event", sub.quantity_wanted, sub.source), lambda: {
+        **_variant_facts(sub), "quantity_wanted": sub.quantity_wanted, "source": sub.source})
+
+
+def _last_request_properties(sub: Subscription) -> dict[str, Any]:
+    """The profile's custom properties about its last request (shared: do not modify)."""
+    def build() -> dict[str, Any]:
+        facts = _variant_facts(sub)
+        return {
+            "notifyme_back_in_stock": True,
+            "notifyme_last_product_title": facts["product_title"],
+            "notifyme_last_variant_title": facts["variant_title"],
+            "notifyme_last_product_id": facts["product_id"],
+            "notifyme_last_variant_id": facts["variant_id"],
+            "notifyme_last_product_url": facts["product_url"],
+            "notifyme_source": sub.source,
+        }
+    return _shared(sub, ("profile", sub.source), build)
 
 
 def profile_attributes(sub: Subscription, *, drop_phone: bool = False) -> dict[str, Any]:
@@ -112,16 +146,7 @@ def profile_attributes(sub: Subscription, *, drop_phone: bool = False) -> dict[s
         attrs["locale"] = sub.locale.replace("_", "-")
     if sub.shopify_customer_id:
         attrs["external_id"] = str(sub.shopify_customer_id)
-    facts = _variant_facts(sub)
-    attrs["properties"] = {
-        "notifyme_back_in_stock": True,
-        "notifyme_last_product_title": facts["product_title"],
-        "notifyme_last_variant_title": facts["variant_title"],
-        "notifyme_last_product_id": facts["product_id"],
-        "notifyme_last_variant_id": facts["variant_id"],
-        "notifyme_last_product_url": facts["product_url"],
-        "notifyme_source": sub.source,
-    }
+    attrs["properties"] = _last_request_properties(sub)
     return attrs
 
 

@@ -53,10 +53,12 @@ class Row:
     import_batch_id: int | None = None
     superseded: bool = False  # the subscription ended before it synced: nothing to send
     _memo: dict[str, tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False)
+    #: The item's subscription, read once (stages read it many times per row; the relation
+    #: descriptor costs more than the attribute).
+    sub: Subscription = field(init=False, repr=False)
 
-    @property
-    def sub(self) -> Subscription:
-        return self.item.subscription
+    def __post_init__(self) -> None:
+        self.sub = self.item.subscription
 
     def needs(self, step: int) -> bool:
         return bool(self.needed & step) and not self.done & step
@@ -111,21 +113,21 @@ def load(ids: Iterable[int]) -> list[OutboxItem]:
              .values_list(*columns))
     split = len(ITEM_FIELDS)
     items: list[OutboxItem] = []
+    subs: list[Subscription] = []
     for values in found:
         item = _instance(OutboxItem, dict(zip(ITEM_FIELDS, values[:split], strict=True)))
         sub = _instance(Subscription, dict(zip(SUBSCRIPTION_FIELDS, values[split:],
                                                strict=True)))
         item._state.fields_cache["subscription"] = sub
         items.append(item)
-    variant_ids = {item.subscription.variant_id for item in items}
-    variants = {v.pk: v for v in Variant.objects.filter(pk__in=variant_ids)
+        subs.append(sub)
+    variants = {v.pk: v for v in Variant.objects.filter(pk__in={s.variant_id for s in subs})
                 .select_related("product", "shop")}
-    for item in items:
-        sub = item.subscription
+    for item, sub in zip(items, subs, strict=True):
         variant = variants[sub.variant_id]
-        sub._state.fields_cache["variant"] = variant
-        sub._state.fields_cache["shop"] = variant.shop
-        item._state.fields_cache["shop"] = variant.shop
+        shop = variant.shop
+        sub._state.fields_cache.update(variant=variant, shop=shop)
+        item._state.fields_cache["shop"] = shop
     return items
 
 

@@ -141,6 +141,9 @@ def test_bulk_events_body_is_each_events_own_json() -> None:
                   own_properties={"cancel_alert_url": "https://s.myshopify.com/a?token=t"}),
         BulkEvent("Back in Stock", {"email": "c@example.com"}, {}, "notifyme:bis:1:3",
                   time_iso="2026-11-23T10:00:00+00:00", own_properties={"n": 1}),
+        BulkEvent("Other metric", {"email": "d@example.com"}, {**PROPERTIES, "sku": "B"},
+                  "notifyme:bis:1:4"),
+        BulkEvent("Back in Stock", {"email": "e@example.com"}, PROPERTIES, "notifyme:bis:1:5"),
     ]
     body = _captured_body(lambda c: c.bulk_create_events(events))
     sent = body["data"]["attributes"]["events-bulk-create"]["data"]
