@@ -25,7 +25,7 @@ from notifyme.subscriptions.models import Subscription
 from notifyme.sync import leasing
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.payloads import PHONE_NOTES
-from notifyme.sync.sql import in_ids
+from notifyme.sync.sql import in_ids, value_rows
 
 State = OutboxItem.State
 T = TypeVar("T")
@@ -109,8 +109,8 @@ def load(ids: Iterable[int]) -> list[OutboxItem]:
     if not ids:  # a round that found nothing due costs no query here
         return []
     columns = [*ITEM_FIELDS, *(f"subscription__{f}" for f in SUBSCRIPTION_FIELDS)]
-    found = (OutboxItem.objects.filter(in_ids(ids)).order_by("id")
-             .values_list(*columns))
+    found = value_rows(OutboxItem.objects.filter(in_ids(ids)).order_by("id")
+                       .values_list(*columns))
     split = len(ITEM_FIELDS)
     items: list[OutboxItem] = []
     subs: list[Subscription] = []
