@@ -84,15 +84,8 @@ def check_profile_size(resource: Any, pointer: str) -> None:
 
 def _has_long_string(value: Any) -> bool:
     """Any string inside `value` over 100 KB? (No pointers built: the common, passing case.)"""
-    if type(value) is dict:  # event properties are mostly a flat dict of scalars
-        for item in value.values():
-            if type(item) is str:
-                if len(item) > MAX_STRING:
-                    return True
-            elif isinstance(item, dict | list):
-                break
-        else:
-            return False
+    if len(orjson.dumps(value)) <= MAX_STRING:  # no string is longer than the JSON holding it
+        return False
     stack = [value]
     while stack:
         item = stack.pop()

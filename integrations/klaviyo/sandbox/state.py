@@ -151,18 +151,20 @@ class AccountState:
             if value == old and type(value) is type(old):
                 continue  # unchanged (an event's email on a known profile): indexes already agree
             index = self._by.get(name)
-            if index is not None and value is not None:
-                owner = index.get(self._key(name, value))
-                if owner and owner != profile.id and name in ("email", "phone_number"):
-                    raise duplicate(owner)
-            if index is not None and old is not None:
-                index.pop(self._key(name, old), None)
+            if index is not None:
+                key = self._key(name, value) if value is not None else ""
+                if value is not None and name in ("email", "phone_number"):
+                    owner = index.get(key)
+                    if owner and owner != profile.id:
+                        raise duplicate(owner)
+                if old is not None:
+                    index.pop(self._key(name, old), None)
+                if value is not None:
+                    index[key] = profile.id
             if value is None:
                 profile.attrs.pop(name, None)
             else:
                 profile.attrs[name] = value
-                if index is not None:
-                    index[self._key(name, value)] = profile.id
         if location is not None:
             profile.location.update({k: v for k, v in location.items()})
         if properties:
