@@ -40,6 +40,19 @@ def postgres_server_cpu() -> float:
     return tree_cpu_seconds(pid)
 
 
+def reference_loop_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop: how fast this (shared, noisy) machine is
+    right now. Printed by the benchmarks before and after a run, so a figure can be read
+    against the machine's speed at the time (the same loop varies by a third on this VM)."""
+    import time
+
+    started = time.process_time()
+    total = 0
+    for i in range(2_000_000):
+        total += i
+    return (time.process_time() - started) * 1000
+
+
 def system_ticks() -> tuple[int, int]:
     """(all, idle + iowait) jiffies from /proc/stat, to tell how busy the whole machine was."""
     with open("/proc/stat") as fh:

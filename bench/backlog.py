@@ -20,7 +20,8 @@ ceiling is the slowest operation); the ratio (target <= 1.15); accepted event an
 per 1-second clock window (a window under the limit is time the limits did not cost); 429s
 caused by our own traffic (no faults are injected, so every 429 is ours; target 0); lost
 subscribers (not list members in the sandbox; target 0); subscriptions still pending (target
-0); CPU seconds per process; and PASS/FAIL.
+0); CPU seconds per process (whole life, and during the run); the machine's speed before and
+after (a fixed Python loop: this VM's speed drifts by a third); and PASS/FAIL.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import Sandbox, add_worker_arguments, setup_env, verdict
-from bench._cpu import postgres_server_cpu, tree_cpu_seconds
+from bench._cpu import postgres_server_cpu, reference_loop_ms, tree_cpu_seconds
 
 DB_NAME = "notifyme_bench_backlog"
 REDIS_DB = 15  # bench/memory.py uses 11, fanout 12, pipeline 13
@@ -194,7 +195,10 @@ def run(args: argparse.Namespace) -> bool:
                                    worker_class=args.worker_class or None)
         processes.append(start_sweeper(env, interval=60.0, tick=0.1))  # production defaults
         time.sleep(2.0)  # let the workers import Django
+        speed_before = reference_loop_ms()
         pg_before = postgres_server_cpu()
+        sandbox_before = tree_cpu_seconds(sandbox.proc.pid)
+        workers_before = sum(tree_cpu_seconds(p.pid) for p in processes if p.name != "sweeper")
         connect_started = time.monotonic()
         connection_connect(shop=shop, private_key=key, list_id=list_id)  # nudges on commit
         started = time.monotonic()
@@ -213,6 +217,10 @@ def run(args: argparse.Namespace) -> bool:
                "sweeper": sum(tree_cpu_seconds(p.pid) for p in processes
                               if p.name == "sweeper"),
                "postgres (whole server)": postgres_server_cpu() - pg_before}
+        in_run = {"sandbox": cpu["sandbox"] - sandbox_before,
+                  "workers": cpu["workers"] - workers_before,
+                  "postgres": cpu["postgres (whole server)"]}
+        speed_after = reference_loop_ms()
         logs = [p.output(tail=10**9) for p in processes]
         jobs = sum(log.count("Job OK") for log in logs)
         problems = [line for log in logs for line in log.splitlines()
@@ -262,6 +270,10 @@ def run(args: argparse.Namespace) -> bool:
     print(f"lost:                 {lost} (target 0)")
     print(f"still pending:        {unsynced} subscriptions (target 0)")
     print("cpu seconds:          " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+    print("  of which in the run: " + ", ".join(f"{k} {v:.1f}" for k, v in in_run.items())
+          + f" = {sum(in_run.values()):.1f} of {2 * elapsed:.1f} core-seconds")
+    print(f"machine speed:        reference loop {speed_before:.0f} ms before, "
+          f"{speed_after:.0f} ms after (lower is faster)")
     ok = ratio <= 1.15 and throttled == 0 and lost == 0 and unsynced == 0
     print(verdict(ok))
     return ok
