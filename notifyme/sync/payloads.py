@@ -8,6 +8,7 @@ normalised to E.164 (Klaviyo's only accepted form) with the shop's country when 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,17 +62,32 @@ def phone_for(sub: Subscription, *, drop_phone: bool = False) -> str:
     return e164(sub.phone, region=sub.shop.country_code)
 
 
-def _variant_facts(sub: Subscription) -> dict[str, Any]:
-    """Product facts shared by every subscriber of a variant, computed once per loaded variant
-    (rows of one job share variant objects, see rows.load) instead of once per subscriber."""
+def _shared(sub: Subscription, key: tuple[Any, ...],
+            build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A payload part every subscriber of a loaded variant with the same `key` shares: built
+    once per loaded variant (rows of one job share variant objects, see rows.load), then the
+    same dict object for each of them. A shared object also lets a bulk event body serialize it
+    once (client._event_json). Shared, so read-only."""
     variant = sub.variant
-    cached: dict[str, Any] | None = getattr(variant, "_notifyme_facts", None)
-    if cached is None:
+    parts: dict[tuple[Any, ...], dict[str, Any]] | None = getattr(
+        variant, "_notifyme_parts", None)
+    if parts is None:
+        parts = variant._notifyme_parts = {}  # type: ignore[attr-defined]
+    found = parts.get(key)
+    if found is None:
+        found = parts[key] = build()
+    return found
+
+
+def _variant_facts(sub: Subscription) -> dict[str, Any]:
+    """Product facts shared by every subscriber of a variant (shared: do not modify)."""
+    def build() -> dict[str, Any]:
+        variant = sub.variant
         product = variant.product
         shop = sub.shop
         url = (f"https://{shop.domain}/products/{product.handle}?variant={variant.shopify_id}"
                if product.handle else "")
-        cached = {
+        return {
             "product_title": product.title,
             "variant_title": variant.title,
             "product_id": product.shopify_id,
@@ -84,29 +100,12 @@ def _variant_facts(sub: Subscription) -> dict[str, Any]:
             "shop_name": shop.display_name,
             "shop_domain": shop.domain,
         }
-        variant._notifyme_facts = cached  # type: ignore[attr-defined]
-    return cached
+    return _shared(sub, ("facts",), build)
 
 
 def product_url(sub: Subscription) -> str:
     """The variant's storefront URL, built from the subscription's shop (no extra query)."""
     return str(_variant_facts(sub)["product_url"])
-
-
-def _shared(sub: Subscription, key: tuple[Any, ...], build: Any) -> dict[str, Any]:
-    """A payload part every subscriber of a loaded variant with the same `key` shares: built
-    once, then the same dict object for each of them (a job's thousands of rows are a handful
-    of variants, and a shared object lets the bulk event body serialize it once, see
-    client._event_json). Shared, so read-only."""
-    variant = sub.variant
-    parts: dict[tuple[Any, ...], dict[str, Any]] | None = getattr(
-        variant, "_notifyme_parts", None)
-    if parts is None:
-        parts = variant._notifyme_parts = {}  # type: ignore[attr-defined]
-    found = parts.get(key)
-    if found is None:
-        found = parts[key] = build()
-    return found
 
 
 def product_properties(sub: Subscription) -> dict[str, Any]:
