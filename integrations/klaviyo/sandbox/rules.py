@@ -67,7 +67,13 @@ def check_count(items: list[Any], limit: int, pointer: str, what: str) -> None:
 
 def has_identifier(attrs: dict[str, Any], profile_id: Any = None,
                    identifiers: tuple[str, ...] = IDENTIFIERS) -> bool:
-    return bool(profile_id) or any(attrs.get(k) not in (None, "") for k in identifiers)
+    if profile_id:
+        return True
+    for name in identifiers:  # a loop, not any(<generator>): called for every bulk record
+        value = attrs.get(name)
+        if value is not None and value != "":
+            return True
+    return False
 
 
 def check_identifier(attrs: dict[str, Any], pointer: str, profile_id: Any = None,
