@@ -8,6 +8,7 @@ rejected whole (400) before anything is processed, as the spec says.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from . import rules
@@ -21,7 +22,7 @@ METRIC_FILTERS = {"integration.name": {"equals"}, "integration.category": {"equa
 
 
 def event_profile(account: AccountState, pdata: dict[str, Any], meta: dict[str, Any] | None,
-                  pointer: str | None = None) -> Profile:
+                  pointer: str | None = None, stamp: str | None = None) -> Profile:
     """Find or create the event's profile; identifier conflicts resolve to the email's profile.
     `pointer` (where the profile sits in the body) asks for its email, phone and identifier to
     be checked first; None means the caller already checked them."""
@@ -35,7 +36,7 @@ def event_profile(account: AccountState, pdata: dict[str, Any], meta: dict[str, 
         rules.check_identifier(attrs, f"{pointer}/attributes", pdata.get("id"))
     try:
         profile, _ = account.upsert(attrs, profile_id=pdata.get("id"), location=location,
-                                    properties=properties, meta=meta)
+                                    properties=properties, meta=meta, stamp=stamp)
     except ApiError as exc:
         if exc.code != "duplicate_profile":
             raise
@@ -88,6 +89,7 @@ def bulk_create_events(req: Request) -> Response:
         raise invalid(f"Too many events: {total} given, at most {rules.MAX_EVENTS} allowed per "
                       "request.", pointer=base)
     seen: set[tuple[str, str, str]] = set()
+    now = datetime.now(UTC)
     for i, entry in enumerate(entries):
         pdata = entry["attributes"]["profile"]["data"]
         pattrs = pdata.get("attributes") or {}
@@ -102,7 +104,7 @@ def bulk_create_events(req: Request) -> Response:
             eattrs = event["attributes"]
             name = eattrs["metric"]["data"]["attributes"].get("name")
             try:
-                rules.check_event(eattrs, "", name)
+                rules.check_event(eattrs, "", name, now)
             except ApiError as exc:
                 raise _under(f"{base}/{i}/attributes/events/data/{j}/attributes", exc) from None
             unique_id = eattrs.get("unique_id")
@@ -117,7 +119,8 @@ def bulk_create_events(req: Request) -> Response:
     received = now_iso()
     for entry in entries:
         pdata = entry["attributes"]["profile"]["data"]
-        profile = event_profile(account, pdata, pdata.get("meta"))  # all checked above
+        profile = event_profile(account, pdata, pdata.get("meta"),  # all checked above
+                                stamp=received)
         for event in entry["attributes"]["events"]["data"]:
             eattrs = event["attributes"]
             account.add_event(profile, eattrs["metric"]["data"]["attributes"]["name"], eattrs,

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import rules
 from .errors import ApiError, not_found
+from .ids import now_iso
 from .resources import matches, parse_filter, profile_resource
 from .state import AccountState
 from .web import Request, Response, collection, page_links, page_window
@@ -137,6 +138,7 @@ def bulk_import_profiles(req: Request) -> Response:
 def _import_rows(account: AccountState, rows: list[dict[str, Any]], lists: list[str],
                  job: dict[str, Any]) -> tuple[int, int]:
     done = failed = 0
+    stamp = now_iso()  # one time for the job's rows
     for i, row in enumerate(rows):
         try:
             attrs, location, properties = _split(row.get("attributes") or {})
@@ -149,7 +151,8 @@ def _import_rows(account: AccountState, rows: list[dict[str, Any]], lists: list[
                 exc.pointer = f"/data/attributes/profiles/data/{i}{exc.pointer or ''}"
                 raise
             profile, _ = account.upsert(attrs, profile_id=row.get("id"), location=location,
-                                        properties=properties, meta=row.get("meta"))
+                                        properties=properties, meta=row.get("meta"),
+                                        stamp=stamp)
         except ApiError as exc:
             failed += 1
             job["errors"].append({"type": "import-error", "id": str(uuid.uuid4()), "attributes": {

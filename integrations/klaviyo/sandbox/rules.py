@@ -126,8 +126,10 @@ def parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def check_event(attrs: dict[str, Any], pointer: str, metric_name: Any) -> None:
-    """Metric name length, property count, string sizes and time range of one event."""
+def check_event(attrs: dict[str, Any], pointer: str, metric_name: Any,
+                now: datetime | None = None) -> None:
+    """Metric name length, property count, string sizes and time range of one event (`now`:
+    the request's time, read once for a bulk request)."""
     if not isinstance(metric_name, str) or not metric_name.strip():
         raise invalid("A metric name is required.",
                       pointer=f"{pointer}/metric/data/attributes/name")
@@ -142,7 +144,7 @@ def check_event(attrs: dict[str, Any], pointer: str, metric_name: Any) -> None:
     when = attrs.get("time")
     if when is not None:
         moment = parse_time(when)
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         if moment.year < 1990 or moment > now + timedelta(days=365):
             raise invalid("Event time must be after 1990 and at most one year in the future.",
                           pointer=f"{pointer}/time")

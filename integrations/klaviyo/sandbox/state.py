@@ -125,24 +125,26 @@ class AccountState:
 
     def upsert(self, attrs: dict[str, Any], *, profile_id: str | None = None,
                location: dict[str, Any] | None = None, properties: dict[str, Any] | None = None,
-               meta: dict[str, Any] | None = None, create_only: bool = False
-               ) -> tuple[Profile, bool]:
-        """Create or update a profile; returns (profile, created). `None` values clear fields."""
+               meta: dict[str, Any] | None = None, create_only: bool = False,
+               stamp: str | None = None) -> tuple[Profile, bool]:
+        """Create or update a profile; returns (profile, created). `None` values clear fields.
+        `stamp`: the created/updated time (one per bulk request saves a clock read per row)."""
         target = self.resolve(attrs, profile_id)
         if target is not None and create_only:
             raise ApiError(409, "duplicate_profile",
                            "A profile already exists with one of these identifiers.",
                            pointer="/data/attributes", meta={"duplicate_profile_id": target.id})
         created = target is None
+        stamp = stamp or now_iso()
         if target is None:
-            stamp = now_iso()
             target = Profile(id=ulid(), created=stamp, updated=stamp)
             self.profiles[target.id] = target
-        self.apply(target, attrs, location, properties, meta)
+        self.apply(target, attrs, location, properties, meta, stamp)
         return target, created
 
     def apply(self, profile: Profile, attrs: dict[str, Any], location: dict[str, Any] | None,
-              properties: dict[str, Any] | None, meta: dict[str, Any] | None) -> None:
+              properties: dict[str, Any] | None, meta: dict[str, Any] | None,
+              stamp: str | None = None) -> None:
         """Patch semantics: omitted keeps, None clears; identifier indexes follow."""
         for name, value in attrs.items():
             if name not in _FIELDS:
@@ -181,7 +183,7 @@ class AccountState:
             if isinstance(current, list):
                 drop = value if isinstance(value, list) else [value]
                 profile.properties[key] = [v for v in current if v not in drop]
-        profile.updated = now_iso()
+        profile.updated = stamp or now_iso()
 
     # ---- lists ----------------------------------------------------------------------------
     def create_list(self, name: str, opt_in_process: str = "single_opt_in",
