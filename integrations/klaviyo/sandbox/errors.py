@@ -60,6 +60,12 @@ class ApiError(Exception):
         self.meta = meta or {}
         self.headers = headers or {}
 
+    def under(self, base: str) -> ApiError:
+        """This error, its pointer (relative to a record) now pointing from the body's root
+        (`base` + pointer): bulk checks build no pointer strings until a record fails."""
+        self.pointer = base + (self.pointer or "")
+        return self
+
     def body(self) -> dict[str, Any]:
         source: dict[str, str] = {}
         if self.pointer is not None:

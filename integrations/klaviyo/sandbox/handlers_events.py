@@ -44,13 +44,6 @@ def event_profile(account: AccountState, pdata: dict[str, Any], meta: dict[str, 
     return profile
 
 
-def _under(base: str, exc: ApiError) -> ApiError:
-    """`exc`, whose pointer was relative, pointing from the body's root (`base` + pointer): the
-    checks of a bulk request's entries build no pointer strings until one fails."""
-    exc.pointer = base + (exc.pointer or "")
-    return exc
-
-
 def _identity(pdata: dict[str, Any]) -> str:
     attrs = pdata.get("attributes") or {}
     if pdata.get("id"):
@@ -98,7 +91,7 @@ def bulk_create_events(req: Request) -> Response:
             rules.check_email(pattrs.get("email"), "/attributes/email")
             rules.check_phone(pattrs.get("phone_number"), "/attributes/phone_number")
         except ApiError as exc:
-            raise _under(f"{base}/{i}/attributes/profile/data", exc) from None
+            raise exc.under(f"{base}/{i}/attributes/profile/data") from None
         who = _identity(pdata)
         for j, event in enumerate(entry["attributes"]["events"]["data"]):
             eattrs = event["attributes"]
@@ -106,7 +99,7 @@ def bulk_create_events(req: Request) -> Response:
             try:
                 rules.check_event(eattrs, "", name, now)
             except ApiError as exc:
-                raise _under(f"{base}/{i}/attributes/events/data/{j}/attributes", exc) from None
+                raise exc.under(f"{base}/{i}/attributes/events/data/{j}/attributes") from None
             unique_id = eattrs.get("unique_id")
             if unique_id is not None:
                 key = (who, str(name), str(unique_id))

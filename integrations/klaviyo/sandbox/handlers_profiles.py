@@ -148,8 +148,7 @@ def _import_rows(account: AccountState, rows: list[dict[str, Any]], lists: list[
                 rules.check_identifier(attrs, "/attributes", row.get("id"))
                 rules.check_profile_size(row, "")
             except ApiError as exc:
-                exc.pointer = f"/data/attributes/profiles/data/{i}{exc.pointer or ''}"
-                raise
+                raise exc.under(f"/data/attributes/profiles/data/{i}") from None
             profile, _ = account.upsert(attrs, profile_id=row.get("id"), location=location,
                                         properties=properties, meta=row.get("meta"),
                                         stamp=stamp)

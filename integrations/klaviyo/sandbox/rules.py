@@ -139,8 +139,7 @@ def check_event(attrs: dict[str, Any], pointer: str, metric_name: Any,
     properties = attrs.get("properties") or {}
     if len(properties) > MAX_EVENT_PROPERTIES:
         raise invalid("Events may have at most 400 properties.", pointer=f"{pointer}/properties")
-    if _has_long_string(properties):
-        check_strings(properties, f"{pointer}/properties")
+    check_strings(properties, f"{pointer}/properties")
     when = attrs.get("time")
     if when is not None:
         moment = parse_time(when)
