@@ -1,4 +1,4 @@
-"""`python -m integrations.klaviyo.sandbox --port N ...` (see server.py for options)."""
+"""`python -m sandboxes.klaviyo --port N ...` (see server.py for options)."""
 
 from .server import main
 

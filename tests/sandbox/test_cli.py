@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.klaviyo.sandbox.spec import FALLBACK, load_operations, load_spec
+from sandboxes.klaviyo.spec import FALLBACK, load_operations, load_spec
 from tests.fixtures.sandbox import ROOT, _free_port
 
 FULL = "pk_" + "1a" * 17
@@ -62,7 +62,7 @@ def test_fallback_table_matches_spec() -> None:
 
 
 def test_module_cli_without_spec_uses_fallbacks() -> None:
-    cmd = [sys.executable, "-m", "integrations.klaviyo.sandbox", "--account-name", "CLI Store",
+    cmd = [sys.executable, "-m", "sandboxes.klaviyo", "--account-name", "CLI Store",
            "--key", f"{FULL}=all", "--key", f"{LIMITED}=lists:read,accounts:read",
            "--no-rate-limits"]
     with running(cmd, {"KLAVIYO_SPEC_PATH": "/nonexistent/stable.json"}) as (url, log):
