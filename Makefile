@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,sandbox]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -30,4 +30,4 @@ test: setup services lint
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy notifyme integrations
+	$(BIN)/mypy notifyme integrations sandboxes

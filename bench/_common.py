@@ -96,11 +96,11 @@ class Sandbox:
 
     @classmethod
     def start(cls, *, limits: bool, threads: int = 16) -> Sandbox:
-        from integrations.klaviyo.sandbox.admin import SandboxAdmin
+        from sandboxes.klaviyo.admin import SandboxAdmin
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        cmd = [PY, "-m", "integrations.klaviyo.sandbox", "--host", "127.0.0.1", "--port",
+        cmd = [PY, "-m", "sandboxes.klaviyo", "--host", "127.0.0.1", "--port",
                str(port), "--threads", str(threads)]
         if not limits:
             cmd.append("--no-rate-limits")

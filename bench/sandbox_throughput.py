@@ -27,7 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from integrations.klaviyo.sandbox.admin import SandboxAdmin  # noqa: E402
+from sandboxes.klaviyo.admin import SandboxAdmin  # noqa: E402
 
 SMALL_FLOOR = 300.0
 BULK_FLOOR = 10.0
@@ -116,7 +116,7 @@ def main() -> int:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "integrations.klaviyo.sandbox", "--port", str(port),
+        [sys.executable, "-m", "sandboxes.klaviyo", "--port", str(port),
          "--no-rate-limits", "--threads", "16"], cwd=ROOT, stderr=subprocess.DEVNULL)
     try:
         admin = SandboxAdmin(url)

@@ -8,6 +8,7 @@ insecure default can never reach a real deployment.
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -119,6 +120,12 @@ INSTALLED_APPS = [
     "notifyme.support",
     "integrations.klaviyo",
 ]
+if NOTIFYME_DEV_TOOLS:
+    # Development only: the dev tools (`manage.py demo`, /dev/) and the local stand-ins
+    # (`manage.py klaviyo_sandbox`; sandboxes/ is not in the production package).
+    INSTALLED_APPS += ["notifyme.dev"]
+    if find_spec("sandboxes") is not None:
+        INSTALLED_APPS += ["sandboxes.klaviyo"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

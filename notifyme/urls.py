@@ -14,5 +14,6 @@ urlpatterns = [
 
 if settings.NOTIFYME_DEV_TOOLS:
     # Local stand-ins for Shopify (storefront proxy, admin frame); never mounted in production.
-    urlpatterns += [path("dev/admin/", include("notifyme.dashboard.dev_urls"))]
+    # Dotted strings: production never imports notifyme.dev (it is installed only with dev tools).
+    urlpatterns += [path("dev/admin/", include("notifyme.dev.admin_frame_urls"))]
     urlpatterns += [path("dev/", include("notifyme.dev.urls"))]

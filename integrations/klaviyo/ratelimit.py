@@ -24,8 +24,9 @@ Why it is shaped like this
 - Buckets are keyed by the client's *operation* name (``bulk_create_events``, ``profile_import``
   ...), not by path or tier: operations that share a tier or a path template still have
   separate quotas in Klaviyo's published limits, so pooling them would halve throughput for no
-  reason. Limits come from the spec's ``x-klaviyo-ratelimit`` (``../shared/klaviyo/stable.json``
-  or ``$KLAVIYO_SPEC_PATH``), else from the built-in table below (same revision, 2026-07-15).
+  reason. Limits are the spec's ``x-klaviyo-ratelimit`` of revision 2026-07-15, kept as the
+  table below: production never reads the spec (a development file), and
+  ``tests/sandbox/test_published_limits.py`` pins the table to the spec.
 - Safety margin, per window (settings ``KLAVIYO_RATE_FACTOR_BURST/STEADY/DAILY``): the steady and
   daily windows run at 0.9 of the published number (other integrations share the account's
   quota, and the last 10 % of a minute costs little). The 1-second window runs at 1.0 by
@@ -46,11 +47,8 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import orjson
 from django.conf import settings
 
 from integrations.klaviyo.ratelimit_lua import ACQUIRE as _ACQUIRE
@@ -59,35 +57,14 @@ from integrations.klaviyo.ratelimit_lua import PEEK as _PEEK
 from notifyme.core.redis import get_redis
 
 WINDOW_SECONDS = {"burst": 1, "steady": 60, "daily": 86400}
-_UNIT_SECONDS = {"s": 1, "m": 60, "d": 86400}
 MAX_DEFAULT_COOL_DOWN = 60.0
-
-# Client operation -> (method, spec path template). Used to read the spec's limits.
-OPERATION_PATHS: dict[str, tuple[str, str]] = {
-    "get_accounts": ("get", "/api/accounts"),
-    "get_lists": ("get", "/api/lists"),
-    "get_list": ("get", "/api/lists/{id}"),
-    "create_list": ("post", "/api/lists"),
-    "profile_import": ("post", "/api/profile-import"),
-    "update_profile": ("patch", "/api/profiles/{id}"),
-    "get_profiles": ("get", "/api/profiles"),
-    "get_profile": ("get", "/api/profiles/{id}"),
-    "bulk_import_profiles": ("post", "/api/profile-bulk-import-jobs"),
-    "get_bulk_import_job": ("get", "/api/profile-bulk-import-jobs/{job_id}"),
-    "get_bulk_import_errors": ("get", "/api/profile-bulk-import-jobs/{id}/import-errors"),
-    "add_profiles_to_list": ("post", "/api/lists/{id}/relationships/profiles"),
-    "bulk_subscribe": ("post", "/api/profile-subscription-bulk-create-jobs"),
-    "bulk_unsubscribe": ("post", "/api/profile-subscription-bulk-delete-jobs"),
-    "create_event": ("post", "/api/events"),
-    "bulk_create_events": ("post", "/api/event-bulk-create-jobs"),
-}
 
 _XS = {"burst": 1, "steady": 15}
 _M = {"burst": 10, "steady": 150}
 _L = {"burst": 75, "steady": 750}
 _XL = {"burst": 350, "steady": 3500}
-# Fallback: x-klaviyo-ratelimit of revision 2026-07-15 for the operations above.
-BUILTIN_LIMITS: dict[str, dict[str, int]] = {
+# Per client operation: x-klaviyo-ratelimit of revision 2026-07-15.
+PUBLISHED_LIMITS: dict[str, dict[str, int]] = {
     "get_accounts": _XS,
     "get_lists": _L,
     "get_list": _L,
@@ -120,46 +97,9 @@ class Window:
     guard: float
 
 
-def _spec_path() -> Path:
-    env = os.environ.get("KLAVIYO_SPEC_PATH")
-    if env:
-        return Path(env)
-    return Path(settings.BASE_DIR).parent / "shared" / "klaviyo" / "stable.json"
-
-
-@lru_cache(maxsize=1)
-def spec_limits() -> dict[str, dict[str, int]]:
-    """Published limits per operation from the spec file; {} when the file is absent/unreadable."""
-    path = _spec_path()
-    try:  # orjson: the file is 3 MB, and every worker reads it before its first call
-        paths = orjson.loads(path.read_bytes())["paths"]
-    except (OSError, ValueError, KeyError):
-        return {}
-    found: dict[str, dict[str, int]] = {}
-    for operation, (method, template) in OPERATION_PATHS.items():
-        node = (paths.get(template) or {}).get(method) or {}
-        parsed = parse_ratelimit(node.get("x-klaviyo-ratelimit") or {})
-        if parsed:
-            found[operation] = parsed
-    return found
-
-
-def parse_ratelimit(value: dict[str, Any]) -> dict[str, int]:
-    """`{"burst": "10/s", "steady": "150/m", "daily": "150/d"}` -> `{"burst": 10, ...}`."""
-    out: dict[str, int] = {}
-    for name, text in value.items():
-        count, _, unit = str(text).partition("/")
-        if name in WINDOW_SECONDS and WINDOW_SECONDS[name] == _UNIT_SECONDS.get(unit.strip()):
-            try:
-                out[name] = int(count)
-            except ValueError:
-                continue
-    return out
-
-
 def published_limits(operation: str) -> dict[str, int]:
-    """Klaviyo's published limits for a client operation (spec first, built-in table second)."""
-    return dict(spec_limits().get(operation) or BUILTIN_LIMITS.get(operation) or UNKNOWN_LIMITS)
+    """Klaviyo's published limits for a client operation."""
+    return dict(PUBLISHED_LIMITS.get(operation) or UNKNOWN_LIMITS)
 
 
 def _factor(name: str) -> float:

@@ -22,15 +22,11 @@ from notifyme.core.gc_tuning import relax_gc
 
 
 def warm_up() -> None:
-    """Load what every job needs before the first job, not inside it: the job modules and the
-    published rate limits (read from the 3 MB Klaviyo spec). Inside the first job this cost
-    each worker about a third of a CPU-second, in bench/backlog.py at the very moment all the
+    """Load what every job needs before the first job, not inside it: the job modules. Inside
+    the first job this cost each worker CPU time in bench/backlog.py at the very moment all the
     workers start on a fresh backlog together."""
     import notifyme.restocks.jobs
     import notifyme.sync.engine  # noqa: F401
-    from integrations.klaviyo import ratelimit
-
-    ratelimit.spec_limits()
 
 
 class Worker(SimpleWorker):

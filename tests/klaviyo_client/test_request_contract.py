@@ -16,9 +16,9 @@ import requests
 from requests.adapters import BaseAdapter
 
 from integrations.klaviyo.client import BulkEvent, KlaviyoClient
-from integrations.klaviyo.sandbox.model_validation import model_validator
-from integrations.klaviyo.sandbox.spec import load_spec
-from integrations.klaviyo.sandbox.validation import validator_for
+from sandboxes.klaviyo.model_validation import model_validator
+from sandboxes.klaviyo.spec import load_spec
+from sandboxes.klaviyo.validation import validator_for
 
 
 class CapturingAdapter(BaseAdapter):

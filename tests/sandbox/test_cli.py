@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.klaviyo.sandbox.spec import FALLBACK, load_operations, load_spec
+from sandboxes.klaviyo.spec import FALLBACK, default_spec_path, load_operations, load_spec
+from tests.core.test_production_settings import PRODUCTION
 from tests.fixtures.sandbox import ROOT, _free_port
 
 FULL = "pk_" + "1a" * 17
@@ -52,6 +53,12 @@ def _call(url: str, method: str, path: str, key: str, body: object = None) -> re
                             headers={**HEADERS, "Authorization": f"Klaviyo-API-Key {key}"})
 
 
+def test_the_spec_is_read_from_the_shared_copy_beside_the_repo(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KLAVIYO_SPEC_PATH", raising=False)
+    assert default_spec_path() == ROOT.parent / "shared" / "klaviyo" / "stable.json"
+
+
 def test_fallback_table_matches_spec() -> None:
     spec = load_spec()
     if spec is None:
@@ -62,7 +69,7 @@ def test_fallback_table_matches_spec() -> None:
 
 
 def test_module_cli_without_spec_uses_fallbacks() -> None:
-    cmd = [sys.executable, "-m", "integrations.klaviyo.sandbox", "--account-name", "CLI Store",
+    cmd = [sys.executable, "-m", "sandboxes.klaviyo", "--account-name", "CLI Store",
            "--key", f"{FULL}=all", "--key", f"{LIMITED}=lists:read,accounts:read",
            "--no-rate-limits"]
     with running(cmd, {"KLAVIYO_SPEC_PATH": "/nonexistent/stable.json"}) as (url, log):
@@ -89,8 +96,17 @@ def test_module_cli_without_spec_uses_fallbacks() -> None:
 def test_management_command() -> None:
     cmd = [sys.executable, "manage.py", "klaviyo_sandbox", "--key", f"{FULL}=all",
            "--rate-limit-scale", "0.5"]
-    with running(cmd) as (url, _log):
+    with running(cmd, {"DEBUG": "1"}) as (url, _log):
         r = _call(url, "POST", "/api/profile-import", FULL,
                   {"data": {"type": "profile", "attributes": {"email": "m@shop.test"}}})
         assert r.status_code == 201
         assert r.headers["RateLimit-Limit"] == "375"  # 750/m x 0.5
+
+
+def test_the_management_command_exists_only_with_the_dev_tools() -> None:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    result = subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+        [sys.executable, "manage.py", "klaviyo_sandbox", "--help"], cwd=ROOT,
+        env={**clean, **PRODUCTION}, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    assert "Unknown command: 'klaviyo_sandbox'" in result.stderr

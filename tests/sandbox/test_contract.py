@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from integrations.klaviyo.sandbox.spec import SUPPORTED, load_spec
-from integrations.klaviyo.sandbox.validation import validator_for
+from sandboxes.klaviyo.spec import SUPPORTED, load_spec
+from sandboxes.klaviyo.validation import validator_for
 
 from .conftest import Api, error_of
 
@@ -166,8 +166,8 @@ def test_nested_undeclared_field_rejected(api: Api) -> None:
 def test_fallback_models_agree_with_spec_schemas(schema: str) -> None:
     """Without the spec, the klaviyo-api package's models accept the same examples and reject
     the same undeclared attribute."""
-    from integrations.klaviyo.sandbox.errors import ApiError
-    from integrations.klaviyo.sandbox.model_validation import model_validator
+    from sandboxes.klaviyo.errors import ApiError
+    from sandboxes.klaviyo.model_validation import model_validator
 
     path, method = next((p, m) for _, m, p, s in WRITE_OPS if s == schema)
     body = _example_body(path, method)
@@ -187,7 +187,7 @@ def test_fast_check_and_explainer_agree(op: str, method: str, path: str, schema:
     through would never be explained, so they must not drift apart)."""
     import fastjsonschema
 
-    from integrations.klaviyo.sandbox.validation import _compiled
+    from sandboxes.klaviyo.validation import _compiled
 
     compiled = _compiled(schema, None)
     assert compiled is not None

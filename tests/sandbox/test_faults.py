@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from integrations.klaviyo.sandbox.admin import SandboxAdminError
+from sandboxes.klaviyo.admin import SandboxAdminError
 
 from .conftest import Api, error_of, event_body
 

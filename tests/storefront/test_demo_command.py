@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,6 +16,7 @@ from django.test import override_settings
 from notifyme.catalog.models import Product, Variant
 from notifyme.dev.demo import DEMO_SHOP_DOMAIN
 from notifyme.shops.models import Shop
+from tests.core.test_production_settings import PRODUCTION, ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +100,13 @@ def test_demo_refuses_to_seed_a_shop_where_dev_tools_are_off() -> None:
                                                                      match="development tool"):
         _run()
     assert not Shop.objects.exists()
+
+
+def test_production_has_no_demo_command() -> None:
+    """The command lives in the dev tools' app, which production does not install."""
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    result = subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+        [sys.executable, "manage.py", "demo", "--json"], cwd=ROOT, env={**clean, **PRODUCTION},
+        capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    assert "Unknown command: 'demo'" in result.stderr

@@ -37,21 +37,22 @@ def redis_time(monkeypatch: pytest.MonkeyPatch):
     return state
 
 
-def test_limits_come_from_the_spec_per_operation() -> None:
+def test_published_limits_per_operation() -> None:
+    # The whole table is pinned to the spec in tests/sandbox/test_published_limits.py.
     assert ratelimit.published_limits("bulk_create_events") == {"burst": 10, "steady": 150}
     assert ratelimit.published_limits("profile_import") == {"burst": 75, "steady": 750}
     assert ratelimit.published_limits("create_list") == {"burst": 10, "steady": 150, "daily": 150}
     assert ratelimit.published_limits("get_accounts") == {"burst": 1, "steady": 15}
+    assert ratelimit.published_limits("bulk_import_profiles") == {"burst": 10, "steady": 150}
+    assert ratelimit.published_limits("create_event") == {"burst": 350, "steady": 3500}
 
 
-def test_builtin_table_when_spec_missing(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setenv("KLAVIYO_SPEC_PATH", str(tmp_path / "missing.json"))
-    ratelimit.spec_limits.cache_clear()
-    try:
-        assert ratelimit.published_limits("bulk_import_profiles") == {"burst": 10, "steady": 150}
-        assert ratelimit.published_limits("create_event") == {"burst": 350, "steady": 3500}
-    finally:
-        ratelimit.spec_limits.cache_clear()
+def test_production_never_reads_the_spec(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("KLAVIYO_SPEC_PATH", str(tmp_path / "other.json"))
+    (tmp_path / "other.json").write_text(
+        '{"paths": {"/api/event-bulk-create-jobs": {"post": '
+        '{"x-klaviyo-ratelimit": {"burst": "1/s", "steady": "2/m"}}}}}')
+    assert ratelimit.published_limits("bulk_create_events") == {"burst": 10, "steady": 150}
 
 
 def test_margins_per_window(settings) -> None:

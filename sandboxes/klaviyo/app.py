@@ -252,7 +252,7 @@ class SandboxApp:
 
 
 def make_app() -> SandboxApp:
-    """Factory for gunicorn: `gunicorn 'integrations.klaviyo.sandbox.app:make_app()'`."""
+    """Factory for gunicorn: `gunicorn 'sandboxes.klaviyo.app:make_app()'`."""
     return SandboxApp()
 
 

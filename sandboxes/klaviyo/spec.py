@@ -117,7 +117,7 @@ def default_spec_path() -> Path:
     env = os.environ.get(SPEC_ENV)
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[3]
+    repo = Path(__file__).resolve().parents[2]
     return repo.parent / "shared" / "klaviyo" / "stable.json"
 
 

@@ -2,6 +2,6 @@
 accounts, scoped keys, Klaviyo's checks and errors, rate limits, fault injection and inspection.
 
 Start it with `python manage.py klaviyo_sandbox --port N` or
-`python -m integrations.klaviyo.sandbox --port N`; drive it with `admin.SandboxAdmin`.
+`python -m sandboxes.klaviyo --port N`; drive it with `admin.SandboxAdmin`.
 See docs/sandbox.md.
 """

@@ -1,7 +1,7 @@
 """Serving the sandbox: gunicorn, one process (state is in memory), gthread workers.
 
-`serve(options)` blocks. Command-line options are shared by `python -m
-integrations.klaviyo.sandbox` and `manage.py klaviyo_sandbox`:
+`serve(options)` blocks. Command-line options are shared by `python -m sandboxes.klaviyo` and
+`manage.py klaviyo_sandbox`:
   --port N  --host H  --threads N
   --key KEY=all | --key KEY=scope,scope     (repeatable; the account below gets the keys)
   --account-name NAME  --account-id ID  --no-rate-limits  --rate-limit-scale X
@@ -76,7 +76,7 @@ def serve(options: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m integrations.klaviyo.sandbox",
+    parser = argparse.ArgumentParser(prog="python -m sandboxes.klaviyo",
                                      description="Local Klaviyo API sandbox")
     add_arguments(parser)
     serve(parser.parse_args(argv))

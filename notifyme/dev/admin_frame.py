@@ -54,7 +54,7 @@ def admin_frame(request: HttpRequest) -> HttpResponse:
     _guard()
     shop = _shop(request)
     if shop is None:
-        return render(request, "dashboard/dev_frame_missing.html",
+        return render(request, "dev/admin_frame_missing.html",
                       {"domain": request.GET.get("shop", DEMO_SHOP_DOMAIN)}, status=404)
     host = base64.urlsafe_b64encode(
         f"admin.shopify.com/store/{shop.domain.removesuffix('.myshopify.com')}".encode()
@@ -63,7 +63,7 @@ def admin_frame(request: HttpRequest) -> HttpResponse:
         "embedded": "1", "host": host, "id_token": id_token_mint(shop_domain=shop.domain),
         "shop": shop.domain, "dev_frame": "1",
     })
-    return render(request, "dashboard/dev_frame.html", {
+    return render(request, "dev/admin_frame.html", {
         "shop": shop, "app_url": f"/app/?{query}",
         "token_url": f"/dev/admin/token?{urlencode({'shop': shop.domain})}",
     })

@@ -1,7 +1,8 @@
 """`python manage.py klaviyo_sandbox --port N [--key KEY=all|scope,scope ...]`.
 
-Thin interface: the sandbox itself is plain WSGI without Django (integrations.klaviyo.sandbox),
-served by gunicorn in this process. Options are documented in sandbox/server.py and
+Thin interface: the sandbox itself is plain WSGI without Django (`sandboxes.klaviyo`), served by
+gunicorn in this process. The command exists only in development (the `sandboxes.klaviyo` app is
+installed when the dev tools are on). Options are documented in sandboxes/klaviyo/server.py and
 docs/sandbox.md.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from integrations.klaviyo.sandbox.server import add_arguments, serve
+from sandboxes.klaviyo.server import add_arguments, serve
 
 
 class Command(BaseCommand):
