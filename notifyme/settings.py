@@ -116,7 +116,6 @@ INSTALLED_APPS = [
     "notifyme.sync",
     "notifyme.restocks",
     "notifyme.dashboard",
-    "notifyme.support",
     "integrations.klaviyo",
 ]
 
