@@ -4,7 +4,10 @@ what other apps do about a stock change (start a restock) always happens."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -15,9 +18,14 @@ from notifyme.catalog.services import (
     variant_update_stock,
 )
 
+#: Shopify's image URLs are https; a scheme-less URL typed in a form is too.
+URL_FIELDS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}}
+
 
 class VariantInline(admin.TabularInline):
     model = Variant
+    formfield_overrides = URL_FIELDS
     extra = 0
     fields = ("shopify_id", "title", "sku", "price", "inventory_tracked", "inventory_policy",
               "available_quantity")
@@ -30,6 +38,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ("shop",)
     search_fields = ("title", "handle", "=shopify_id", "shop__domain")
     inlines = [VariantInline]
+    formfield_overrides = URL_FIELDS
 
 
 @admin.register(Variant)
@@ -40,6 +49,7 @@ class VariantAdmin(admin.ModelAdmin):
     search_fields = ("title", "sku", "=shopify_id", "product__title", "shop__domain")
     list_select_related = ("product", "shop")
     readonly_fields = ("available_quantity",)
+    formfield_overrides = URL_FIELDS
     actions = ("simulate_restock", "sell_out")
 
     @admin.action(description=f"Simulate restock (sell out, then {SIMULATED_QUANTITY} or the "
