@@ -40,8 +40,9 @@ def _tree(pid: int) -> list[int]:
 def run_size(sandbox: c.Sandbox, shop, product, account_id: str, size: int, index: int,
              workers: int, worker_class: str, timeout: float) -> tuple[float, float]:
     from notifyme.catalog.models import Variant
+    from notifyme.catalog.services import variant_update_stock
     from notifyme.restocks.models import Restock
-    from notifyme.restocks.services import variant_update_stock
+    from notifyme.restocks.services import detection_of
 
     variant = Variant.objects.create(shop=shop, product=product, shopify_id=7000 + index,
                                      title=f"Size {size}", sku=f"MEM-{size}", price="10.00",
@@ -64,7 +65,7 @@ def run_size(sandbox: c.Sandbox, shop, product, account_id: str, size: int, inde
     try:
         hwm_before = c.proc_status(c.os.getpid(), "VmHWM")
         t0 = time.monotonic()
-        restock = variant_update_stock(variant=variant, quantity=100).restock
+        restock = detection_of(variant_update_stock(variant=variant, quantity=100)).restock
         t1 = time.monotonic()
         self_hwm = c.proc_status(c.os.getpid(), "VmHWM")
         assert restock is not None and restock.total == size

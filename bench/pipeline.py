@@ -39,13 +39,14 @@ def queries_per_thousand(shop, product, n: int, shopify_id: int) -> tuple[int, f
     from django.test.utils import CaptureQueriesContext
 
     from notifyme.catalog.models import Variant
-    from notifyme.restocks.services import variant_update_stock
+    from notifyme.catalog.services import variant_update_stock
+    from notifyme.restocks.services import detection_of
 
     variant = Variant.objects.create(shop=shop, product=product, shopify_id=shopify_id,
                                      title=f"V{shopify_id}", sku=f"SKU-{shopify_id}",
                                      price="10.00", available_quantity=0)
     c.bulk_subscribers(shop, variant, n, prefix=f"q{shopify_id}-")
-    restock = variant_update_stock(variant=variant, quantity=5).restock
+    restock = detection_of(variant_update_stock(variant=variant, quantity=5)).restock
     assert restock is not None
     with CaptureQueriesContext(connection) as captured:
         fanout_in_process(restock.pk)
@@ -65,9 +66,10 @@ def main() -> int:
     sandbox = c.Sandbox.start(limits=False)
     workers: c.Workers | None = None
     try:
+        from notifyme.catalog.services import variant_update_stock
         from notifyme.core.redis import get_redis
         from notifyme.restocks.models import Restock
-        from notifyme.restocks.services import variant_update_stock
+        from notifyme.restocks.services import detection_of
 
         shop, variant, account_id = c.make_shop_connected(
             sandbox, domain="pipeline-bench.myshopify.com", name="Pipeline Bench")
@@ -88,7 +90,7 @@ def main() -> int:
         workers = c.Workers.start(args.workers, worker_class=args.worker_class)
         meter = CpuMeter(workers, sandbox).start()
         t0 = time.monotonic()
-        restock = variant_update_stock(variant=variant, quantity=50).restock
+        restock = detection_of(variant_update_stock(variant=variant, quantity=50)).restock
         t1 = time.monotonic()
         assert restock is not None and restock.total == args.subscribers
         target = already + args.subscribers

@@ -117,7 +117,6 @@ INSTALLED_APPS = [
     "notifyme.sync",
     "notifyme.restocks",
     "notifyme.dashboard",
-    "notifyme.support",
     "integrations.klaviyo",
 ]
 if NOTIFYME_DEV_TOOLS:

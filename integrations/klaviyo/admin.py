@@ -37,9 +37,11 @@ class KlaviyoConnectionAdmin(admin.ModelAdmin):
 class SyncAttemptAdmin(admin.ModelAdmin):
     list_display = ("created_at", "shop", "operation", "method", "path", "status_code",
                     "error_kind", "error_code", "klaviyo_error_id", "duration_ms", "records",
-                    "retry_count")
+                    "retry_count", "subscription_id")
     list_filter = ("operation", "status_code", "error_kind")
-    search_fields = ("shop__domain", "klaviyo_error_id", "subscription__email")
+    # `subscription_id` is an opaque record id (this package knows no domain model): the
+    # subscription admin links here with `?subscription_id=<id>`.
+    search_fields = ("shop__domain", "klaviyo_error_id", "=subscription_id")
     list_select_related = ("shop",)
     date_hierarchy = "created_at"
 

@@ -12,7 +12,6 @@ from django.db import models
 from notifyme.core import crypto
 from notifyme.core.models import TimeStampedModel
 from notifyme.shops.models import Shop
-from notifyme.subscriptions.models import Subscription
 
 KEY_CONTEXT_PURPOSE = "klaviyo_private_key"
 
@@ -94,13 +93,14 @@ class KlaviyoConnection(TimeStampedModel):
 
 
 class SyncAttempt(models.Model):
-    """One outbound Klaviyo call, successful or not (the support timeline). No secrets."""
+    """One outbound Klaviyo call, successful or not (the support timeline). No secrets.
+
+    `subscription_id` names the record a single-record call was about, opaquely: this package
+    knows no domain model, so it is a plain indexed integer, not a foreign key (the domain
+    joins on it: `SyncAttempt.objects.filter(subscription_id=...)`)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="klaviyo_attempts")
-    subscription = models.ForeignKey(
-        Subscription, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="klaviyo_attempts",
-    )
+    subscription_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     operation = models.CharField(max_length=64)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=255)

@@ -1,4 +1,6 @@
-"""Reads for the Klaviyo connection: the status document the page, the API and support share.
+"""Reads for the Klaviyo connection: the status document the page, the API and support share
+(this package knows no domain model: `notifyme.sync.selectors.sync_status` adds the
+subscribers' part).
 
 Nothing here writes, and nothing here ever returns the key: only `key_display` (`pk_…abcd`) and
 the fingerprint.
@@ -9,14 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
-
 from integrations.klaviyo.errors import KlaviyoError
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from integrations.klaviyo.scopes import ALL_REQUIRED, ConnectionRefused
+from integrations.klaviyo.services import connection_client
 from notifyme.shops.models import Shop
-from notifyme.subscriptions.models import Subscription
 
 STATUS_MESSAGES = {
     KlaviyoConnection.Status.CONNECTED: "Subscribers are syncing to your Klaviyo list.",
@@ -33,19 +33,6 @@ CONNECTION_OPERATIONS = ("get_accounts", "get_lists", "get_list", "create_list")
 
 def connection_for_shop(*, shop: Shop) -> KlaviyoConnection | None:
     return KlaviyoConnection.objects.filter(shop=shop).first()
-
-
-def subscriber_counts(*, shop: Shop) -> dict[str, int]:
-    """Subscribers waiting to sync / synced / failed (redacted ones are not counted)."""
-    states = Subscription.SyncState
-    counts = Subscription.objects.filter(shop=shop).exclude(
-        status=Subscription.Status.REDACTED
-    ).aggregate(
-        pending=Count("pk", filter=Q(sync_state=states.PENDING)),
-        synced=Count("pk", filter=Q(sync_state=states.SYNCED)),
-        failed=Count("pk", filter=Q(sync_state=states.FAILED)),
-    )
-    return {name: int(value or 0) for name, value in counts.items()}
 
 
 def last_error(*, shop: Shop, connection: KlaviyoConnection | None) -> dict[str, Any] | None:
@@ -80,8 +67,9 @@ def last_success(*, shop: Shop, connection: KlaviyoConnection | None) -> datetim
 
 
 def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
-    """The status document (`GET /app/api/klaviyo`); datetimes as ISO 8601 strings (or as
-    datetimes with `iso=False`, for templates)."""
+    """The connection's part of the status document (`GET /app/api/klaviyo`); datetimes as
+    ISO 8601 strings (or as datetimes with `iso=False`, for templates). The domains add their
+    part (`notifyme.sync.selectors.sync_status` adds the subscriber counts)."""
 
     def _iso(value: datetime | None) -> str | datetime | None:
         return (value.isoformat() if iso else value) if value else None
@@ -119,7 +107,6 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
         "connected_at": None,
         "last_sync_at": _iso(last_sync),
         "last_error": error,
-        "subscribers": subscriber_counts(shop=shop),
     }
     if connection is not None and connection.has_key:
         document.update({
@@ -138,8 +125,6 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
 def klaviyo_lists(*, shop: Shop, limit_pages: int = 10) -> list[dict[str, str]]:
     """The account's lists (id, name), sorted by name; raises ConnectionRefused when Klaviyo
     cannot be asked (not connected, outage, bad key)."""
-    from integrations.klaviyo.services import connection_client  # avoid an import cycle
-
     connection = connection_for_shop(shop=shop)
     if connection is None or not connection.has_key:
         raise ConnectionRefused("not_connected", "Connect Klaviyo first to choose a list.")

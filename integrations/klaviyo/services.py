@@ -6,7 +6,8 @@ Contract shared with the sync engine and the dashboard:
   the old key working until the new one verifies).
 - Only `CONNECTED` connections sync. "Merchant must act" failures at sync time go through
   `connection_halt` (→ `NEEDS_ATTENTION`, the sentence from messages.py); nothing is deleted.
-- Every successful connect/reconnect/resume nudges the sync engine on commit.
+- Every successful connect/reconnect/resume fires `hooks.connection_resumed` on commit (the
+  domains registered there resume their pending work).
 - The key is never logged, never put in an exception message, never passed to a job.
 """
 
@@ -19,6 +20,7 @@ import requests
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.klaviyo import hooks
 from integrations.klaviyo.client import Attempt, KlaviyoClient, Observer
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoScopeError
 from integrations.klaviyo.messages import sentence_for
@@ -86,19 +88,6 @@ def verification_recorder(*, shop: Shop) -> Observer:
     return observe
 
 
-def _resume_on_commit(shop_id: int) -> None:
-    """Once the connection is saved, restart everything that waited for it: the subscriber
-    backlog and any restock fan-out halted mid-way (both best effort; the sweeper backs them)."""
-    from notifyme.restocks.jobs import restocks_resume
-    from notifyme.sync.services import sync_nudge
-
-    def resume() -> None:
-        sync_nudge(shop_id=shop_id)
-        restocks_resume(shop_id=shop_id)
-
-    transaction.on_commit(resume)
-
-
 def connection_connect(
     *, shop: Shop, private_key: str, list_id: str | None = None
 ) -> KlaviyoConnection:
@@ -134,7 +123,7 @@ def connection_connect(
         connection.disconnected_at = None
         _clear_error(connection)
         connection.save()
-        _resume_on_commit(shop.pk)
+        hooks.connection_resumed_on_commit(shop_id=shop.pk)
     logger.info("klaviyo connected shop=%s account=%s key=%s", shop.domain,
                 verified.account_id, connection.key_display)
     return connection
@@ -260,7 +249,7 @@ def _resume(connection: KlaviyoConnection) -> None:
     with transaction.atomic():
         connection.save()
         if not was_syncing:
-            _resume_on_commit(connection.shop_id)
+            hooks.connection_resumed_on_commit(shop_id=connection.shop_id)
 
 
 def _refused_and_recorded(

@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 from integrations.klaviyo import selectors, services
 from integrations.klaviyo.scopes import ConnectionRefused
 from notifyme.shops.auth import embedded_api
+from notifyme.sync.selectors import sync_status
 
 
 class BadInput(Exception):
@@ -89,7 +90,7 @@ def _optional_str(data: dict[str, Any], name: str) -> str | None:
 
 
 def _status(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(selectors.connection_status(shop=request.shop))  # type: ignore[attr-defined]
+    return JsonResponse(sync_status(shop=request.shop))  # type: ignore[attr-defined]
 
 
 @endpoint("GET")

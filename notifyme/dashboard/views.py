@@ -1,5 +1,6 @@
 """The embedded settings page (server-rendered) and the App Bridge bounce page. Views stay thin:
-reads come from `integrations.klaviyo.selectors`, writes go through the JSON API (`api.py`)."""
+reads come from `notifyme.sync.selectors.sync_status`, writes go through the JSON API
+(`api.py`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.klaviyo.scopes import REQUIRED_SCOPES
-from integrations.klaviyo.selectors import connection_status
 from notifyme.shops.auth import embedded_api, embedded_document
+from notifyme.sync.selectors import sync_status
 
 #: Panels other features add to the page when their template exists (e.g. restock progress).
 EXTRA_PANELS = ("dashboard/_restocks.html",)
@@ -34,7 +35,7 @@ def _extra_panels() -> list[str]:
 
 def page_context(request: HttpRequest) -> dict[str, Any]:
     shop = request.shop  # type: ignore[attr-defined]
-    status = connection_status(shop=shop, iso=False)
+    status = sync_status(shop=shop, iso=False)
     verified = set(status["scopes_verified"])
     return {
         "shop": shop,

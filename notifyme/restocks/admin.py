@@ -1,19 +1,15 @@
-"""Support admin for restocks: progress columns, deliveries (read-only), settings, and a
-"Simulate restock" action added to the catalog's variant admin (additively, from here)."""
+"""Support admin for restocks: progress columns, deliveries (read-only), settings, stock
+watches. ("Simulate restock" is an action of the catalog's variant admin: the catalog owns
+stock writes, and restock detection runs on its stock hook.)"""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from notifyme.catalog.admin import VariantAdmin
-from notifyme.catalog.models import Variant
 from notifyme.restocks.batches import restock_cancel
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings, StockWatch
-from notifyme.restocks.services import restock_settings_get, variant_update_stock
-
-SIMULATED_QUANTITY = 10
 
 
 @admin.register(Restock)
@@ -60,22 +56,6 @@ class RestockSettingsAdmin(admin.ModelAdmin):
     list_display = ("shop", "threshold", "cooldown_hours", "send_mode", "subscribers_per_unit",
                     "batch_interval_minutes")
     list_select_related = ("shop",)
-
-
-@admin.action(description=f"Simulate restock (sell out, then {SIMULATED_QUANTITY} or the "
-                          "threshold back in stock)")
-def simulate_restock(modeladmin: admin.ModelAdmin, request: HttpRequest,
-                     queryset: QuerySet[Variant]) -> None:
-    for variant in queryset.select_related("shop", "product"):
-        threshold = restock_settings_get(shop=variant.shop).threshold
-        variant_update_stock(variant=variant, quantity=0)
-        update = variant_update_stock(variant=variant,
-                                      quantity=max(SIMULATED_QUANTITY, threshold))
-        level = messages.SUCCESS if update.restock else messages.WARNING
-        modeladmin.message_user(request, f"{variant}: {update.describe()}", level)
-
-
-VariantAdmin.actions = [*(VariantAdmin.actions or []), simulate_restock]  # type: ignore[misc]
 
 
 @admin.register(StockWatch)

@@ -1,10 +1,12 @@
-"""Restock detection and start: stock changes in, a `Restock` with its deliveries out.
+"""Restock detection and start: a stock change in, a `Restock` with its deliveries out.
 
-`variant_update_stock` is what webhooks, the admin and `manage.py restock` call: it updates the
-catalog mirror and, when the variant's sellable quantity rises to the shop's threshold after it
-had sold out, starts a restock. `restock_start` writes the `Restock` and one `RestockDelivery`
-per active subscription in ONE transaction with a single INSERT … SELECT (nothing is loaded into
-Python, so a million subscribers cost one statement), then nudges the fan-out on commit.
+The catalog owns stock writes (`notifyme.catalog.services.variant_update_stock`); this app
+registers `restock_detect` on the catalog's `stock_changed` hook (see `apps.py`), so detection
+runs inside the stock write's transaction, with the variant row locked: when the variant's
+sellable quantity rises to the shop's threshold after it had sold out, a restock starts.
+`restock_start` writes the `Restock` and one `RestockDelivery` per active subscription in ONE
+transaction with a single INSERT … SELECT (nothing is loaded into Python, so a million
+subscribers cost one statement), then nudges the fan-out on commit.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from notifyme.catalog.hooks import StockChange
 from notifyme.catalog.models import Variant
-from notifyme.restocks import batches, sql
+from notifyme.catalog.services import StockUpdate
+from notifyme.restocks import batches, jobs, sql
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings, StockWatch
 from notifyme.shops.models import Shop
 
@@ -26,14 +30,16 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class StockUpdate:
-    """What a stock update did: the restock it started, or why it started none."""
+class RestockDetection:
+    """What a stock change meant for restocks: the restock it started, or why it started none
+    (a `catalog.hooks.StockReaction`)."""
 
-    variant: Variant
-    previous_quantity: int
-    quantity: int
     restock: Restock | None = None
     reason: str = ""
+
+    @property
+    def acted(self) -> bool:
+        return self.restock is not None
 
     def describe(self) -> str:
         if self.restock is not None:
@@ -48,51 +54,44 @@ class StockUpdate:
         return f"no restock: {self.reason}"
 
 
+def detection_of(update: StockUpdate) -> RestockDetection:
+    """The restock detection of a catalog stock update (raises if detection did not run)."""
+    detection = update.reaction(RestockDetection)
+    if detection is None:
+        raise LookupError("restock detection is not registered on catalog.hooks.stock_changed")
+    return detection
+
+
 def restock_settings_get(*, shop: Shop) -> RestockSettings:
     """The shop's settings row, created with the defaults on first use."""
     settings, _ = RestockSettings.objects.get_or_create(shop=shop)
     return settings
 
 
-def variant_update_stock(
-    *,
-    variant: Variant,
-    quantity: int,
-    inventory_tracked: bool | None = None,
-    inventory_policy: str | None = None,
-) -> StockUpdate:
-    """Mirror a new sellable quantity and start a restock when it counts as one.
+def restock_threshold(*, shop: Shop) -> int:
+    """The quantity that counts as back in stock for this shop (a catalog hook)."""
+    return restock_settings_get(shop=shop).threshold
+
+
+def restock_detect(*, change: StockChange) -> RestockDetection:
+    """The catalog's `stock_changed` hook: start a restock when the change counts as one.
 
     A restock starts when the variant is tracked with the "deny" policy, had sold out (≤ 0)
     since its last restock, and now has at least the shop's threshold. A rise that stays below
-    the threshold keeps the variant armed, so a later rise to the threshold still counts. The
-    variant row is locked for the update, so two concurrent webhooks cannot both start one.
+    the threshold keeps the variant armed, so a later rise to the threshold still counts. Runs
+    in the stock write's transaction with the variant row locked, so two concurrent webhooks
+    cannot both start one.
     """
-    with transaction.atomic():
-        locked = Variant.objects.select_for_update().select_related("shop", "product").get(
-            pk=variant.pk
-        )
-        previous = locked.available_quantity
-        locked.available_quantity = quantity
-        fields = ["available_quantity", "updated_at"]
-        if inventory_tracked is not None:
-            locked.inventory_tracked = inventory_tracked
-            fields.append("inventory_tracked")
-        if inventory_policy is not None:
-            locked.inventory_policy = inventory_policy
-            fields.append("inventory_policy")
-        locked.save(update_fields=fields)
-        watch, _ = StockWatch.objects.select_for_update().get_or_create(
-            variant=locked, defaults={"armed": previous <= 0}
-        )
-        update = _detect(locked, watch, previous, quantity)
-    variant.available_quantity = quantity
-    return update
+    watch, _ = StockWatch.objects.select_for_update().get_or_create(
+        variant=change.variant, defaults={"armed": change.previous_quantity <= 0}
+    )
+    return _detect(change.variant, watch, change.previous_quantity, change.quantity)
 
 
-def _detect(variant: Variant, watch: StockWatch, previous: int, quantity: int) -> StockUpdate:
-    def outcome(reason: str, restock: Restock | None = None) -> StockUpdate:
-        return StockUpdate(variant, previous, quantity, restock, reason)
+def _detect(variant: Variant, watch: StockWatch, previous: int, quantity: int
+            ) -> RestockDetection:
+    def outcome(reason: str, restock: Restock | None = None) -> RestockDetection:
+        return RestockDetection(restock, reason)
 
     if quantity <= 0:
         if not watch.armed:
@@ -196,6 +195,4 @@ def _take_over_waiting(*, variant: Variant, restock: Restock, now: datetime) -> 
 
 
 def _nudge(restock_id: int) -> None:
-    from notifyme.restocks import jobs
-
     jobs.fanout_nudge(restock_id=restock_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_requeue_sync, subscription_unsubscribe
@@ -19,10 +21,20 @@ class SubscriptionAdmin(admin.ModelAdmin):
                      "variant__product__title", "klaviyo_profile_id")
     list_select_related = ("shop", "variant__product")
     readonly_fields = ("unsubscribe_token", "created_at", "updated_at", "notified_at",
-                       "unsubscribed_at", "redacted_at", "synced_at", "consented_at")
+                       "unsubscribed_at", "redacted_at", "synced_at", "consented_at",
+                       "klaviyo_calls")
     raw_id_fields = ("variant",)
     date_hierarchy = "created_at"
     actions = ("unsubscribe_selected", "requeue_sync")
+
+    @admin.display(description="Klaviyo calls")
+    def klaviyo_calls(self, obj: Subscription) -> str:
+        """The call log keeps an opaque `subscription_id` (no foreign key): link to it."""
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:klaviyo_syncattempt_changelist")
+        return format_html('<a href="{}?subscription_id={}">Calls about this subscriber</a>',
+                           url, obj.pk)
 
     @admin.action(description="Unsubscribe selected (and tell Klaviyo)")
     def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
@@ -49,3 +49,16 @@ def variant_get_for_shop(*, shop: Shop, shopify_id: int) -> Variant | None:
         .filter(shop=shop, shopify_id=shopify_id)
         .first()
     )
+
+
+def subscription_sync_counts(*, shop: Shop) -> dict[str, int]:
+    """Subscribers waiting to sync / synced / failed (redacted ones are not counted)."""
+    states = Subscription.SyncState
+    counts = Subscription.objects.filter(shop=shop).exclude(
+        status=Subscription.Status.REDACTED
+    ).aggregate(
+        pending=Count("pk", filter=Q(sync_state=states.PENDING)),
+        synced=Count("pk", filter=Q(sync_state=states.SYNCED)),
+        failed=Count("pk", filter=Q(sync_state=states.FAILED)),
+    )
+    return {name: int(value or 0) for name, value in counts.items()}

@@ -1,8 +1,9 @@
-"""Writes to subscriptions. Every state change and its outbox row commit together.
+"""Writes to subscriptions. Every state change and the work it causes commit together.
 
-The request that creates or ends a subscription never talks to Klaviyo: it records an outbox
-row in the same transaction (`notifyme.sync.services.outbox_enqueue`), whose on-commit nudge is
-best effort (a Redis outage is logged and the sweeper catches up).
+The request that creates or ends a subscription never talks to Klaviyo: each write fires a
+lifecycle hook (`hooks.subscription_changed`) inside its transaction, where the sync app records
+its outbox row; the worker nudge waits for the commit and is best effort (a Redis outage is
+logged and the sweeper catches up).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from django.utils import timezone
 
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
+from notifyme.subscriptions.hooks import Lifecycle, subscription_changed
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.selectors import subscription_find_active
-from notifyme.sync.models import OutboxItem
-from notifyme.sync.services import outbox_enqueue
 
 
 def subscription_create(
@@ -38,7 +38,7 @@ def subscription_create(
     When an active subscription exists for shop + variant + (email or phone), it is returned
     with `created=False` and nothing is written — also when a concurrent request wins the race
     (the partial unique constraints raise IntegrityError, caught here). Otherwise the row and a
-    PROFILE_SYNC outbox row are written in one transaction.
+    `CREATED` lifecycle hook (the outbox row) are written in one transaction.
     """
     if variant.shop_id != shop.pk:
         raise ValueError("variant belongs to another shop")
@@ -66,7 +66,7 @@ def subscription_create(
                 shopify_customer_id=shopify_customer_id,
                 quantity_wanted=quantity_wanted,
             )
-            outbox_enqueue(shop=shop, subscription=subscription, kind=OutboxItem.Kind.PROFILE_SYNC)
+            subscription_changed(subscription=subscription, event=Lifecycle.CREATED)
     except IntegrityError:
         existing = subscription_find_active(shop=shop, variant=variant, email=email, phone=phone)
         if existing is None:
@@ -78,9 +78,9 @@ def subscription_create(
 def subscription_unsubscribe(*, subscription: Subscription) -> bool:
     """End an active or notified subscription; return False when it had already ended.
 
-    Idempotent: an unsubscribed or redacted subscription is left as it is and no outbox row is
-    written. Otherwise status → unsubscribed with `unsubscribed_at`, plus an UNSUBSCRIBE outbox
-    row, in one transaction (the row is locked so concurrent clicks write one outbox row).
+    Idempotent: an unsubscribed or redacted subscription is left as it is and no hook fires.
+    Otherwise status → unsubscribed with `unsubscribed_at`, plus the `WITHDRAWN` hook, in one
+    transaction (the row is locked so concurrent clicks fire it once).
     """
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -91,7 +91,7 @@ def subscription_unsubscribe(*, subscription: Subscription) -> bool:
         locked.unsubscribed_at = timezone.now()
         locked.sync_state = Subscription.SyncState.PENDING
         locked.save(update_fields=["status", "unsubscribed_at", "sync_state", "updated_at"])
-        outbox_enqueue(shop=locked.shop, subscription=locked, kind=OutboxItem.Kind.UNSUBSCRIBE)
+        subscription_changed(subscription=locked, event=Lifecycle.WITHDRAWN)
     _refresh(subscription, locked)
     return True
 
@@ -100,7 +100,7 @@ def subscription_redact(*, subscription: Subscription) -> bool:
     """Erase the shopper's personal data (privacy request); return False if already redacted.
 
     Status → redacted with `redacted_at`; email, phone, first name and customer id are blanked;
-    a REDACT outbox row is written in the same transaction. `klaviyo_profile_id` is kept so the
+    the `ERASED` hook fires in the same transaction. `klaviyo_profile_id` is kept so the
     sync engine can ask Klaviyo to delete that profile (it holds no contact data itself).
     """
     with transaction.atomic():
@@ -119,20 +119,20 @@ def subscription_redact(*, subscription: Subscription) -> bool:
             update_fields=["status", "redacted_at", "email", "phone", "first_name",
                            "shopify_customer_id", "sync_state", "updated_at"]
         )
-        outbox_enqueue(shop=locked.shop, subscription=locked, kind=OutboxItem.Kind.REDACT)
+        subscription_changed(subscription=locked, event=Lifecycle.ERASED)
     _refresh(subscription, locked)
     return True
 
 
 def subscription_requeue_sync(*, subscription: Subscription) -> bool:
-    """Queue a fresh PROFILE_SYNC for an active subscription (support action); False otherwise."""
+    """Send an active subscription again (support action: the `CHANGED` hook); False otherwise."""
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
         if locked.status != Subscription.Status.ACTIVE:
             return False
         locked.sync_state = Subscription.SyncState.PENDING
         locked.save(update_fields=["sync_state", "updated_at"])
-        outbox_enqueue(shop=locked.shop, subscription=locked, kind=OutboxItem.Kind.PROFILE_SYNC)
+        subscription_changed(subscription=locked, event=Lifecycle.CHANGED)
     _refresh(subscription, locked)
     return True
 

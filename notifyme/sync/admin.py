@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
-from notifyme.subscriptions.models import Subscription
 from notifyme.sync.models import ImportBatch, OutboxItem
+from notifyme.sync.services import outbox_retry_failed
 
 
 @admin.register(OutboxItem)
@@ -24,17 +23,7 @@ class OutboxItemAdmin(admin.ModelAdmin):
     @admin.action(description="Retry selected failed rows now")
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboxItem]) -> None:
         """FAILED -> PENDING (due now, attempts reset); steps already done are kept."""
-        from notifyme.sync.services import sync_nudge
-
-        failed = queryset.filter(state=OutboxItem.State.FAILED)
-        shop_ids = set(failed.values_list("shop_id", flat=True))
-        sub_ids = list(failed.values_list("subscription_id", flat=True))
-        count = failed.update(state=OutboxItem.State.PENDING, attempts=0, last_error="",
-                              available_at=timezone.now(), leased_until=None, completed_at=None)
-        Subscription.objects.filter(pk__in=sub_ids).update(
-            sync_state=Subscription.SyncState.PENDING, sync_error="")
-        for shop_id in shop_ids:
-            sync_nudge(shop_id=shop_id)
+        count = outbox_retry_failed(item_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} row(s) queued again.", messages.SUCCESS)
 
 

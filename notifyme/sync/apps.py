@@ -6,6 +6,12 @@ class SyncConfig(AppConfig):
     label = "sync"
 
     def ready(self) -> None:
-        from notifyme.sync import retention
+        from integrations.klaviyo import hooks as klaviyo_hooks
+        from notifyme.subscriptions import hooks as subscription_hooks
+        from notifyme.sync import retention, services
 
         retention.register()  # the sweeper prunes old sync history once an hour
+        # Each subscription write records its outbox row in the same transaction.
+        subscription_hooks.on_lifecycle(services.outbox_for_subscription)
+        # A reconnected shop's pending subscribers sync now, not at the next sweep.
+        klaviyo_hooks.on_connection_resumed(services.sync_nudge)

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.batches import restock_advance
 from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from notifyme.subscriptions.models import Subscription
 from tests.restocks.conftest import Connected, add_subscribers, drain, event_ids, set_settings
 
@@ -31,7 +32,7 @@ def test_batches_pause_when_sold_out_and_the_rest_keep_their_place(
     shop, variant = connected.shop, connected.variant
     set_settings(shop, send_mode="batched", subscribers_per_unit=5, batch_interval_minutes=10)
     add_subscribers(shop, variant, 30)
-    restock = variant_update_stock(variant=variant, quantity=2).restock
+    restock = detection_of(variant_update_stock(variant=variant, quantity=2)).restock
     assert restock is not None and restock.batch_size == 10 and restock.total == 30
     drain(restock)
     assert restock.sent == 10 and restock.state == Restock.State.RUNNING
@@ -55,7 +56,7 @@ def test_batches_pause_when_sold_out_and_the_rest_keep_their_place(
     assert len(event_ids(klaviyo_sandbox, connected.account_id)) == 15
 
     # Next restock: the 15 still waiting go first, in their original order.
-    nxt = variant_update_stock(variant=variant, quantity=1).restock
+    nxt = detection_of(variant_update_stock(variant=variant, quantity=1)).restock
     assert nxt is not None and nxt.total == 15 and nxt.batch_size == 5
     restock.refresh_from_db()
     assert restock.total == 15 and restock.skipped == 15
@@ -71,7 +72,7 @@ def test_batched_restock_completes_after_last_batch(klaviyo_sandbox: Any, connec
                                                    ) -> None:
     set_settings(connected.shop, send_mode="batched", subscribers_per_unit=2)
     add_subscribers(connected.shop, connected.variant, 7)
-    restock = variant_update_stock(variant=connected.variant, quantity=3).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=3)).restock
     assert restock is not None and restock.batch_size == 6
     drain(restock)
     assert restock.sent == 6
@@ -84,7 +85,7 @@ def test_batched_restock_completes_after_last_batch(klaviyo_sandbox: Any, connec
 def test_all_at_once_is_not_paused_by_a_sell_out(klaviyo_sandbox: Any, connected: Connected
                                                  ) -> None:
     add_subscribers(connected.shop, connected.variant, 12)
-    restock = variant_update_stock(variant=connected.variant, quantity=1).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=1)).restock
     assert restock is not None
     variant_update_stock(variant=connected.variant, quantity=0)
     drain(restock)

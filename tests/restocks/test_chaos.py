@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from notifyme.catalog.services import variant_update_stock
 from notifyme.core.redis import get_redis
 from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from notifyme.subscriptions.models import Subscription
 from tests.fixtures.shopify import make_shop, make_variant
 from tests.restocks.conftest import add_subscribers, connect
@@ -61,7 +62,7 @@ class Scene:
         return int(self.sandbox.admin.stats(self.account_id)["events"])
 
     def restock(self) -> Restock:
-        restock = variant_update_stock(variant=self.variant, quantity=10).restock
+        restock = detection_of(variant_update_stock(variant=self.variant, quantity=10)).restock
         assert restock is not None and restock.total == SUBSCRIBERS
         return restock
 

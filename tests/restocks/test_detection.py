@@ -1,4 +1,8 @@
-"""When a stock change is a restock: threshold, policy, flapping and the cool-down, the command."""
+"""When a stock change is a restock: threshold, policy, flapping and the cool-down, the command.
+
+Stock is written by the catalog (`notifyme.catalog.services.variant_update_stock`); restock
+detection is the restocks app's callback on the catalog's `stock_changed` hook, run in the same
+transaction."""
 
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from notifyme.catalog import hooks as catalog_hooks
 from notifyme.catalog.models import Variant
-from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.services import variant_update_stock
+from notifyme.catalog.services import variant_update_stock
+from notifyme.restocks import services, sql
+from notifyme.restocks.models import Restock, RestockDelivery, StockWatch
+from notifyme.restocks.services import RestockDetection, detection_of
 from notifyme.subscriptions.models import Subscription
 from tests.fixtures.shopify import make_shop, make_variant
 from tests.restocks.conftest import (
@@ -25,6 +32,11 @@ from tests.restocks.conftest import (
 )
 
 
+def stock(**kwargs: Any) -> RestockDetection:
+    """A catalog stock write, as restock detection saw it."""
+    return detection_of(variant_update_stock(**kwargs))
+
+
 @pytest.fixture
 def waiting(db: None) -> Variant:
     shop = make_shop()
@@ -35,19 +47,19 @@ def waiting(db: None) -> Variant:
 
 def test_below_threshold_starts_nothing_and_stays_armed(waiting: Variant) -> None:
     set_settings(waiting.shop, threshold=5)
-    update = variant_update_stock(variant=waiting, quantity=4)
+    update = stock(variant=waiting, quantity=4)
     assert update.restock is None and "below the restock threshold 5" in update.describe()
     assert not Restock.objects.exists()
     waiting.refresh_from_db()
     assert waiting.available_quantity == 4
-    update = variant_update_stock(variant=waiting, quantity=5)
+    update = stock(variant=waiting, quantity=5)
     assert update.restock is not None and update.restock.total == 3
 
 
 def test_at_threshold_starts_once(waiting: Variant) -> None:
-    first = variant_update_stock(variant=waiting, quantity=1)
+    first = stock(variant=waiting, quantity=1)
     assert first.restock is not None and first.describe().endswith(": 3 subscribers")
-    again = variant_update_stock(variant=waiting, quantity=9)
+    again = stock(variant=waiting, quantity=9)
     assert again.restock is None and "already in stock" in again.reason
     assert Restock.objects.count() == 1
     deliveries = RestockDelivery.objects.filter(restock=first.restock).order_by("position")
@@ -63,14 +75,14 @@ def test_at_threshold_starts_once(waiting: Variant) -> None:
 ])
 def test_untracked_or_continue_selling_never_restocks(waiting: Variant, tracked: bool,
                                                       policy: str, reason: str) -> None:
-    update = variant_update_stock(variant=waiting, quantity=10, inventory_tracked=tracked,
-                                  inventory_policy=policy)
+    update = stock(variant=waiting, quantity=10, inventory_tracked=tracked,
+                   inventory_policy=policy)
     assert update.restock is None and reason in update.reason
 
 
 def test_no_subscribers_no_restock(db: None) -> None:
     variant = make_variant(make_shop(), quantity=0)
-    update = variant_update_stock(variant=variant, quantity=3)
+    update = stock(variant=variant, quantity=3)
     assert update.restock is None and "no active subscribers" in update.reason
     assert not Restock.objects.exists()
 
@@ -79,7 +91,7 @@ def test_flapping_within_cooldown_notifies_nobody_twice(klaviyo_sandbox: Any,
                                                         connected: Connected) -> None:
     shop, variant = connected.shop, connected.variant
     add_subscribers(shop, variant, 4)
-    first = variant_update_stock(variant=variant, quantity=2).restock
+    first = stock(variant=variant, quantity=2).restock
     assert first is not None
     drain(first)
     assert first.sent == 4
@@ -87,7 +99,7 @@ def test_flapping_within_cooldown_notifies_nobody_twice(klaviyo_sandbox: Any,
     # One notified shopper subscribes again; one new shopper joins.
     again = add_subscribers(shop, variant, 1, start=0)[0]
     newcomer = add_subscribers(shop, variant, 1, prefix="new")[0]
-    second = variant_update_stock(variant=variant, quantity=1).restock
+    second = stock(variant=variant, quantity=1).restock
     assert second is not None and second.total == 1 and second.skipped == 1
     drain(second)
     skipped = RestockDelivery.objects.get(restock=second, subscription=again)
@@ -103,7 +115,7 @@ def test_flapping_within_cooldown_notifies_nobody_twice(klaviyo_sandbox: Any,
     RestockDelivery.objects.filter(state="sent").update(sent_at=long_ago)
     Restock.objects.update(finished_at=long_ago)
     variant_update_stock(variant=variant, quantity=0)
-    third = variant_update_stock(variant=variant, quantity=1).restock
+    third = stock(variant=variant, quantity=1).restock
     assert third is not None and third.total == 1 and third.skipped == 0
     assert RestockDelivery.objects.get(restock=third).subscription_id == again.pk
 
@@ -115,7 +127,7 @@ def test_tenant_isolation(klaviyo_sandbox: Any, connected: Connected) -> None:
     other_account, _ = connect(klaviyo_sandbox, other, "Other Store")
     add_subscribers(connected.shop, connected.variant, 5, prefix="a")
     add_subscribers(other, other_variant, 7, prefix="b")
-    restock = variant_update_stock(variant=connected.variant, quantity=3).restock
+    restock = stock(variant=connected.variant, quantity=3).restock
     assert restock is not None and restock.total == 5
     drain(restock)
     assert len(event_ids(klaviyo_sandbox, connected.account_id)) == 5
@@ -136,3 +148,29 @@ def test_command_reports_what_happened(waiting: Variant) -> None:
         call_command("restock", "demo-shop.myshopify.com", "999", "1")
     with pytest.raises(CommandError):
         call_command("restock", "other-shop.myshopify.com", "4001", "1")
+
+
+def test_detection_is_registered_on_the_catalogs_stock_hook() -> None:
+    """The catalog imports nothing from restocks: restocks' ready() registers detection."""
+    assert services.restock_detect in catalog_hooks.stock_changed.callbacks
+    assert services.restock_threshold in catalog_hooks.restock_threshold.callbacks
+
+
+def test_a_failing_restock_start_rolls_the_stock_write_back(
+    waiting: Variant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Detection runs in the stock write's transaction: nothing is half-written."""
+    stock(variant=waiting, quantity=0)  # the watch exists and is armed
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("deliveries table unavailable")
+
+    monkeypatch.setattr(sql, "insert_deliveries", broken)
+    with pytest.raises(RuntimeError):
+        variant_update_stock(variant=waiting, quantity=7)
+    waiting.refresh_from_db()
+    assert waiting.available_quantity == 0
+    assert StockWatch.objects.get(variant=waiting).armed  # the next rise still counts
+    assert not Restock.objects.exists()
+    monkeypatch.undo()
+    assert stock(variant=waiting, quantity=7).restock is not None

@@ -9,16 +9,17 @@ import django_rq
 from integrations.klaviyo import ratelimit
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from integrations.klaviyo.services import connection_connect
+from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.fanout import fanout_send_chunk
 from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from notifyme.subscriptions.models import Subscription
 from tests.restocks.conftest import Connected, add_subscribers, drain, event_ids
 
 
 def _start(connected: Connected, count: int) -> Restock:
     add_subscribers(connected.shop, connected.variant, count)
-    restock = variant_update_stock(variant=connected.variant, quantity=4).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=4)).restock
     assert restock is not None
     return restock
 

@@ -6,8 +6,9 @@ from collections import Counter
 from typing import Any
 
 from integrations.klaviyo.models import SyncAttempt
+from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from notifyme.subscriptions.models import Subscription
 from tests.restocks.conftest import Connected, add_subscribers, drain, event_ids
 
@@ -16,7 +17,7 @@ def test_all_at_once_sends_one_event_per_subscriber(klaviyo_sandbox: Any, connec
                                                      ) -> None:
     subs = add_subscribers(connected.shop, connected.variant, 2500, phone_every=3)
     update = variant_update_stock(variant=connected.variant, quantity=7)
-    restock = update.restock
+    restock = detection_of(update).restock
     assert restock is not None and restock.total == 2500
     results = drain(restock)
     assert [r.claimed for r in results[:3]] == [1000, 1000, 500]
@@ -51,7 +52,7 @@ def test_consent_is_irrelevant_for_the_alert(klaviyo_sandbox: Any, connected: Co
     """The BIS event is transactional: subscribers without marketing consent get it too."""
     subs = add_subscribers(connected.shop, connected.variant, 6, consent_every=2)
     assert {s.marketing_consent for s in subs} == {True, False}
-    restock = variant_update_stock(variant=connected.variant, quantity=1).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=1)).restock
     assert restock is not None
     drain(restock)
     assert len(event_ids(klaviyo_sandbox, connected.account_id)) == 6
@@ -59,7 +60,7 @@ def test_consent_is_irrelevant_for_the_alert(klaviyo_sandbox: Any, connected: Co
 
 def test_single_subscriber_uses_create_event(klaviyo_sandbox: Any, connected: Connected) -> None:
     add_subscribers(connected.shop, connected.variant, 1, phone_every=1)
-    restock = variant_update_stock(variant=connected.variant, quantity=3).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=3)).restock
     assert restock is not None
     drain(restock)
     paths = [r["path"] for r in klaviyo_sandbox.admin.requests(connected.account_id)]
@@ -76,7 +77,7 @@ def test_resending_an_accepted_chunk_is_harmless(klaviyo_sandbox: Any, connected
     """A worker that died after Klaviyo accepted a chunk: the lease expires, the chunk is sent
     again with the same unique_ids, and Klaviyo keeps one event per subscriber."""
     add_subscribers(connected.shop, connected.variant, 300)
-    restock = variant_update_stock(variant=connected.variant, quantity=5).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=5)).restock
     assert restock is not None
     drain(restock)
     RestockDelivery.objects.filter(restock=restock).update(state=RestockDelivery.State.PENDING)
@@ -91,7 +92,7 @@ def test_resending_an_accepted_chunk_is_harmless(klaviyo_sandbox: Any, connected
 def test_unsubscribed_before_sending_is_skipped(klaviyo_sandbox: Any, connected: Connected
                                                 ) -> None:
     subs = add_subscribers(connected.shop, connected.variant, 5)
-    restock = variant_update_stock(variant=connected.variant, quantity=2).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=2)).restock
     assert restock is not None
     Subscription.objects.filter(pk=subs[0].pk).update(status=Subscription.Status.UNSUBSCRIBED)
     drain(restock)

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from notifyme.catalog.models import Variant
-from notifyme.restocks.services import variant_update_stock
+from notifyme.catalog.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from notifyme.shops.models import Shop
 from tests.restocks.conftest import add_subscribers, connect, drain
 
@@ -28,7 +29,7 @@ def test_panel_shows_live_progress(page: Page, live_server: Any, transactional_d
                                      inventory_policy="deny").select_related("product").first()
     assert variant is not None
     add_subscribers(shop, variant, 1500, prefix="panel")
-    restock = variant_update_stock(variant=variant, quantity=4).restock
+    restock = detection_of(variant_update_stock(variant=variant, quantity=4)).restock
     assert restock is not None
 
     page.goto(str(live_server.url) + "/dev/admin/")

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.test import Client
 
+from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.models import Restock
-from notifyme.restocks.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from tests.fixtures.shopify import make_shop, make_variant
 from tests.restocks.conftest import Connected, add_subscribers, drain
 
@@ -16,7 +17,7 @@ from tests.restocks.conftest import Connected, add_subscribers, drain
 def test_progress_numbers(klaviyo_sandbox: Any, connected: Connected,
                           bearer: Callable[..., dict[str, str]]) -> None:
     add_subscribers(connected.shop, connected.variant, 1500)
-    restock = variant_update_stock(variant=connected.variant, quantity=3).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=3)).restock
     assert restock is not None
     client = Client()
     response = client.get("/app/api/restocks", **bearer(connected.shop.domain))

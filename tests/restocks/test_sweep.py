@@ -10,9 +10,10 @@ import django_rq
 from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
+from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks import progress
 from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from notifyme.restocks.sweep import sweep_restocks
 from notifyme.sync import sweeper
 from tests.restocks.conftest import Connected, add_subscribers, drain, set_settings
@@ -29,7 +30,7 @@ def test_registered_with_the_shared_sweeper() -> None:
 def test_stalled_fanout_is_nudged_once_not_while_alive(klaviyo_sandbox: Any,
                                                        connected: Connected) -> None:
     add_subscribers(connected.shop, connected.variant, 5)
-    restock = variant_update_stock(variant=connected.variant, quantity=1).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=1)).restock
     assert restock is not None
     # Its nudge was lost (never committed here): a worker died holding an expired lease.
     RestockDelivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
@@ -48,7 +49,7 @@ def test_idle_restock_is_completed_and_due_batch_advanced(klaviyo_sandbox: Any,
                                                          connected: Connected) -> None:
     set_settings(connected.shop, send_mode="batched", subscribers_per_unit=1)
     add_subscribers(connected.shop, connected.variant, 3)
-    restock = variant_update_stock(variant=connected.variant, quantity=2).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=2)).restock
     assert restock is not None
     drain(restock)
     Restock.objects.filter(pk=restock.pk).update(next_batch_at=timezone.now())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from integrations.klaviyo.client import Attempt
+from integrations.klaviyo.services import attempt_recorder
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
@@ -39,3 +41,19 @@ def test_unsubscribe_and_requeue_actions(admin_client: Client, shop: Shop,
     assert list(first_kinds.values_list("kind", flat=True)) == [
         OutboxItem.Kind.PROFILE_SYNC, OutboxItem.Kind.UNSUBSCRIBE,  # no re-sync once ended
     ]
+
+
+def test_change_page_links_to_the_subscribers_klaviyo_calls(
+    admin_client: Client, shop: Shop, sold_out_variant: Variant
+) -> None:
+    mine, _ = subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
+    other, _ = subscription_create(shop=shop, variant=sold_out_variant, email="b@example.com")
+    for sub, path in ((mine, "/api/profiles/mine"), (other, "/api/profiles/other")):
+        record = attempt_recorder(shop=shop, subscription_id=sub.pk)  # what the engine uses
+        record(Attempt(operation="upsert_profile", method="POST", path=path, status=200,
+                       duration_ms=5))
+    page = admin_client.get(f"{CHANGELIST}{mine.pk}/change/").content.decode()
+    link = f"/admin/klaviyo/syncattempt/?subscription_id={mine.pk}"
+    assert link in page
+    calls = admin_client.get(link).content.decode()
+    assert "/api/profiles/mine" in calls and "/api/profiles/other" not in calls

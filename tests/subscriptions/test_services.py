@@ -10,7 +10,7 @@ from django.db import connection
 
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
-from notifyme.subscriptions import services
+from notifyme.subscriptions import hooks, services
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import (
     subscription_create,
@@ -18,6 +18,7 @@ from notifyme.subscriptions.services import (
     subscription_requeue_sync,
     subscription_unsubscribe,
 )
+from notifyme.sync import services as sync_services
 from notifyme.sync.models import OutboxItem
 from tests.fixtures.shopify import make_shop, make_variant
 
@@ -149,7 +150,8 @@ def test_a_failing_outbox_write_leaves_no_subscription(
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("outbox table unavailable")
 
-    monkeypatch.setattr(services, "outbox_enqueue", broken)
+    # The sync app's lifecycle callback writes the outbox row through `outbox_enqueue`.
+    monkeypatch.setattr(sync_services, "outbox_enqueue", broken)
     with pytest.raises(RuntimeError):
         subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
     assert not Subscription.objects.exists()
@@ -161,3 +163,29 @@ def test_nudge_waits_for_commit(shop: Shop, sold_out_variant: Variant,
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
     assert len(callbacks) == 1  # the RQ nudge, run only once the transaction commits
+
+
+def test_sync_registers_the_outbox_on_the_lifecycle_hook() -> None:
+    """Subscriptions import nothing from sync: sync's ready() registers its outbox writer."""
+    assert sync_services.outbox_for_subscription in hooks.lifecycle.callbacks
+
+
+@pytest.mark.django_db
+def test_each_write_fires_its_lifecycle_event(
+    shop: Shop, sold_out_variant: Variant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[hooks.Lifecycle, str]] = []
+
+    def record(*, subscription: Subscription, event: hooks.Lifecycle) -> None:
+        seen.append((event, subscription.status))  # the callback sees the written state
+
+    monkeypatch.setattr(hooks.lifecycle, "callbacks", [*hooks.lifecycle.callbacks, record])
+    subscription, _ = subscription_create(shop=shop, variant=sold_out_variant,
+                                          email="a@example.com")
+    subscription_requeue_sync(subscription=subscription)
+    subscription_unsubscribe(subscription=subscription)
+    subscription_unsubscribe(subscription=subscription)  # already ended: nothing fires
+    subscription_redact(subscription=subscription)
+    events, status = hooks.Lifecycle, Subscription.Status
+    assert seen == [(events.CREATED, status.ACTIVE), (events.CHANGED, status.ACTIVE),
+                    (events.WITHDRAWN, status.UNSUBSCRIBED), (events.ERASED, status.REDACTED)]

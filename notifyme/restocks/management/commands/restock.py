@@ -1,7 +1,8 @@
 """`python manage.py restock <shop-domain> <variant-id> <quantity>`: set stock, maybe restock.
 
-Thin: one call to `variant_update_stock` (exactly what an inventory webhook does), then prints
-what happened ("restock #12 started: 340 subscribers") or why nothing started.
+Thin: one call to the catalog's `variant_update_stock` (exactly what an inventory webhook
+does; restock detection runs on its stock hook), then prints what happened ("restock #12
+started: 340 subscribers") or why nothing started.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifyme.catalog.models import Variant
-from notifyme.restocks.services import variant_update_stock
+from notifyme.catalog.services import variant_update_stock
 
 
 class Command(BaseCommand):
