@@ -1,8 +1,10 @@
 """Settings, all from the environment (see .env.example).
 
-Defaults make a first run work with zero setup: SQLite and Redis on localhost. Production
-(`DEBUG=0`) refuses to start with the development secret or without encryption keys, so an
-insecure default can never reach a real deployment.
+Secure by default: these are production settings unless `DEBUG=1` is set (`make run`, the test
+suite and `.env.example` set it). Production refuses to start with a development secret, without
+encryption keys or with the dev tools on, so a deployment that forgets a setting fails loudly
+instead of running with insecure defaults. With `DEBUG=1` every value has a local default
+(SQLite, Redis on localhost, development secrets) so a first run needs no setup.
 """
 
 from __future__ import annotations
@@ -45,12 +47,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 (development only; refused when DEBUG=0)
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 (development only; refused unless DEBUG=1)
 # A fixed development Fernet key so a first run encrypts with no setup; never in production.
 _DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktbm90aWZ5bWUtZW5jcnlwdGlvbi1rZXk="
 _DEV_SHOPIFY_SECRET = "dev-shopify-api-secret-at-least-32-bytes-long"  # noqa: S105
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless explicitly on: forgetting DEBUG must never expose the dev tools or dev secrets.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 
@@ -97,7 +100,7 @@ if not DEBUG:
     if missing:
         raise ImproperlyConfigured(f"Production settings need: {', '.join(missing)}")
     if SECRET_KEY == _DEV_SECRET_KEY or _DEV_ENCRYPTION_KEY in NOTIFYME_ENCRYPTION_KEYS:
-        raise ImproperlyConfigured("Development secrets must not be used with DEBUG=0")
+        raise ImproperlyConfigured("Development secrets must not be used without DEBUG=1")
     if NOTIFYME_DEV_TOOLS:
         raise ImproperlyConfigured("NOTIFYME_DEV_TOOLS must be off in production")
 
