@@ -69,6 +69,11 @@ SHOPIFY_APP_PROXY_PATH = "/" + env("SHOPIFY_APP_PROXY_PATH", "/apps/notifyme").s
 # Storefront subscribe rate limits (fixed windows in Redis): per client IP, per contact per shop.
 SUBSCRIBE_RATE_PER_IP = int(env("SUBSCRIBE_RATE_PER_IP", "10"))
 SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS = int(env("SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS", "60"))
+# How many trailing X-Forwarded-For entries our own proxies appended: 1 = Shopify's app proxy
+# connects to the app directly (it appends the shopper's address); add one per load balancer
+# or reverse proxy of ours in between that appends its peer. The entry that many from the
+# right is the client address; what the client wrote itself is to its left and never trusted.
+NOTIFYME_TRUSTED_PROXY_HOPS = int(env("NOTIFYME_TRUSTED_PROXY_HOPS", "1"))
 SUBSCRIBE_RATE_PER_CONTACT = int(env("SUBSCRIBE_RATE_PER_CONTACT", "5"))
 SUBSCRIBE_RATE_PER_CONTACT_WINDOW_SECONDS = int(env("SUBSCRIBE_RATE_PER_CONTACT_WINDOW", "3600"))
 
