@@ -13,7 +13,7 @@ signed: only the parameters in `ALLOWED_PARAMS` (none of which ends with another
 once, and no `=` in any value (every `=` in the text is then a key's end). Anything else is
 refused with a 400 naming the parameter, before the signature is even checked.
 
-Use `app_proxy_required` on JSON views; it sets `request.app_proxy` (an `AppProxyRequest`).
+Use `app_proxy_required` on JSON views taking a `ProxiedRequest`; it sets `request.app_proxy`.
 Views that must also work unsigned or answer in HTML call `app_proxy_verify` directly.
 """
 
@@ -23,7 +23,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -50,6 +50,12 @@ class AppProxyRequest:
     logged_in_customer_id: int | None
     path_prefix: str
     timestamp: int
+
+
+class ProxiedRequest(HttpRequest):
+    """A request `app_proxy_required` verified: `app_proxy` says which shop sent it."""
+
+    app_proxy: AppProxyRequest
 
 
 @dataclass
@@ -165,10 +171,11 @@ def app_proxy_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        proxied = cast(ProxiedRequest, request)
         try:
-            request.app_proxy = app_proxy_verify(request)  # type: ignore[attr-defined]
+            proxied.app_proxy = app_proxy_verify(request)
         except AppProxyError as error:
             return error.as_json()
-        return view(request, *args, **kwargs)
+        return view(proxied, *args, **kwargs)
 
     return wrapper
