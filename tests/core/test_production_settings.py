@@ -70,6 +70,14 @@ def test_without_debug_set_the_settings_are_production() -> None:
     result = _manage("shell", "-v", "0", "-c", _SHOW, **unset)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
+    # The dev tools' routes (among them one that mints an ID token for any shop) do not exist.
+    resolve = ("from django.urls import Resolver404, resolve\n"
+               "for path in ('/dev/admin/token', '/dev/admin/', '/dev/storefront/'):\n"
+               "    try:\n        resolve(path); print('mounted', path)\n"
+               "    except Resolver404:\n        print('absent')")
+    result = _manage("shell", "-v", "0", "-c", resolve, **unset)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["absent"] * 3
 
 
 def test_debug_1_gives_the_development_defaults() -> None:
