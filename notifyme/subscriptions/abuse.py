@@ -58,8 +58,10 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """One address from a header or REMOTE_ADDR: brackets, port and zone dropped, IPv4-mapped
     IPv6 as IPv4; None for anything that is not an address."""
     text = text.strip()
-    if text.startswith("["):  # [v6]:port
-        text = text[1:].partition("]")[0]
+    if text.startswith("["):  # [v6] or [v6]:port
+        text, closed, port = text[1:].partition("]")
+        if not closed or (port and not port.startswith(":")):
+            return None
     elif text.count(":") == 1:  # v4:port
         text = text.partition(":")[0]
     try:

@@ -86,13 +86,14 @@ def test_ipv6_is_limited_per_64(client: Client, sold_out_variant: Variant) -> No
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("garbage", ["not-an-ip", "", " , ", "::::", "1.2.3.4.5", "\x00",
-                                     "[2001:db8::1", "9" * 5000, "," * 5000,
-                                     "fe80::1%" + "x" * 300])
+                                     "[2001:db8::1", "9" * 5000, "," * 5000, "%" * 300])
 def test_garbage_forwarded_for_falls_back_to_the_peer_never_500(
     client: Client, sold_out_variant: Variant, garbage: str
 ) -> None:
     codes = _flood(client, [garbage] * 11)  # REMOTE_ADDR 10.0.0.1 is the bucket
     assert codes == [201] * 10 + [429]
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=garbage, REMOTE_ADDR="10.0.0.1")
+    assert abuse.client_ip(request) == "10.0.0.1"
 
 
 @pytest.mark.django_db
