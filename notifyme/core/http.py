@@ -73,6 +73,9 @@ def json_object_read(request: HttpRequest) -> dict[str, Any]:
         raw = request.body
     except RequestDataTooBig:
         raise InputError(413, "too_large", "The request body is too large.") from None
+    except ValueError:  # Django's size check parses a Content-Length that is not a number
+        message = "The Content-Length header is not a number."
+        raise InputError(400, "invalid_request", message) from None
     if not raw.strip():
         return {}
     try:

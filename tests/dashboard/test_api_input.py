@@ -110,6 +110,14 @@ def test_unknown_fields_are_named(api: Api, connected: str, path: str, allowed: 
     assert allowed in error["message"]
 
 
+@pytest.mark.parametrize("path", POST_ENDPOINTS)
+def test_a_content_length_that_is_not_a_number_is_400(api: Api, path: str) -> None:
+    response = api.client.post(f"/app/api/klaviyo{path}", data=b"{}",
+                               content_type="application/json", CONTENT_LENGTH="abc",
+                               **api.headers())
+    assert _error(response)["code"] == "invalid_request"
+
+
 def test_endpoints_without_inputs_take_an_empty_body_or_an_empty_object(
     api: Api, connected: str
 ) -> None:
