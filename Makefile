@@ -22,11 +22,12 @@ services:
 
 run: setup
 	scripts/ensure-services.sh redis
-	$(BIN)/python scripts/dev.py
+	DEBUG=1 $(BIN)/python scripts/dev.py
 
 test: setup services lint
 	scripts/ensure-chromium.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	# DEBUG=1: the suite uses the development defaults (tests/settings.py sets it too).
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

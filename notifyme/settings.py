@@ -1,8 +1,10 @@
 """Settings, all from the environment (see .env.example).
 
-Defaults make a first run work with zero setup: SQLite and Redis on localhost. Production
-(`DEBUG=0`) refuses to start with the development secret or without encryption keys, so an
-insecure default can never reach a real deployment.
+Secure by default: these are production settings unless `DEBUG=1` is set (`make run`, the test
+suite and `.env.example` set it). Production refuses to start with a development secret, without
+encryption keys or with the dev tools on, so a deployment that forgets a setting fails loudly
+instead of running with insecure defaults. With `DEBUG=1` every value has a local default
+(SQLite, Redis on localhost, development secrets) so a first run needs no setup.
 """
 
 from __future__ import annotations
@@ -46,12 +48,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 (development only; refused when DEBUG=0)
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 (development only; refused unless DEBUG=1)
 # A fixed development Fernet key so a first run encrypts with no setup; never in production.
 _DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktbm90aWZ5bWUtZW5jcnlwdGlvbi1rZXk="
 _DEV_SHOPIFY_SECRET = "dev-shopify-api-secret-at-least-32-bytes-long"  # noqa: S105
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless explicitly on: forgetting DEBUG must never expose the dev tools or dev secrets.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 
@@ -67,6 +70,11 @@ SHOPIFY_APP_PROXY_PATH = "/" + env("SHOPIFY_APP_PROXY_PATH", "/apps/notifyme").s
 # Storefront subscribe rate limits (fixed windows in Redis): per client IP, per contact per shop.
 SUBSCRIBE_RATE_PER_IP = int(env("SUBSCRIBE_RATE_PER_IP", "10"))
 SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS = int(env("SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS", "60"))
+# How many trailing X-Forwarded-For entries our own proxies appended: 1 = Shopify's app proxy
+# connects to the app directly (it appends the shopper's address); add one per load balancer
+# or reverse proxy of ours in between that appends its peer. The entry that many from the
+# right is the client address; what the client wrote itself is to its left and never trusted.
+NOTIFYME_TRUSTED_PROXY_HOPS = int(env("NOTIFYME_TRUSTED_PROXY_HOPS", "1"))
 SUBSCRIBE_RATE_PER_CONTACT = int(env("SUBSCRIBE_RATE_PER_CONTACT", "5"))
 SUBSCRIBE_RATE_PER_CONTACT_WINDOW_SECONDS = int(env("SUBSCRIBE_RATE_PER_CONTACT_WINDOW", "3600"))
 
@@ -98,7 +106,7 @@ if not DEBUG:
     if missing:
         raise ImproperlyConfigured(f"Production settings need: {', '.join(missing)}")
     if SECRET_KEY == _DEV_SECRET_KEY or _DEV_ENCRYPTION_KEY in NOTIFYME_ENCRYPTION_KEYS:
-        raise ImproperlyConfigured("Development secrets must not be used with DEBUG=0")
+        raise ImproperlyConfigured("Development secrets must not be used without DEBUG=1")
     if NOTIFYME_DEV_TOOLS:
         raise ImproperlyConfigured("NOTIFYME_DEV_TOOLS must be off in production")
 
@@ -216,18 +224,37 @@ if not DEBUG:
     SESSION_COOKIE_SAMESITE = "None"
     CSRF_COOKIE_SAMESITE = "None"
 
+# Every handler masks secrets (notifyme/core/logging.py), the development server's request lines
+# (`django.server`, which Django otherwise logs through a handler of its own) included: cancel
+# tokens, proxy signatures and ID tokens travel in URLs. gunicorn.conf.py does the same for
+# gunicorn's access log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "notifyme.core.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
             "filters": ["redact_secrets"],
-        }
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -26,6 +26,9 @@ def manage(*args: str) -> None:
 
 def main() -> int:
     env = dict(os.environ)
+    # The settings are production unless DEBUG=1: the local run wants the development defaults
+    # (dev secrets, the /dev/ stand-ins, the demo admin user) for itself and every child.
+    env.setdefault("DEBUG", "1")
     env.setdefault("KLAVIYO_API_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     os.environ.update(env)
     manage("migrate", "--noinput")

@@ -1,156 +1,98 @@
 """The JSON API behind the settings page (`/app/api/klaviyo*`), bearer-authenticated.
 
-Errors use the app's envelope: `{"error": {"code", "message", "fields"?, "missing_scopes"?}}`.
-400 = the request itself is malformed (names the field), 422 = Klaviyo refused / verification
-failed (`invalid_key`, `missing_scopes`, `list_not_found`, `klaviyo_unavailable`, `not_connected`).
-No endpoint ever returns or echoes the private key. CSRF-exempt: no cookie authenticates these.
+Errors use the app's envelope (notifyme/core/http.py): `{"error": {"code", "message", "fields"?,
+"missing_scopes"?, "reason"?}}`. 400 = the request itself is malformed (names the field: not an
+object, wrong type, unknown field, control characters or unpaired surrogates, too long), 413 = too
+large, 422 = Klaviyo refused / verification failed (`invalid_key`, `missing_scopes`,
+`list_not_found`, `klaviyo_unavailable`, `not_connected`). Every input is checked before anything
+is sent to Klaviyo. No endpoint ever returns or echoes the private key.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable
-from typing import Any
-
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.debug import sensitive_variables
 
 from integrations.klaviyo import selectors, services
-from integrations.klaviyo.scopes import ConnectionRefused
-from notifyme.shops.auth import embedded_api
+from notifyme.core.http import InputError, fields_only, json_object_read, text_value
+from notifyme.dashboard.endpoint import merchant_endpoint
+from notifyme.shops.auth import EmbeddedRequest
 from notifyme.sync.selectors import sync_status
 
-
-class BadInput(Exception):
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid_request"):
-        self.message, self.field, self.code = message, field, code
-        super().__init__(message)
-
-
-def _error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
-    body: dict[str, Any] = {"code": code, "message": message}
-    body.update({key: value for key, value in extra.items() if value})
-    return JsonResponse({"error": body}, status=status)
+# Klaviyo's own bounds are smaller; these only keep absurd values out before any call.
+KEY_MAX_LENGTH = 200
+LIST_ID_MAX_LENGTH = 64
+LIST_NAME_MAX_LENGTH = 100
+LIST_NAME_MESSAGE = f"Enter a list name (up to {LIST_NAME_MAX_LENGTH} characters)."
 
 
-def refused_response(refused: ConnectionRefused) -> JsonResponse:
-    """422 with the machine code, the sentence, missing scopes and the field to blame."""
-    return _error(
-        422, refused.code, refused.sentence, reason=refused.kind,
-        missing_scopes=refused.missing_scopes,
-        fields={refused.field: [refused.sentence]} if refused.field else None,
-        klaviyo_error_id=refused.error_id,
-    )
+def _no_body(request: EmbeddedRequest) -> None:
+    """Endpoints without inputs still refuse a body that is not an empty JSON object."""
+    fields_only(json_object_read(request), ())
 
 
-def endpoint(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Bearer auth, JSON 405 for other methods, and BadInput/ConnectionRefused → JSON errors."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest) -> HttpResponse:
-            if request.method not in methods:
-                response = _error(405, "method_not_allowed", f"Use {' or '.join(methods)}.")
-                response["Allow"] = ", ".join(methods)
-                return response
-            try:
-                return view(request)
-            except BadInput as exc:
-                fields = {exc.field: [exc.message]} if exc.field else None
-                return _error(400, exc.code, exc.message, fields=fields)
-            except RequestDataTooBig:
-                return _error(413, "too_large", "The request body is too large.")
-            except ConnectionRefused as refused:
-                return refused_response(refused)
-
-        return csrf_exempt(embedded_api(wrapper))
-
-    return decorate
+def _status(request: EmbeddedRequest) -> JsonResponse:
+    return JsonResponse(sync_status(shop=request.shop))
 
 
-@sensitive_variables()
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise BadInput("The request body must be JSON.", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise BadInput("The request body must be a JSON object.", code="invalid_json")
-    return data
-
-
-def _optional_str(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise BadInput(f"{name} must be a string.", field=name)
-    return value
-
-
-def _status(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(sync_status(shop=request.shop))  # type: ignore[attr-defined]
-
-
-@endpoint("GET")
-def status(request: HttpRequest) -> HttpResponse:
+@merchant_endpoint("GET")
+def status(request: EmbeddedRequest) -> HttpResponse:
     """GET /app/api/klaviyo — the status document."""
     return _status(request)
 
 
-@endpoint("POST")
+@merchant_endpoint("POST")
 @sensitive_variables()
-def connect(request: HttpRequest) -> HttpResponse:
+def connect(request: EmbeddedRequest) -> HttpResponse:
     """POST /app/api/klaviyo/connect `{"private_key": str, "list_id": str?}` — verify, then save."""
-    data = _body(request)
-    private_key = data.get("private_key")
-    if not isinstance(private_key, str):
-        raise BadInput("private_key is required and must be a string.", field="private_key")
-    list_id = _optional_str(data, "list_id")
+    data = json_object_read(request)
+    fields_only(data, ("private_key", "list_id"))
+    private_key = text_value(data, "private_key", max_length=KEY_MAX_LENGTH, required=True)
+    list_id = text_value(data, "list_id", max_length=LIST_ID_MAX_LENGTH)
     services.connection_connect(
-        shop=request.shop, private_key=private_key, list_id=list_id or None  # type: ignore[attr-defined]
+        shop=request.shop, private_key=private_key or "", list_id=list_id or None
     )
     return _status(request)
 
 
-@endpoint("POST")
-def disconnect(request: HttpRequest) -> HttpResponse:
+@merchant_endpoint("POST")
+def disconnect(request: EmbeddedRequest) -> HttpResponse:
     """POST /app/api/klaviyo/disconnect — stop syncing, forget the key, keep pending work."""
-    services.connection_disconnect(shop=request.shop)  # type: ignore[attr-defined]
+    _no_body(request)
+    services.connection_disconnect(shop=request.shop)
     return _status(request)
 
 
-@endpoint("GET")
-def lists(request: HttpRequest) -> HttpResponse:
+@merchant_endpoint("GET")
+def lists(request: EmbeddedRequest) -> HttpResponse:
     """GET /app/api/klaviyo/lists — the account's lists to choose from, and the current one."""
-    shop = request.shop  # type: ignore[attr-defined]
-    found = selectors.klaviyo_lists(shop=shop)
-    current = selectors.connection_for_shop(shop=shop)
+    found = selectors.klaviyo_lists(shop=request.shop)
+    current = selectors.connection_for_shop(shop=request.shop)
     return JsonResponse({"lists": found, "selected": current.list_id if current else None})
 
 
-@endpoint("POST")
-def list_set(request: HttpRequest) -> HttpResponse:
+@merchant_endpoint("POST")
+def list_set(request: EmbeddedRequest) -> HttpResponse:
     """POST /app/api/klaviyo/list `{"list_id": str}` or `{"create_name": str}` — change list."""
-    data = _body(request)
-    list_id = _optional_str(data, "list_id")
-    create_name = _optional_str(data, "create_name")
+    data = json_object_read(request)
+    fields_only(data, ("list_id", "create_name"))
+    list_id = text_value(data, "list_id", max_length=LIST_ID_MAX_LENGTH)
+    create_name = text_value(data, "create_name", max_length=LIST_NAME_MAX_LENGTH,
+                             message=LIST_NAME_MESSAGE)
     if create_name is not None:
-        create_name = create_name.strip()
-        if not create_name or len(create_name) > 100:
-            raise BadInput("Enter a list name (up to 100 characters).", field="create_name")
+        if not create_name:
+            raise InputError.for_field("create_name", LIST_NAME_MESSAGE)
     elif not list_id:
-        raise BadInput("Choose a list (list_id) or name a new one (create_name).",
-                       field="list_id")
-    services.connection_list_set(
-        shop=request.shop, list_id=list_id, create_name=create_name  # type: ignore[attr-defined]
-    )
+        raise InputError.for_field(
+            "list_id", "Choose a list (list_id) or name a new one (create_name)."
+        )
+    services.connection_list_set(shop=request.shop, list_id=list_id, create_name=create_name)
     return _status(request)
 
 
-@endpoint("POST")
-def retest(request: HttpRequest) -> HttpResponse:
+@merchant_endpoint("POST")
+def retest(request: EmbeddedRequest) -> HttpResponse:
     """POST /app/api/klaviyo/retest — verify the stored key and list again (halt or resume)."""
-    services.connection_retest(shop=request.shop)  # type: ignore[attr-defined]
+    _no_body(request)
+    services.connection_retest(shop=request.shop)
     return _status(request)

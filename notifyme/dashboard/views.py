@@ -1,6 +1,6 @@
 """The embedded settings page (server-rendered) and the App Bridge bounce page. Views stay thin:
-reads come from `notifyme.sync.selectors.sync_status`, writes go through the JSON API
-(`api.py`)."""
+reads come from selectors (`notifyme.sync.selectors.sync_status`), writes go through the JSON
+API (`api.py`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.klaviyo.scopes import REQUIRED_SCOPES
-from notifyme.shops.auth import embedded_api, embedded_document
+from notifyme.dashboard.endpoint import merchant_endpoint
+from notifyme.shops.auth import EmbeddedRequest, embedded_document
 from notifyme.sync.selectors import sync_status
 
 #: Panels other features add to the page when their template exists (e.g. restock progress).
@@ -33,8 +34,8 @@ def _extra_panels() -> list[str]:
     return found
 
 
-def page_context(request: HttpRequest) -> dict[str, Any]:
-    shop = request.shop  # type: ignore[attr-defined]
+def page_context(request: EmbeddedRequest) -> dict[str, Any]:
+    shop = request.shop
     status = sync_status(shop=shop, iso=False)
     verified = set(status["scopes_verified"])
     return {
@@ -49,7 +50,7 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
 
 @require_GET
 @embedded_document
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: EmbeddedRequest) -> HttpResponse:
     """GET /app/ — the Klaviyo settings page inside the Shopify admin."""
     context = page_context(request)
     context["use_app_bridge"] = not (
@@ -58,9 +59,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/settings.html", context)
 
 
-@require_GET
-@embedded_api
-def panel(request: HttpRequest) -> HttpResponse:
+@merchant_endpoint("GET")
+def panel(request: EmbeddedRequest) -> HttpResponse:
     """GET /app/api/klaviyo/panel — the status panel fragment, re-rendered after each action."""
     return render(request, "dashboard/_panel.html", page_context(request))
 

@@ -19,24 +19,25 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, cast
 from urllib.parse import quote, urlencode, urlparse
 
 import jwt
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from notifyme.core.http import json_error
 from notifyme.shops.models import Shop, normalize_shop_domain
 
 LEEWAY_SECONDS = 10
 REQUIRED_CLAIMS = ["exp", "nbf", "iss", "dest", "aud"]
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
 
-View = Callable[..., HttpResponse]
+P = ParamSpec("P")
 
 
 class InvalidIdToken(Exception):
@@ -52,6 +53,19 @@ class EmbeddedSession:
     shop: Shop
     user_id: str
     session_id: str
+
+
+class EmbeddedRequest(HttpRequest):
+    """A request `embedded_document` / `embedded_api` authenticated: views annotate their
+    argument with this type, and the shop is the ID token's, never the URL's."""
+
+    shop: Shop
+    shopify_user_id: str
+    exception_reporter_filter: SafeExceptionReporterFilter
+
+
+EmbeddedView = Callable[Concatenate[EmbeddedRequest, P], HttpResponse]
+PlainView = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 
 def _secrets() -> list[str]:
@@ -143,13 +157,16 @@ class SecretSafeReporterFilter(SafeExceptionReporterFilter):
         return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
 
 
-def _protect(request: HttpRequest) -> None:
-    request.exception_reporter_filter = SecretSafeReporterFilter()  # type: ignore[attr-defined]
+def _protect(request: HttpRequest) -> EmbeddedRequest:
+    """The same request object, typed as what it becomes once `_attach` has run."""
+    embedded = cast(EmbeddedRequest, request)
+    embedded.exception_reporter_filter = SecretSafeReporterFilter()
+    return embedded
 
 
-def _attach(request: HttpRequest, session: EmbeddedSession) -> None:
-    request.shop = session.shop  # type: ignore[attr-defined]
-    request.shopify_user_id = session.user_id  # type: ignore[attr-defined]
+def _attach(request: EmbeddedRequest, session: EmbeddedSession) -> None:
+    request.shop = session.shop
+    request.shopify_user_id = session.user_id
 
 
 def bounce_url(request: HttpRequest) -> str:
@@ -161,13 +178,13 @@ def bounce_url(request: HttpRequest) -> str:
     return reverse("dashboard:bounce") + "?" + query
 
 
-def embedded_document(view: View) -> View:
+def embedded_document(view: EmbeddedView[P]) -> PlainView[P]:
     """GET /app/: `id_token` query parameter; invalid or missing → 302 to the bounce page."""
 
     @functools.wraps(view)
     @xframe_options_exempt
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        _protect(request)
+    def wrapper(plain: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        request = _protect(plain)
         try:
             session = id_token_verify(
                 request.GET.get("id_token", ""), expected_shop=request.GET.get("shop")
@@ -183,24 +200,21 @@ def embedded_document(view: View) -> View:
     return wrapper
 
 
-def embedded_api(view: View) -> View:
+def embedded_api(view: EmbeddedView[P]) -> PlainView[P]:
     """/app/api/*: `Authorization: Bearer <ID token>`; invalid → 401 + the retry header."""
 
     @functools.wraps(view)
     @xframe_options_exempt
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        _protect(request)
+    def wrapper(plain: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        request = _protect(plain)
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         try:
             if scheme != "Bearer":
                 raise InvalidIdToken("missing")
             session = id_token_verify(token.strip(), expected_shop=request.GET.get("shop"))
         except InvalidIdToken as exc:
-            refusal = JsonResponse(
-                {"error": {"code": "invalid_session", "reason": exc.reason,
-                           "message": "Your session expired. Reload the page."}},
-                status=401,
-            )
+            refusal = json_error(401, "invalid_session", "Your session expired. Reload the page.",
+                                 reason=exc.reason)
             refusal[RETRY_HEADER] = "1"
             return refusal
         _attach(request, session)

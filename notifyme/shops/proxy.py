@@ -6,7 +6,14 @@ covers the query only (never the body); it proves the request passed through Sho
 shop. So the shop comes from the signed `shop` parameter and nowhere else, and a signed query
 older (or newer) than `SHOPIFY_PROXY_MAX_AGE_SECONDS` is refused as a replay.
 
-Use `app_proxy_required` on JSON views; it sets `request.app_proxy` (an `AppProxyRequest`).
+The signed text is the sorted `key=value` pairs with no separator, so the same signature also
+fits other splits of that text into parameters (a value could swallow `shop=...` or
+`logged_in_customer_id=...`). Two rules make the split unique, so what we read is what Shopify
+signed: only the parameters in `ALLOWED_PARAMS` (none of which ends with another), each at most
+once, and no `=` in any value (every `=` in the text is then a key's end). Anything else is
+refused with a 400 naming the parameter, before the signature is even checked.
+
+Use `app_proxy_required` on JSON views taking a `ProxiedRequest`; it sets `request.app_proxy`.
 Views that must also work unsigned or answer in HTML call `app_proxy_verify` directly.
 """
 
@@ -16,7 +23,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -27,8 +34,12 @@ from notifyme.core.http import json_error
 from notifyme.shops.models import Shop, normalize_shop_domain
 from notifyme.shops.signing import app_proxy_signature, signature_matches
 
-# Parameters an attacker could duplicate to confuse "which value was signed" checks.
-SINGLE_VALUED_PARAMS = ("shop", "signature", "timestamp", "hmac")
+# What Shopify's app proxy adds to every request.
+SHOPIFY_PARAMS = ("shop", "path_prefix", "timestamp", "logged_in_customer_id", "signature")
+# What the app's own links and block put in the query: the cancel link's `token`
+# (notifyme/subscriptions/links.py). The storefront block posts with no query of its own.
+APP_PARAMS = ("token",)
+ALLOWED_PARAMS = frozenset(SHOPIFY_PARAMS + APP_PARAMS)
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,12 @@ class AppProxyRequest:
     logged_in_customer_id: int | None
     path_prefix: str
     timestamp: int
+
+
+class ProxiedRequest(HttpRequest):
+    """A request `app_proxy_required` verified: `app_proxy` says which shop sent it."""
+
+    app_proxy: AppProxyRequest
 
 
 @dataclass
@@ -56,6 +73,24 @@ class AppProxyError(Exception):
 
 def _invalid_signature(message: str) -> AppProxyError:
     return AppProxyError(401, "invalid_signature", message)
+
+
+def _params_check(params: dict[str, list[str]]) -> None:
+    """Refuse any query that could be read as another split of the signed text (see above)."""
+    for key in sorted(params):
+        if key not in ALLOWED_PARAMS:
+            raise AppProxyError(
+                400, "unexpected_parameter", f"The parameter {key[:40]!r} is not accepted.",
+                {key[:40]: ["Remove this parameter from the URL."]},
+            )
+    for key in sorted(params):
+        if len(params[key]) > 1:
+            raise _invalid_signature(f"The signed parameter {key!r} appears more than once.")
+        if "=" in params[key][0]:
+            raise AppProxyError(
+                400, "invalid_parameter", f"The parameter {key!r} may not contain '='.",
+                {key: ["This value may not contain '='."]},
+            )
 
 
 def accepted_secrets() -> list[str]:
@@ -95,9 +130,7 @@ def app_proxy_verify(request: HttpRequest, *, now: float | None = None) -> AppPr
     params = proxy_params(request.META.get("QUERY_STRING", ""))
     if "signature" not in params:
         raise _invalid_signature("This request is missing Shopify's app proxy signature.")
-    duplicated = [key for key in SINGLE_VALUED_PARAMS if len(params.get(key, [])) > 1]
-    if duplicated:
-        raise _invalid_signature(f"The signed parameter {duplicated[0]!r} appears more than once.")
+    _params_check(params)
     if not proxy_signature_valid(params, secrets=accepted_secrets()):
         raise _invalid_signature("The app proxy signature does not match.")
 
@@ -138,10 +171,11 @@ def app_proxy_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        proxied = cast(ProxiedRequest, request)
         try:
-            request.app_proxy = app_proxy_verify(request)  # type: ignore[attr-defined]
+            proxied.app_proxy = app_proxy_verify(request)
         except AppProxyError as error:
             return error.as_json()
-        return view(request, *args, **kwargs)
+        return view(proxied, *args, **kwargs)
 
     return wrapper

@@ -2,9 +2,11 @@
 
 Two limits, both fixed windows (one counter key per window, INCR + EXPIRE):
 
-- per client IP (`X-Forwarded-For` first hop, which Shopify's proxy sets to the shopper's IP;
-  else `REMOTE_ADDR`), across shops: `SUBSCRIBE_RATE_PER_IP` per
-  `SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS`;
+- per client address, across shops: `SUBSCRIBE_RATE_PER_IP` per
+  `SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS`. The address is the `X-Forwarded-For` entry the
+  trusted proxy chain appended (`NOTIFYME_TRUSTED_PROXY_HOPS` from the right, see `client_ip`),
+  never one the client wrote; IPv4-mapped IPv6 counts as the IPv4 address and IPv6 is counted
+  per /64 (one subscriber line holds a whole /64, so per-address limits would not hold);
 - per contact per shop (HMAC of the normalised email / E.164 phone, never the contact itself):
   `SUBSCRIBE_RATE_PER_CONTACT` per `SUBSCRIBE_RATE_PER_CONTACT_WINDOW_SECONDS`
   (env `SUBSCRIBE_RATE_PER_CONTACT_WINDOW`).
@@ -47,16 +49,59 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
+def trusted_proxy_hops() -> int:
+    """How many trailing `X-Forwarded-For` entries our own proxy chain appended (0: none)."""
+    return max(0, _setting("NOTIFYME_TRUSTED_PROXY_HOPS", 1))
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """One address from a header or REMOTE_ADDR: brackets, port and zone dropped, IPv4-mapped
+    IPv6 as IPv4; None for anything that is not an address."""
+    text = text.strip()
+    if text.startswith("["):  # [v6] or [v6]:port
+        text, closed, port = text[1:].partition("]")
+        if not closed or (port and not port.startswith(":")):
+            return None
+    elif text.count(":") == 1:  # v4:port
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The shopper's IP: the first `X-Forwarded-For` hop when it is an IP, else REMOTE_ADDR."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    first = forwarded.split(",", 1)[0].strip()
-    if first:
-        try:
-            return str(ipaddress.ip_address(first))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address as the trusted proxy chain saw it, normalised; "unknown" if none.
+
+    Each proxy appends the address it received the request from, so with N trusted hops the
+    N-th entry from the right of `X-Forwarded-For` is the one our first trusted proxy (Shopify's
+    app proxy) saw; everything left of it the client wrote itself. With fewer entries than
+    hops, or no address in that entry, the request did not come through the chain as configured:
+    fall back to the connecting peer (`REMOTE_ADDR`), which the client cannot choose.
+    """
+    hops = trusted_proxy_hops()
+    if hops:
+        # rsplit bounded by the hop count: a huge header costs no more than a short one.
+        entries = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", hops)
+        if len(entries) >= hops:
+            address = _address(entries[-hops])
+            if address is not None:
+                return str(address)
+    address = _address(str(request.META.get("REMOTE_ADDR", "")))
+    return str(address) if address is not None else "unknown"
+
+
+def ip_bucket(ip: str) -> str:
+    """The rate-limit bucket for an address: the IPv4 address itself, or its IPv6 /64."""
+    address = _address(ip)
+    if address is None:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def contact_digest(*, shop_id: int, contact: str) -> str:
@@ -90,9 +135,9 @@ def _check(scope: str, key: str, *, limit: int, window: int, now: float | None) 
 
 
 def subscribe_ip_check(*, ip: str, now: float | None = None) -> None:
-    """Count a storefront submission from `ip`; raise RateLimited when over the limit."""
+    """Count a storefront submission from `ip` (its bucket); raise RateLimited when over."""
     _check(
-        "ip", f"{KEY_PREFIX}:ip:{ip}",
+        "ip", f"{KEY_PREFIX}:ip:{ip_bucket(ip)}",
         limit=_setting("SUBSCRIBE_RATE_PER_IP", 10),
         window=_setting("SUBSCRIBE_RATE_PER_IP_WINDOW_SECONDS", 60),
         now=now,

@@ -37,7 +37,9 @@ def _email(n: int) -> dict[str, object]:
 @pytest.mark.django_db
 def test_per_ip_limit_answers_429_with_retry_after(client: Client,
                                                    sold_out_variant: Variant) -> None:
-    ip = {"HTTP_X_FORWARDED_FOR": "203.0.113.7, 10.0.0.1", "REMOTE_ADDR": "10.0.0.1"}
+    # Shopify's proxy appends the address it saw (the last entry); what comes before is the
+    # client's own header.
+    ip = {"HTTP_X_FORWARDED_FOR": "10.9.9.9, 203.0.113.7", "REMOTE_ADDR": "10.0.0.1"}
     for n in range(10):
         assert subscribe(client, _email(n), **ip).status_code == 201
     response = subscribe(client, _email(99), **ip)
@@ -45,9 +47,74 @@ def test_per_ip_limit_answers_429_with_retry_after(client: Client,
     assert response.json()["error"]["code"] == "rate_limited"
     assert int(response["Retry-After"]) == 50  # the rest of the minute window
     assert Subscription.objects.count() == 10
-    # Another shopper behind the same Shopify edge (another first hop) is not affected.
-    other = {"HTTP_X_FORWARDED_FOR": "198.51.100.9, 10.0.0.1", "REMOTE_ADDR": "10.0.0.1"}
+    # Another shopper behind the same Shopify edge (another appended address) is not affected.
+    other = {"HTTP_X_FORWARDED_FOR": "10.9.9.9, 198.51.100.9", "REMOTE_ADDR": "10.0.0.1"}
     assert subscribe(client, _email(100), **other).status_code == 201
+
+
+def _flood(client: Client, forwarded: list[str], *, first: int = 0) -> list[int]:
+    """POST one fresh signup per X-Forwarded-For value; the status codes, in order."""
+    return [subscribe(client, _email(first + n), HTTP_X_FORWARDED_FOR=value,
+                      REMOTE_ADDR="10.0.0.1").status_code
+            for n, value in enumerate(forwarded)]
+
+
+@pytest.mark.django_db
+def test_rotating_the_client_written_hops_does_not_escape_the_limit(
+    client: Client, sold_out_variant: Variant
+) -> None:
+    codes = _flood(client, [f"198.18.0.{n}, 203.0.113.7" for n in range(11)])
+    assert codes == [201] * 10 + [429]
+
+
+@pytest.mark.django_db
+def test_ipv4_mapped_ipv6_is_the_same_address(client: Client,
+                                              sold_out_variant: Variant) -> None:
+    spellings = ["203.0.113.7", "::ffff:203.0.113.7", "::FFFF:cb00:7107",
+                 "[::ffff:203.0.113.7]:443", "203.0.113.7:5555"]
+    codes = _flood(client, [spellings[n % len(spellings)] for n in range(11)])
+    assert codes == [201] * 10 + [429]
+
+
+@pytest.mark.django_db
+def test_ipv6_is_limited_per_64(client: Client, sold_out_variant: Variant) -> None:
+    codes = _flood(client, [f"2001:db8:1:2:{n:x}::{n + 1:x}" for n in range(11)])
+    assert codes == [201] * 10 + [429]
+    # The neighbouring /64 is someone else.
+    assert _flood(client, ["2001:db8:1:3::1"], first=100) == [201]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("garbage", ["not-an-ip", "", " , ", "::::", "1.2.3.4.5", "\x00",
+                                     "[2001:db8::1", "9" * 5000, "," * 5000, "%" * 300])
+def test_garbage_forwarded_for_falls_back_to_the_peer_never_500(
+    client: Client, sold_out_variant: Variant, garbage: str
+) -> None:
+    codes = _flood(client, [garbage] * 11)  # REMOTE_ADDR 10.0.0.1 is the bucket
+    assert codes == [201] * 10 + [429]
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=garbage, REMOTE_ADDR="10.0.0.1")
+    assert abuse.client_ip(request) == "10.0.0.1"
+
+
+@pytest.mark.django_db
+@override_settings(NOTIFYME_TRUSTED_PROXY_HOPS=2)
+def test_a_load_balancer_of_ours_adds_a_trusted_hop(client: Client,
+                                                    sold_out_variant: Variant) -> None:
+    # client-written, then Shopify's (the shopper), then our load balancer's (Shopify's edge).
+    codes = _flood(client, [f"198.18.0.{n}, 203.0.113.7, 23.227.38.{n}" for n in range(11)])
+    assert codes == [201] * 10 + [429]
+    # Fewer entries than trusted hops: not through the chain, so the peer is the bucket.
+    factory = RequestFactory()
+    request = factory.get("/", HTTP_X_FORWARDED_FOR="203.0.113.8", REMOTE_ADDR="10.0.0.2")
+    assert abuse.client_ip(request) == "10.0.0.2"
+
+
+@pytest.mark.django_db
+@override_settings(NOTIFYME_TRUSTED_PROXY_HOPS=0)
+def test_no_trusted_hops_uses_the_connecting_peer_only() -> None:
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="203.0.113.7",
+                                   REMOTE_ADDR="::ffff:10.0.0.3")
+    assert abuse.client_ip(request) == "10.0.0.3"
 
 
 @pytest.mark.django_db
@@ -58,14 +125,18 @@ def test_invalid_requests_count_against_the_ip_limit(client: Client,
     assert subscribe(client, _email(1)).status_code == 429
 
 
-def test_client_ip_prefers_the_first_forwarded_hop_when_it_is_an_ip() -> None:
+def test_client_ip_is_the_hop_the_trusted_proxy_appended() -> None:
     factory = RequestFactory()
-    request = factory.get("/", HTTP_X_FORWARDED_FOR=" 2001:db8::1 , 10.0.0.1",
+    request = factory.get("/", HTTP_X_FORWARDED_FOR=" 10.0.0.1 , 2001:DB8::1 ",
                           REMOTE_ADDR="10.0.0.1")
     assert abuse.client_ip(request) == "2001:db8::1"
-    request = factory.get("/", HTTP_X_FORWARDED_FOR="not-an-ip", REMOTE_ADDR="10.0.0.2")
+    assert abuse.ip_bucket("2001:db8::1") == "2001:db8::/64"
+    assert abuse.ip_bucket("::ffff:192.0.2.1") == "192.0.2.1"
+    request = factory.get("/", HTTP_X_FORWARDED_FOR="203.0.113.5, not-an-ip",
+                          REMOTE_ADDR="10.0.0.2")
     assert abuse.client_ip(request) == "10.0.0.2"
     assert abuse.client_ip(factory.get("/", REMOTE_ADDR="10.0.0.3")) == "10.0.0.3"
+    assert abuse.client_ip(factory.get("/", REMOTE_ADDR="")) == "unknown"
 
 
 @pytest.mark.django_db

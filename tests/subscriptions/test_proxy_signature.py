@@ -19,7 +19,7 @@ from notifyme.shops.proxy import (
 )
 from notifyme.shops.signing import app_proxy_message, app_proxy_signature
 from notifyme.subscriptions.models import Subscription
-from tests.fixtures.shopify import make_shop, signed_proxy_query
+from tests.fixtures.shopify import make_shop, make_variant, signed_proxy_query
 from tests.subscriptions.helpers import SUBSCRIBE, subscribe
 
 VECTOR_QUERY = (
@@ -55,12 +55,29 @@ def test_vector_message_is_sorted_unseparated_with_repeats_joined_by_commas() ->
 
 
 @pytest.mark.django_db
-def test_vector_request_verifies_through_the_endpoint_until_it_is_stale(client: Client) -> None:
-    """The anonymous vector, signed with `hush`, gets past the signature (then: too old)."""
+def test_vector_request_is_refused_for_its_extra_parameters(client: Client) -> None:
+    """Shopify's vector carries a shopper parameter (`extra`) the app never sends: refused,
+    naming it, before the signature is looked at."""
     make_shop("shop-name.myshopify.com")
     url = f"{SUBSCRIBE}?{VECTOR_QUERY}&logged_in_customer_id=&signature={ANONYMOUS_SIG}"
     with override_settings(SHOPIFY_API_SECRET="hush"):
         response = client.post(url, BODY, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "unexpected_parameter"
+    assert "extra" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_vector_shaped_request_verifies_through_the_endpoint_until_it_is_stale(
+    client: Client,
+) -> None:
+    """The vector's own parameters, signed with `hush`, get past the signature (then: too old)."""
+    make_shop("shop-name.myshopify.com")
+    params = proxy_params(VECTOR_QUERY.replace("extra=1&extra=2&", "") + "&logged_in_customer_id=")
+    query = urlencode([(k, v[0]) for k, v in params.items()]
+                      + [("signature", app_proxy_signature(params, "hush"))])
+    with override_settings(SHOPIFY_API_SECRET="hush"):
+        response = client.post(f"{SUBSCRIBE}?{query}", BODY, content_type="application/json")
     assert response.status_code == 401
     assert "too old" in response.json()["error"]["message"]
 
@@ -227,3 +244,84 @@ def test_shop_comes_from_the_signed_query_not_the_body(
     subscription = Subscription.objects.get()
     assert subscription.shop == shop
     assert not other_shop.subscriptions.exists()
+
+
+def _resplit(signed: dict[str, list[str]], forged: dict[str, list[str]]) -> str:
+    """`forged` with the signature Shopify gave `signed`: the same signed text, split anew."""
+    assert app_proxy_message(signed) == app_proxy_message(forged)
+    signature = app_proxy_signature(signed, settings.SHOPIFY_API_SECRET)
+    return urlencode([(k, v) for k, vs in forged.items() for v in vs] + [("signature", signature)])
+
+
+@pytest.mark.django_db
+def test_a_resplit_query_cannot_set_logged_in_customer_id(client: Client, shop: Shop,
+                                                          sold_out_variant: object) -> None:
+    """A shopper's own parameter `a` swallowed the signed text that now reads as customer 42."""
+    now, prefix = str(int(time.time())), "/apps/notifyme"
+    signed = {"a": [f"1logged_in_customer_id=42path_prefix={prefix}"],
+              "logged_in_customer_id": [""], "path_prefix": [prefix],
+              "shop": [shop.domain], "timestamp": [now]}
+    forged = {"a": ["1"], "logged_in_customer_id": ["42"],
+              "path_prefix": [f"{prefix}logged_in_customer_id=path_prefix={prefix}"],
+              "shop": [shop.domain], "timestamp": [now]}
+    response = subscribe(client, BODY, query=_resplit(signed, forged))
+    assert response.status_code == 400
+    assert "a" in response.json()["error"]["fields"]
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_resplit_query_cannot_move_a_signup_to_another_shop(
+    client: Client, shop: Shop, other_shop: Shop
+) -> None:
+    """Only allowed parameters: the cancel link's `token`, signed for `shop`, re-read so that
+    `path_prefix` swallows the real shop and the token's tail names the other one."""
+    make_variant(other_shop, shopify_id=4001)
+    now, prefix = str(int(time.time())), "/apps/notifyme"
+    signed = {"logged_in_customer_id": [""], "path_prefix": [prefix], "shop": [shop.domain],
+              "timestamp": [now], "token": [f"xshop={other_shop.domain}timestamp={now}"]}
+    forged = {"logged_in_customer_id": [""],
+              "path_prefix": [f"{prefix}shop={shop.domain}timestamp={now}token=x"],
+              "shop": [other_shop.domain], "timestamp": [now]}
+    response = subscribe(client, BODY, query=_resplit(signed, forged))
+    assert response.status_code == 400
+    assert "path_prefix" in response.json()["error"]["fields"]
+    assert not Subscription.objects.exists()
+    # The text as Shopify signed it is refused too: its token may not hold an `=`.
+    response = subscribe(client, BODY, query=_resplit(signed, signed))
+    assert response.status_code == 400
+    assert "token" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", ["hmac", "utm_source", "x" * 500, "shop[]"],
+                         ids=["hmac", "utm", "long", "brackets"])
+def test_parameters_nobody_sends_are_refused_by_name(client: Client, shop: Shop,
+                                                     sold_out_variant: object,
+                                                     param: str) -> None:
+    query = signed_proxy_query(shop.domain, extra={param: "1"})
+    response = subscribe(client, BODY, query=query)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "unexpected_parameter"
+    assert param[:40] in error["fields"] and param[:40] in error["message"]
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_cancel_links_token_is_accepted(client: Client, shop: Shop,
+                                            sold_out_variant: object) -> None:
+    query = signed_proxy_query(shop.domain, extra={"token": "abc_DEF-123"})
+    assert subscribe(client, BODY, query=query).status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", ["path_prefix", "logged_in_customer_id", "token"])
+def test_every_parameter_at_most_once(client: Client, shop: Shop, sold_out_variant: object,
+                                      param: str) -> None:
+    params = proxy_params(signed_proxy_query(shop.domain, extra={"token": "t"}))
+    params[param] = [params[param][0], "2"]
+    response = subscribe(client, BODY, query=urlencode(
+        [(k, v) for k, vs in params.items() for v in vs]))
+    assert response.status_code == 401
+    assert param in response.json()["error"]["message"]
