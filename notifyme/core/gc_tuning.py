@@ -1,5 +1,5 @@
 """Cyclic-GC tuning for processes that churn through batches: the RQ workers
-(`notifyme.core.worker`) and the Klaviyo sandbox (`integrations.klaviyo.sandbox.server`).
+(`notifyme.delivery.worker`) and the Klaviyo sandbox (`integrations.klaviyo.sandbox.server`).
 
 Django-free on purpose: the sandbox runs without Django.
 """

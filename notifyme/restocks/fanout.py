@@ -5,7 +5,7 @@ Contract of `fanout_send_chunk(restock_id=...)` (what the `bulk` queue job calls
   a full chunk it enqueues its successor, so `conf.chains()` chunks per restock are in flight.
 - Takes a slot from the shared limiter before it claims (`bulk_create_events`; `create_event`
   too when only one event is left); when it must wait it claims nothing and a delayed nudge
-  (sub-second precision, `notifyme.sync.nudges`) comes back at the window's end — the worker
+  (sub-second precision, `notifyme.delivery.nudges`) comes back at the window's end — the worker
   never sleeps. (A job that finds nothing to claim after all wastes one slot: only at the end.)
 - Success: rows → sent and their subscriptions → notified in one transaction, counters with F().
   400 with pointers: those rows fail alone with Klaviyo's detail, the rest are resent.
@@ -41,11 +41,11 @@ from integrations.klaviyo.services import (
     connection_record_error,
     connection_record_success,
 )
+from notifyme.delivery import leasing
 from notifyme.restocks import batches, conf, progress, sql
+from notifyme.restocks.events import DeliveryRow, build_events, event_properties, pointer_index
 from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.payload import DeliveryRow, build_events, event_properties, pointer_index
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import leasing
 
 logger = logging.getLogger(__name__)
 _session: tuple[int, requests.Session] | None = None

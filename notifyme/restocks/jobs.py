@@ -29,7 +29,7 @@ JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 120}
 def _bulk() -> Queue:
     """The shared per-process `bulk` queue (commit mode "auto": callers already enqueue only
     after their own commits, through `transaction.on_commit`)."""
-    from notifyme.sync import nudges
+    from notifyme.delivery import nudges
 
     return nudges.queue(QUEUE)
 
@@ -71,8 +71,8 @@ def fanout_nudge_later(*, restock_id: int, seconds: float) -> bool:
     every rate-limit window unused). Several requests for one restock collapse into the
     earliest. If it is lost, the minute sweep finds the due rows.
     """
+    from notifyme.delivery import nudges
     from notifyme.restocks import progress
-    from notifyme.sync import nudges
 
     progress.mark_alive(restock_id, seconds + conf.alive_seconds())
     return nudges.later(DELAYED_PREFIX, restock_id, seconds)
@@ -80,7 +80,7 @@ def fanout_nudge_later(*, restock_id: int, seconds: float) -> bool:
 
 def register_delayed() -> None:
     """Let the sweeper process turn due delayed nudges into fan-out jobs."""
-    from notifyme.sync import nudges
+    from notifyme.delivery import nudges
 
     nudges.register(DELAYED_PREFIX,
                     lambda arg: fanout_continue(restock_id=int(arg), from_start=True))
@@ -89,7 +89,7 @@ def register_delayed() -> None:
 
 def restock_advance_at(*, restock_id: int, when: datetime) -> bool:
     """Run the next batch check of a batched restock at `when` (now if it is due)."""
-    from notifyme.sync import nudges
+    from notifyme.delivery import nudges
 
     seconds = (when - timezone.now()).total_seconds()
     if seconds <= 0:

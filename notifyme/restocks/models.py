@@ -106,7 +106,7 @@ class Restock(models.Model):
 
 
 class RestockDelivery(models.Model):
-    """One subscriber's event for one restock; field names match `notifyme.sync.leasing`.
+    """One subscriber's event for one restock; field names match `notifyme.delivery.leasing`.
 
     `available_at` is NULL while the row waits for its batch (batched sending) and is set when
     the batch is released; `leased_until` is set by the claim and cleared on every outcome.

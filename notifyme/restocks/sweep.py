@@ -62,7 +62,7 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
 def register() -> None:
     """Hook into the shared sweeper when it offers a registration point (best effort)."""
     try:
-        from notifyme.sync import sweeper  # type: ignore[attr-defined]
+        from notifyme.delivery import sweeper
     except ImportError:
         return
     hook = getattr(sweeper, "register", None)

@@ -26,12 +26,13 @@ from django.utils import timezone
 
 from integrations.klaviyo.client import KlaviyoClient, compact_json
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
+from notifyme.delivery import conf, leasing, nudges
+from notifyme.delivery.calls import Blocked, SyncContext, bound, is_list_error
+from notifyme.delivery.sql import in_ids
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import conf, leasing, nudges, payloads
-from notifyme.sync.calls import Blocked, SyncContext, bound, is_list_error
+from notifyme.sync import profile_fields
 from notifyme.sync.models import ImportBatch, OutboxItem, Step
 from notifyme.sync.rows import Row
-from notifyme.sync.sql import in_ids
 from notifyme.sync.stages import send_pointed
 
 MAX_PROFILES = 10_000
@@ -51,7 +52,7 @@ def _encoded(row: Row) -> str:
     to send it."""
     drop_phone = bool(row.phone_issue)
     return row.cached("import_json", drop_phone, lambda: compact_json(
-        payloads.profile_attributes(row.sub, drop_phone=drop_phone)))
+        profile_fields.profile_attributes(row.sub, drop_phone=drop_phone)))
 
 
 def _chunks(rows: list[Row]) -> list[list[Row]]:
@@ -218,7 +219,7 @@ def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str
             if sub_ids:
                 Subscription.objects.filter(in_ids(sub_ids)).update(
                     sync_state=Subscription.SyncState.SYNCED, synced_at=now,
-                    sync_error=payloads.PHONE_NOTES.get(issue, ""))
+                    sync_error=profile_fields.PHONE_NOTES.get(issue, ""))
         leasing.complete(ImportBatch, [batch.pk], token=token, completed_count=len(ok),
                          failed_count=len(failed), polls=F("polls") + 1)
 

@@ -21,8 +21,9 @@ from redis.exceptions import RedisError
 
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
-from notifyme.sync import leasing, payloads
-from notifyme.sync.calls import Blocked, Halted, SyncContext, bound, is_list_error
+from notifyme.delivery import leasing
+from notifyme.delivery.calls import Blocked, Halted, SyncContext, bound, is_list_error
+from notifyme.sync import profile_fields
 from notifyme.sync.models import OutboxItem
 from notifyme.sync.profile_sync import Outcome
 from notifyme.sync.rows import Row, save_outcomes
@@ -50,7 +51,7 @@ def _blocked_by_earlier(items: list[OutboxItem]) -> set[int]:
 def _contact(ctx: SyncContext, row: Row) -> tuple[str, str]:
     sub = row.sub
     if sub.email or sub.phone:
-        return sub.email, payloads.phone_for(sub)
+        return sub.email, profile_fields.phone_for(sub)
     if not sub.klaviyo_profile_id:
         row.note = "Nothing to withdraw: this subscriber never reached Klaviyo."
         return "", ""
@@ -70,7 +71,7 @@ def _withdraw(ctx: SyncContext, rows: list[Row]) -> None:
     todo: list[tuple[Row, list[dict[str, Any]]]] = []
     for row in rows:
         email, phone = _contact(ctx, row)
-        entries = payloads.unsubscribe_entries(email=email, phone=phone)
+        entries = profile_fields.unsubscribe_entries(email=email, phone=phone)
         if entries:
             todo.append((row, entries))
         else:

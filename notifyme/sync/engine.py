@@ -30,17 +30,9 @@ from integrations.klaviyo.errors import KlaviyoError
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_halt
 from notifyme.core.crypto import SecretDecryptionError
-from notifyme.sync import (
-    bulk_import,
-    conf,
-    consent_out,
-    leasing,
-    nudges,
-    profile_sync,
-    rows,
-    stages,
-)
-from notifyme.sync.calls import Blocked, Halted, Lease, LeaseLost, SyncContext
+from notifyme.delivery import conf, leasing, nudges
+from notifyme.delivery.calls import Blocked, Halted, Lease, LeaseLost, SyncContext
+from notifyme.sync import bulk_import, consent_out, profile_sync, rows, stages
 from notifyme.sync.models import ImportBatch, OutboxItem
 
 logger = logging.getLogger(__name__)

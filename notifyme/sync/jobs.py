@@ -12,7 +12,7 @@ from typing import Any
 
 def enqueue_shop_sync(*, shop_id: int, lane: str = "sync") -> bool:
     """Nudge a shop's sync (coalesced: at most one queued job per shop and lane)."""
-    from notifyme.sync import nudges
+    from notifyme.delivery import nudges
 
     return nudges.enqueue_lane(shop_id=shop_id, lane=lane)
 

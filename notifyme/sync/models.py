@@ -3,7 +3,7 @@
 Redis only carries nudges; these rows are the truth, so a lost job or a killed worker loses
 nothing (the sweeper finds due rows and expired leases again).
 
-Leasing fields (shared with every leased model, see `notifyme.sync.leasing`): `state`,
+Leasing fields (shared with every leased model, see `notifyme.delivery.leasing`): `state`,
 `available_at` (not before), `leased_until` (a worker holds the row until then), `attempts`
 (failed tries, drives backoff) and `lease_token` (fencing: only the holder of the current lease
 may complete or release the row, so a worker whose lease expired cannot overwrite the outcome of

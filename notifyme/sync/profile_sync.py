@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from integrations.klaviyo.errors import KlaviyoError
+from notifyme.delivery.calls import Blocked, Halted, SyncContext
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import bulk_import, identity, payloads, stages
-from notifyme.sync.calls import Blocked, Halted, SyncContext
+from notifyme.sync import bulk_import, identity, profile_fields, stages
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row, save_outcomes
 
@@ -53,7 +53,7 @@ class Outcome:
 
 def needed_steps(sub: Subscription) -> int:
     steps = Step.BASE
-    if payloads.consent_entries(sub, historical=False):
+    if profile_fields.consent_entries(sub, historical=False):
         steps |= Step.CONSENT
     return steps
 

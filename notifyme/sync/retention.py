@@ -23,7 +23,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from integrations.klaviyo.models import SyncAttempt
-from notifyme.sync import conf
+from notifyme.delivery import conf
 from notifyme.sync.models import ImportBatch, OutboxItem
 
 BATCH = 5000
@@ -80,6 +80,6 @@ def prune_if_due() -> dict[str, int] | str:
 
 
 def register() -> None:
-    from notifyme.sync import sweeper
+    from notifyme.delivery import sweeper
 
     sweeper.register("retention", prune_if_due)

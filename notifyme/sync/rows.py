@@ -21,11 +21,11 @@ from django.db.models import F
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from notifyme.delivery import leasing
+from notifyme.delivery.sql import in_ids, value_rows
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import leasing
 from notifyme.sync.models import OutboxItem, Step
-from notifyme.sync.payloads import PHONE_NOTES
-from notifyme.sync.sql import in_ids, value_rows
+from notifyme.sync.profile_fields import PHONE_NOTES
 
 State = OutboxItem.State
 T = TypeVar("T")

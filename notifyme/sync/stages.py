@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from integrations.klaviyo.client import BulkEvent, KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoBadRequestError, KlaviyoNotFoundError
-from notifyme.sync import payloads
-from notifyme.sync.calls import SyncContext, bound, is_list_error
+from notifyme.delivery.calls import SyncContext, bound, is_list_error
+from notifyme.sync import profile_fields
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row
 
@@ -83,7 +83,7 @@ def send_pointed(
 def _subscribe(ctx: SyncContext, historical: bool) -> Callable[[KlaviyoClient, list[Any]], object]:
     def send(client: KlaviyoClient, entries: list[Any]) -> object:
         attributes: dict[str, Any] = {
-            "custom_source": payloads.CUSTOM_SOURCE,
+            "custom_source": profile_fields.CUSTOM_SOURCE,
             "profiles": {"data": [{"type": "profile", "attributes": e} for e in entries]},
         }
         if historical:
@@ -101,7 +101,7 @@ def _consent_entries(row: Row, historical: bool) -> list[dict[str, Any]]:
     """The row's bulk-subscribe entries, built once per (historical, phone decision): chunking
     counts them and the request sends them."""
     return row.cached("consent_entries", (historical, row.phone_issue),
-                      lambda: payloads.consent_entries(row.sub, historical=historical,
+                      lambda: profile_fields.consent_entries(row.sub, historical=historical,
                                                        phone_issue=row.phone_issue))
 
 
@@ -122,8 +122,8 @@ def _chunks(rows: list[Row], historical: bool) -> list[list[Row]]:
 def record_consent(ctx: SyncContext, rows: list[Row]) -> None:
     """CONSENT step: bulk subscribe (≤1,000 entries), only rows whose shopper consented."""
     todo = [r for r in rows if r.needs(Step.CONSENT) and not r.error]
-    now, after = timezone.now(), payloads.historical_after()
-    past = {id(r) for r in todo if payloads.is_historical(r.sub, now=now, after=after)}
+    now, after = timezone.now(), profile_fields.historical_after()
+    past = {id(r) for r in todo if profile_fields.is_historical(r.sub, now=now, after=after)}
     for historical in (False, True):
         group = [r for r in todo if (id(r) in past) == historical]
 
@@ -152,7 +152,7 @@ def record_consent(ctx: SyncContext, rows: list[Row]) -> None:
 def _event_entries(live: list[Row]) -> list[Entry]:
     out: list[Entry] = []
     for row in live:
-        event = payloads.subscribed_event(
+        event = profile_fields.subscribed_event(
             row.sub, drop_phone=row.phone_issue == OutboxItem.PhoneIssue.INVALID)
         if not event.profile:
             row.fail("This subscriber has no email or phone number Klaviyo can accept.")

@@ -8,7 +8,7 @@ import django_rq
 from rq.job import JobStatus
 
 from notifyme.core.gc_tuning import GC_GEN0_THRESHOLD
-from notifyme.core.worker import Worker
+from notifyme.delivery.worker import Worker
 
 
 def young_generation_threshold() -> int:

@@ -10,11 +10,11 @@ import django_rq
 from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
+from notifyme.delivery import sweeper
 from notifyme.restocks import progress
 from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.restocks.services import variant_update_stock
 from notifyme.restocks.sweep import sweep_restocks
-from notifyme.sync import sweeper
 from tests.restocks.conftest import Connected, add_subscribers, drain, set_settings
 
 

@@ -15,9 +15,9 @@ import pytest
 from django.db.models import Count
 
 from notifyme.core.redis import get_redis
-from notifyme.sync import nudges
+from notifyme.delivery import nudges
 from notifyme.sync.models import OutboxItem
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
 from tests.fixtures.sandbox import SandboxHandle
 
 from .conftest import Merchant, add_subscribers, make_merchant

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from notifyme.delivery import nudges
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
-from notifyme.sync import nudges
 from notifyme.sync.models import OutboxItem
 from tests.fixtures.sandbox import SandboxHandle
 

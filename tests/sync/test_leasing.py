@@ -9,7 +9,7 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from notifyme.sync import leasing
+from notifyme.delivery import leasing
 from notifyme.sync.models import OutboxItem
 from tests.fixtures.shopify import make_shop, make_variant
 

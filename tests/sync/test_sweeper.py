@@ -12,8 +12,9 @@ from redis import Redis
 from rq import Queue
 
 from notifyme.core.redis import get_redis
+from notifyme.delivery import leasing, nudges, sweeper
 from notifyme.subscriptions.services import subscription_create
-from notifyme.sync import engine, leasing, nudges, sweeper
+from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
 from notifyme.sync.services import sync_nudge
 

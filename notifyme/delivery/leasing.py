@@ -31,7 +31,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from notifyme.sync.sql import in_ids
+from notifyme.delivery.sql import in_ids
 
 PENDING = "pending"
 BACKOFF_BASE_SECONDS = 2.0

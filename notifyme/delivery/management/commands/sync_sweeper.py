@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifyme.sync import sweeper
+from notifyme.delivery import sweeper
 
 
 class Command(BaseCommand):

@@ -16,9 +16,9 @@ import phonenumbers
 from django.utils import timezone
 
 from integrations.klaviyo.client import BulkEvent
+from notifyme.delivery import conf
 from notifyme.subscriptions.links import storefront_unsubscribe_url
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import conf
 
 SUBSCRIBED_METRIC = "Subscribed to Back in Stock"
 CUSTOM_SOURCE = "notifyme back-in-stock form"

@@ -22,7 +22,7 @@ from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoRateLimitedError
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import attempt_recorder, client_for, connection_halt
-from notifyme.sync import leasing
+from notifyme.delivery import leasing
 
 T = TypeVar("T")
 _session: requests.Session | None = None

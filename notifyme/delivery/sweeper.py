@@ -28,7 +28,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
-from notifyme.sync import nudges
+from notifyme.delivery import nudges
 from notifyme.sync.models import ImportBatch, OutboxItem
 
 logger = logging.getLogger(__name__)
