@@ -1,10 +1,10 @@
 """The sweeper: finds work whose nudge was lost and nudges it again. Redis may lose everything.
 
-`sweep()` (every minute) reads only PostgreSQL: shops with outbox rows that are due and not
-leased, rows whose lease expired (their worker died), and import jobs due for a poll — and
-enqueues a job for each (`verify=True` replaces a nudge marker whose job vanished). Then it runs
-every registered hook (`register(name, hook)`; the restock fan-out and history
-retention register theirs).
+`sweep()` (every minute) asks every registered kind of work (`registry.handlers()`) for its
+due and stranded rows — pending and unleased, or whose lease expired because the worker died —
+and each handler nudges what it found (coalesced nudges with `verify=True` replace a marker whose
+job vanished). Handlers read only the database. A handler that raises is logged and reported as
+"error"; the others still run.
 
 `tick()` (every ~0.1 s) fires delayed nudges that are due (see `nudges`).
 
@@ -23,62 +23,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.db import close_old_connections, connections
 
-from integrations.klaviyo.models import KlaviyoConnection
-from notifyme.delivery import nudges
-from notifyme.sync.models import ImportBatch, OutboxItem
+from notifyme.delivery import nudges, registry
 
 logger = logging.getLogger(__name__)
-BULK_THRESHOLD = 50
-
-_hooks: dict[str, Callable[[], Any]] = {}
-
-
-def register(name: str, hook: Callable[[], Any]) -> None:
-    """Run `hook()` on every sweep (idempotent; exceptions are logged, never fatal)."""
-    _hooks[name] = hook
-
-
-def hooks() -> dict[str, Callable[[], Any]]:
-    return dict(_hooks)
-
-
-def due_shops() -> dict[int, int]:
-    """{shop id: due row count} for syncing shops: due rows, expired leases, due import polls."""
-    now = timezone.now()
-    syncing = Q(shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED)
-    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-    rows = (OutboxItem.objects.filter(syncing, free, state=OutboxItem.State.PENDING,
-                                      available_at__lte=now)
-            .values("shop_id").annotate(n=Count("id")).order_by())
-    found = {r["shop_id"]: r["n"] for r in rows}
-    batches = (ImportBatch.objects.filter(syncing, free, state=ImportBatch.State.PENDING,
-                                          available_at__lte=now)
-               .values_list("shop_id", flat=True).distinct())
-    for shop_id in batches:
-        found[shop_id] = max(found.get(shop_id, 0), BULK_THRESHOLD + 1)
-    return found
 
 
 def sweep() -> dict[str, Any]:
-    """One sweep over the database (see module docstring); returns counts for logs and tests."""
-    nudged = 0
-    for shop_id, count in due_shops().items():
-        lane = "bulk" if count > BULK_THRESHOLD else "sync"
+    """One sweep over the database (see module docstring); results by handler name."""
+    results: dict[str, Any] = {}
+    for handler in registry.handlers():
         try:
-            nudged += int(nudges.enqueue_lane(shop_id=shop_id, lane=lane, verify=True))
+            results[handler.name] = handler.sweep()
         except Exception:
-            logger.warning("sweeper could not nudge shop %s (Redis down?)", shop_id)
-    results: dict[str, Any] = {"nudged": nudged}
-    for name, hook in hooks().items():
-        try:
-            results[name] = hook()
-        except Exception:
-            logger.exception("sweeper hook %s failed", name)
-            results[name] = "error"
+            logger.exception("sweep of %s failed", handler.name)
+            results[handler.name] = "error"
     return results
 
 
@@ -94,9 +54,7 @@ def run(*, interval: float = 60.0, tick_seconds: float = 0.1,
         if now >= next_sweep:
             next_sweep = now + interval
             try:
-                result = sweep()
-                if result.get("nudged"):
-                    logger.info("sweep: %s", result)
+                logger.debug("sweep: %s", sweep())
             except Exception:
                 logger.exception("sweep failed; retrying next interval")
                 close_old_connections()
@@ -110,8 +68,6 @@ def run(*, interval: float = 60.0, tick_seconds: float = 0.1,
 
 
 def _drop_broken_connections() -> None:
-    from django.db import connections
-
     for conn in connections.all():
         try:
             conn.close()

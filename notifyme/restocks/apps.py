@@ -7,9 +7,10 @@ class RestocksConfig(AppConfig):
     verbose_name = "Restocks"
 
     def ready(self) -> None:
-        # Let the shared sweeper find due or stale deliveries (registration is best effort:
-        # the sweeper module may not exist yet in a partial checkout).
-        from notifyme.restocks import jobs, sweep
+        # Django idiom: modules that use models are imported once the app registry is ready.
+        from notifyme.delivery import registry
+        from notifyme.restocks import nudging, sweep
 
-        jobs.register_delayed()
-        sweep.register()
+        registry.register(registry.Handler(
+            name="restocks", sweep=sweep.sweep_restocks, delayed=nudging.DELAYED,
+            warm_up=("notifyme.restocks.jobs",)))

@@ -6,6 +6,12 @@ class SyncConfig(AppConfig):
     label = "sync"
 
     def ready(self) -> None:
-        from notifyme.sync import retention
+        # Django idiom: modules that use models are imported once the app registry is ready.
+        from notifyme.delivery import registry
+        from notifyme.sync import lanes, retention, sweep
 
-        retention.register()  # the sweeper prunes old sync history once an hour
+        registry.register(registry.Handler(
+            name="sync", sweep=sweep.sweep_outbox, delayed=lanes.DELAYED,
+            warm_up=("notifyme.sync.jobs",)))
+        # Not a kind of work, a periodic duty: the sweeper prunes old sync history hourly.
+        registry.register(registry.Handler(name="retention", sweep=retention.prune_if_due))

@@ -25,7 +25,7 @@ from integrations.klaviyo.errors import (
     KlaviyoDuplicateProfileError,
     KlaviyoNotFoundError,
 )
-from notifyme.delivery.calls import SyncContext, bound, is_list_error
+from notifyme.delivery.calls import Delivery, bound, is_list_error
 from notifyme.sync import profile_fields
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row
@@ -45,7 +45,7 @@ def _note_partial(row: Row, response: KlaviyoResponse) -> None:
                     "subscriber was synced without it.")
 
 
-def _upsert(ctx: SyncContext, row: Row) -> KlaviyoResponse:
+def _upsert(ctx: Delivery, row: Row) -> KlaviyoResponse:
     sub = row.sub
     attrs = profile_fields.profile_attributes(sub, drop_phone=bool(row.phone_issue))
     try:
@@ -66,7 +66,7 @@ def _upsert(ctx: SyncContext, row: Row) -> KlaviyoResponse:
         return response
 
 
-def upsert_profile(ctx: SyncContext, row: Row) -> None:
+def upsert_profile(ctx: Delivery, row: Row) -> None:
     """PROFILE step for one row (see module docstring). Bad data fails the row alone."""
     sub = row.sub
     if not profile_fields.event_identity(sub, drop_phone=row.phone_issue == Issue.INVALID):
@@ -95,7 +95,7 @@ def upsert_profile(ctx: SyncContext, row: Row) -> None:
     row.done |= Step.PROFILE
 
 
-def add_to_list(ctx: SyncContext, rows: list[Row]) -> None:
+def add_to_list(ctx: Delivery, rows: list[Row]) -> None:
     """LIST step for rows whose profile id we know (≤1,000 ids per call).
 
     A 404 here is the merchant's list, gone: the connection is halted (Halted propagates).

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from notifyme.catalog.models import Variant
 from notifyme.delivery import leasing
 from notifyme.delivery.sql import in_ids, value_rows
 from notifyme.subscriptions.models import Subscription
@@ -107,8 +108,6 @@ def load(ids: Iterable[int]) -> list[OutboxItem]:
     directly; variants, products and the shop are loaded once and shared by every row that
     refers to them (a backlog is thousands of rows for a handful of variants).
     """
-    from notifyme.catalog.models import Variant
-
     ids = list(ids)
     if not ids:  # a round that found nothing due costs no query here
         return []

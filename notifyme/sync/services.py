@@ -8,6 +8,7 @@ from django.db import transaction
 
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
+from notifyme.sync import lanes
 from notifyme.sync.models import OutboxItem
 
 logger = logging.getLogger(__name__)
@@ -22,10 +23,8 @@ def outbox_enqueue(*, shop: Shop, subscription: Subscription, kind: str) -> Outb
 
 def sync_nudge(*, shop_id: int) -> bool:
     """Ask a worker to look at this shop's outbox. Best effort: the sweeper covers failures."""
-    from notifyme.sync import jobs  # jobs import the Klaviyo client; keep requests light
-
     try:
-        jobs.enqueue_shop_sync(shop_id=shop_id)
+        lanes.enqueue_shop(shop_id=shop_id)
     except Exception:  # Redis down or misconfigured: the row is safe, the sweeper retries
         logger.warning("could not nudge sync for shop %s; the sweeper will pick it up", shop_id)
         return False

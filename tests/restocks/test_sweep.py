@@ -10,7 +10,7 @@ import django_rq
 from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
-from notifyme.delivery import sweeper
+from notifyme.delivery import registry
 from notifyme.restocks import progress
 from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.restocks.services import variant_update_stock
@@ -23,7 +23,10 @@ def _bulk_jobs() -> list[str]:
 
 
 def test_registered_with_the_shared_sweeper() -> None:
-    assert sweeper.hooks()["restocks"] is sweep_restocks
+    handler = registry.get("restocks")
+    assert handler.sweep is sweep_restocks
+    assert set(handler.delayed) == {"restock-fanout", "restock-advance"}
+    assert "notifyme.restocks.jobs" in registry.warm_up_modules()
 
 
 def test_stalled_fanout_is_nudged_once_not_while_alive(klaviyo_sandbox: Any,
