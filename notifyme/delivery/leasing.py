@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
@@ -35,6 +35,11 @@ from notifyme.delivery.policy import backoff_seconds
 from notifyme.delivery.sql import in_ids
 
 PENDING = "pending"
+
+
+class Retried(NamedTuple):
+    rows: int  # rows still held under the token, now backed off
+    delay: float  # seconds until they are due again
 
 
 def new_token() -> str:
@@ -121,19 +126,19 @@ def release(
 def retry(
     model: type[models.Model], ids: Iterable[int], *, token: str,
     error: str = "", attempts: int | None = None, **fields: Any,
-) -> float:
-    """Count a failed attempt and make rows due again after a jittered backoff; returns it."""
+) -> Retried:
+    """Count a failed attempt and make rows due again after a jittered backoff."""
     ids = list(ids)
     held = _held(model, ids, token)
     if attempts is None:
         attempts = 1 + max(held.values_list("attempts", flat=True), default=0)
     delay = backoff_seconds(attempts)
-    held.update(
+    count = held.update(
         leased_until=None, attempts=models.F("attempts") + 1,
         available_at=timezone.now() + timedelta(seconds=delay),
         **({"last_error": error[:2000]} if error else {}), **fields,
     )
-    return delay
+    return Retried(int(count), delay)
 
 
 def complete(

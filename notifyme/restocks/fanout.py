@@ -208,11 +208,11 @@ class _Chunk:
         ids = [r.id for r in self.live]
         if error.retryable:
             connection_record_error(connection=link, error=error)
-            wait = leasing.retry(RestockDelivery, ids, token=self.lease.token, error=str(error),
-                                 attempts=_attempts(self.live) + 1)
+            retried = leasing.retry(RestockDelivery, ids, token=self.lease.token,
+                                    error=str(error), attempts=_attempts(self.live) + 1)
             self.lease.discard(ids)
-            self.result.released += len(ids)
-            self.result.come_back_in(wait)
+            self.result.released += retried.rows
+            self.result.come_back_in(retried.delay)
         else:
             self.finish(ids, State.FAILED, _describe(error))
 

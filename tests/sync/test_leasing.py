@@ -58,7 +58,8 @@ def test_retry_counts_attempts_and_backs_off_with_jitter(db: None) -> None:
     add_subscribers(merchant, 1)
     ids = leasing.claim(OutboxItem.objects.all(), limit=1, lease_seconds=30, token="t")
     before = timezone.now()
-    delay = leasing.retry(OutboxItem, ids, token="t", error="Klaviyo 503")
+    count, delay = leasing.retry(OutboxItem, ids, token="t", error="Klaviyo 503")
+    assert count == 1
     item = OutboxItem.objects.get()
     assert (item.attempts, item.leased_until, item.last_error) == (1, None, "Klaviyo 503")
     assert 1.0 <= delay <= 2.0
