@@ -4,7 +4,8 @@
 due and stranded rows — pending and unleased, or whose lease expired because the worker died —
 and each handler nudges what it found (coalesced nudges with `verify=True` replace a marker whose
 job vanished). Handlers read only the database. A handler that raises is logged and reported as
-"error"; the others still run.
+"error" (on a database error the process' connections are also dropped, so a restarted
+PostgreSQL costs one failed sweep, not every sweep after it), and the others still run.
 
 `tick()` (every ~0.1 s) fires delayed nudges that are due (see `nudges`).
 
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
 
 from notifyme.delivery import nudges, registry
 
@@ -36,9 +37,13 @@ def sweep() -> dict[str, Any]:
     for handler in registry.handlers():
         try:
             results[handler.name] = handler.sweep()
-        except Exception:
+        except Exception as error:
             logger.exception("sweep of %s failed", handler.name)
             results[handler.name] = "error"
+            if isinstance(error, DatabaseError):
+                # The database went away (a restart): reconnect for the next handler and the
+                # next sweep instead of failing on a dead connection forever.
+                _drop_broken_connections()
     return results
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import django_rq
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 from redis import Redis
 from rq import Queue
@@ -116,3 +117,23 @@ def test_follow_up_schedules_the_next_due_time(merchant: Merchant) -> None:
     assert float(action.split()[1].rstrip("s")) == pytest.approx(30, abs=1)
     OutboxItem.objects.update(available_at=timezone.now())
     assert engine.follow_up(merchant.shop.pk, "sync") == "nudged sync"
+
+
+
+def test_a_database_error_in_one_handler_reconnects_for_the_next(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restarted PostgreSQL fails one sweep, not every sweep after it: the sweeper drops its
+    broken connections when a handler hits a database error (and only then)."""
+    dropped: list[bool] = []
+    monkeypatch.setattr(sweeper, "_drop_broken_connections", lambda: dropped.append(True))
+
+    def dead() -> None:
+        raise OperationalError("the connection is closed")
+
+    monkeypatch.setattr(registry, "_handlers", {
+        "dead-db": registry.Handler(name="dead-db", sweep=dead),
+        "other": registry.Handler(name="other", sweep=lambda: 1 / 0),
+        "fine": registry.Handler(name="fine", sweep=lambda: 3),
+    })
+    assert sweeper.sweep() == {"dead-db": "error", "other": "error", "fine": 3}
+    assert dropped == [True]
