@@ -79,6 +79,12 @@ def shared_session() -> requests.Session:
     return _session[1]
 
 
+def limiter_account(connection: KlaviyoConnection) -> str:
+    """The rate limiter's key for a connection: its Klaviyo account (every shop on one account
+    shares that account's limits), else the shop."""
+    return connection.account_id or f"shop-{connection.shop_id}"
+
+
 def warm_up() -> None:
     """Read the published rate limits now (the 3 MB Klaviyo spec), not in a worker's first job."""
     ratelimit.spec_limits()
@@ -138,7 +144,7 @@ class Delivery:
 
     @property
     def account_id(self) -> str:
-        return self.connection.account_id or f"shop-{self.connection.shop_id}"
+        return limiter_account(self.connection)
 
     @property
     def list_id(self) -> str:

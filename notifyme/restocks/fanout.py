@@ -32,7 +32,15 @@ from integrations.klaviyo.errors import KlaviyoBadRequestError, KlaviyoError
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_record_error, connection_record_success
 from notifyme.delivery import conf, leasing, pointers
-from notifyme.delivery.calls import Blocked, Delivery, Halted, Lease, LeaseLost, send_pointed
+from notifyme.delivery.calls import (
+    Blocked,
+    Delivery,
+    Halted,
+    Lease,
+    LeaseLost,
+    limiter_account,
+    send_pointed,
+)
 from notifyme.delivery.outcome import Outcome
 from notifyme.delivery.sql import relax_commit
 from notifyme.restocks import batches, nudging, progress, sql
@@ -64,7 +72,7 @@ def fanout_send_chunk(*, restock_id: int, from_start: bool = False) -> Outcome:
     progress.mark_alive(restock_id)
     # The limiter first: a job that must wait has claimed nothing, so waiting costs no writes
     # (when the window is full every job would otherwise claim, build and hand back 1,000 rows).
-    wait = ratelimit.acquire(account_id=link.account_id, operation=BULK)
+    wait = ratelimit.acquire(account_id=limiter_account(link), operation=BULK)
     if wait > 0:
         nudging.fanout_nudge_later(restock_id=restock_id, seconds=wait)
         result.wait = wait
