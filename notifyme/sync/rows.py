@@ -89,7 +89,7 @@ class Row:
 def _instance(model: type[Any], names: tuple[str, ...], values: Iterable[Any],
               related: dict[str, Any]) -> Any:
     """A model instance from already-typed column values, without Model.__init__'s per-field
-    work (a third of a 10,000-row job's CPU): the values go straight into its __dict__, and so
+    work (much of a 10,000-row job's CPU): the values go straight into its __dict__, and so
     does a ModelState (loaded from "default", `related` as its relation cache). Unlisted fields
     stay deferred, as with only()."""
     obj = object.__new__(model)
