@@ -267,7 +267,8 @@ def add_worker_arguments(parser: argparse.ArgumentParser, *, workers: int) -> No
     """`--workers N` and `--worker-class`, the same in every bench that starts workers."""
     parser.add_argument("--workers", type=int, default=workers)
     parser.add_argument("--worker-class", default="",
-                        help="default: the settings' worker class (notifyme.core.worker.Worker);"
+                        help="default: the settings' worker class"
+                             " (notifyme.delivery.worker.Worker);"
                              " e.g. rq.Worker to fork a work horse per job")
 
 

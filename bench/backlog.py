@@ -247,7 +247,7 @@ def run(args: argparse.Namespace) -> bool:
     ratio = elapsed / limit_ceiling if limit_ceiling else float("inf")
     throttled = stats["throttled"]
     print(f"subscriptions:        {args.count:,} (consent {args.consent:.0%})")
-    worker_class = args.worker_class or "notifyme.core.worker.Worker (settings.RQ)"
+    worker_class = args.worker_class or "notifyme.delivery.worker.Worker (settings.RQ)"
     print(f"workers:              {args.workers} {worker_class}, claim {args.claim:,}")
     print(f"calls (2xx):          {dict(calls)}")
     print(f"sync jobs run:        {jobs}")

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "notifyme.shops",
     "notifyme.catalog",
     "notifyme.subscriptions",
+    "notifyme.delivery",
     "notifyme.sync",
     "notifyme.restocks",
     "notifyme.dashboard",
@@ -204,8 +205,8 @@ RQ_QUEUES = {
 }
 RQ_SHOW_ADMIN_LINK = True
 # Every queue's worker: rq's SimpleWorker (no fork per job) with the cyclic GC tuned for
-# batch jobs (notifyme/core/worker.py).
-RQ = {"WORKER_CLASS": "notifyme.core.worker.Worker"}
+# batch jobs (notifyme/delivery/worker.py).
+RQ = {"WORKER_CLASS": "notifyme.delivery.worker.Worker"}
 
 # Nothing may frame us except the embedded app views, which are exempt from X-Frame-Options and
 # name the Shopify admin in their own `Content-Security-Policy: frame-ancestors`.

@@ -4,7 +4,7 @@ Contract
 - ``acquire(account_id=..., operation=...) -> float``: ``0.0`` means "send now" and one slot was
   taken in every window of the operation; a positive number is the seconds to wait, and nothing
   was taken. Never blocks, never sleeps: a job that gets a wait hands its rows back to the outbox
-  with ``available_at = now + wait`` (see ``notifyme.sync.leasing``).
+  with ``available_at = now + wait`` (see ``notifyme.delivery.leasing``).
 - ``available(account_id=..., operation=...) -> (calls, wait)``: a read-only peek, for sizing
   work to the budget before claiming it.
 - ``cool_down(account_id=..., seconds=...)``: after any 429, every worker of every operation of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from notifyme.catalog.facts import product_url
 from notifyme.core.models import TimeStampedModel
 from notifyme.shops.models import Shop
 
@@ -26,7 +27,7 @@ class Product(TimeStampedModel):
 
     @property
     def url(self) -> str:
-        return f"https://{self.shop.domain}/products/{self.handle}" if self.handle else ""
+        return product_url(domain=self.shop.domain, handle=self.handle)
 
 
 class Variant(TimeStampedModel):
@@ -72,5 +73,6 @@ class Variant(TimeStampedModel):
 
     @property
     def product_url(self) -> str:
-        base = self.product.url
-        return f"{base}?variant={self.shopify_id}" if base else ""
+        product = self.product
+        return product_url(domain=product.shop.domain, handle=product.handle,
+                           variant_id=self.shopify_id)

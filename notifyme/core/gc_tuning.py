@@ -1,5 +1,5 @@
 """Cyclic-GC tuning for processes that churn through batches: the RQ workers
-(`notifyme.core.worker`) and the Klaviyo sandbox (`sandboxes.klaviyo.server`).
+(`notifyme.delivery.worker`) and the Klaviyo sandbox (`sandboxes.klaviyo.server`).
 
 Django-free on purpose: the sandbox runs without Django.
 """

@@ -7,14 +7,15 @@ class RestocksConfig(AppConfig):
     verbose_name = "Restocks"
 
     def ready(self) -> None:
+        # Django idiom: modules that use models are imported once the app registry is ready.
         from integrations.klaviyo import hooks as klaviyo_hooks
         from notifyme.catalog import hooks as catalog_hooks
-        from notifyme.restocks import jobs, services, sweep
+        from notifyme.delivery import registry
+        from notifyme.restocks import jobs, nudging, services, sweep
 
-        # Let the shared sweeper find due or stale deliveries (registration is best effort:
-        # the sweeper module may not exist yet in a partial checkout).
-        jobs.register_delayed()
-        sweep.register()
+        registry.register(registry.Handler(
+            name="restocks", sweep=sweep.sweep_restocks, delayed=nudging.DELAYED,
+            warm_up=("notifyme.restocks.jobs",)))
         # A stock rise that counts as a restock starts one, in the stock write's transaction.
         catalog_hooks.on_stock_changed(services.restock_detect)
         catalog_hooks.on_restock_threshold(services.restock_threshold)

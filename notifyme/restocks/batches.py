@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from notifyme.restocks import sql
+from notifyme.restocks import nudging, sql
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
 
 
@@ -34,7 +34,8 @@ def release_batch(*, restock: Restock, now: datetime, size: int) -> int:
     restock.save(update_fields=["next_batch_at"])
     if restock.next_batch_at is not None:
         when = restock.next_batch_at
-        transaction.on_commit(lambda: _advance_at(restock.pk, when))
+        transaction.on_commit(
+            lambda: nudging.restock_advance_at(restock_id=restock.pk, when=when))
     return released
 
 
@@ -64,7 +65,7 @@ def restock_advance(*, restock_id: int, now: datetime | None = None) -> str:
         size = max(1, variant.available_quantity * settings.subscribers_per_unit)
         released = release_batch(restock=restock, now=now, size=size)
         if released:
-            transaction.on_commit(lambda: _nudge(restock.pk))
+            transaction.on_commit(lambda: nudging.fanout_nudge(restock_id=restock.pk))
         else:
             restock_finish_if_done(restock=restock, now=now)
         return f"released:{released}"
@@ -120,14 +121,3 @@ def restock_cancel(*, restock: Restock) -> int:
         )
     return skipped
 
-
-def _nudge(restock_id: int) -> None:
-    from notifyme.restocks import jobs
-
-    jobs.fanout_nudge(restock_id=restock_id)
-
-
-def _advance_at(restock_id: int, when: datetime) -> None:
-    from notifyme.restocks import jobs
-
-    jobs.restock_advance_at(restock_id=restock_id, when=when)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from notifyme.catalog.models import Variant
 from notifyme.core.models import TimeStampedModel
+from notifyme.delivery.models import WorkRow
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
@@ -105,11 +106,13 @@ class Restock(models.Model):
         return max(0, self.total - self.sent - self.failed)
 
 
-class RestockDelivery(models.Model):
-    """One subscriber's event for one restock; field names match `notifyme.sync.leasing`.
+class RestockDelivery(WorkRow):
+    """One subscriber's event for one restock: a work row of the delivery pipeline, claimed and
+    fenced like every other (`notifyme.delivery.leasing`).
 
     `available_at` is NULL while the row waits for its batch (batched sending) and is set when
-    the batch is released; `leased_until` is set by the claim and cleared on every outcome.
+    the batch is released; `leased_until` and `lease_token` are set by the claim, and every
+    outcome only touches rows still held under the claim's token.
     """
 
     class State(models.TextChoices):
@@ -127,12 +130,9 @@ class RestockDelivery(models.Model):
     )
     position = models.PositiveIntegerField(help_text="1 = oldest subscription (sent first).")
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    available_at = models.DateTimeField(null=True, blank=True)
-    leased_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(null=True, blank=True)  # type: ignore[assignment]
     unique_id = models.CharField(max_length=64)
     sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "restock deliveries"

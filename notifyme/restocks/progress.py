@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from notifyme.core.redis import get_redis
-from notifyme.restocks import conf
+from notifyme.delivery import conf
 
 logger = logging.getLogger(__name__)
 RATE_WINDOW_SECONDS = 60
@@ -62,7 +62,7 @@ def rates(restock_ids: Iterable[int]) -> dict[int, float]:
 def mark_alive(restock_id: int, seconds: float | None = None) -> None:
     try:
         get_redis().set(_alive_key(restock_id), "1",
-                        ex=max(1, int(seconds or conf.alive_seconds())))
+                        ex=max(1, int(seconds or conf.restock_alive_seconds())))
     except Exception:
         logger.debug("could not mark restock alive", exc_info=True)
 

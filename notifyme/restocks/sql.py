@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from notifyme.delivery.sql import ids_where
 from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.subscriptions.models import Subscription
 
@@ -74,9 +75,9 @@ def insert_deliveries(
         )
     statement = (
         f"INSERT INTO {DELIVERY} (restock_id, subscription_id, position, state, available_at, "
-        f"leased_until, attempts, unique_id, sent_at, last_error) "
+        f"leased_until, lease_token, attempts, unique_id, sent_at, last_error) "
         f"SELECT %(restock)s, s.id, ROW_NUMBER() OVER (ORDER BY s.created_at, s.id), {state}, "
-        f"%(available_at)s, NULL, 0, %(prefix)s || CAST(s.id AS VARCHAR(20)), NULL, {note} "
+        f"%(available_at)s, NULL, '', 0, %(prefix)s || CAST(s.id AS VARCHAR(20)), NULL, {note} "
         f"FROM {SUBSCRIPTION} s WHERE s.shop_id = %(shop)s AND s.variant_id = %(variant)s "
         f"AND s.status = %(active)s {in_flight}"
     )
@@ -109,26 +110,29 @@ def release_batch(
 
 
 def mark_sent(
-    connection: BaseDatabaseWrapper, *, restock_id: int, ids: Sequence[int], now: datetime
+    connection: BaseDatabaseWrapper, *, restock_id: int, ids: Sequence[int], token: str,
+    now: datetime,
 ) -> int:
-    """Pending → sent for `ids`, their subscriptions → notified, the restock's `sent` counter
-    += the rows that changed (an in-database increment, like F("sent") + n). Rows another
-    worker already finished are left alone and not counted twice. Returns that count.
+    """Pending → sent for `ids` still held under the lease `token`, their subscriptions →
+    notified, the restock's `sent` counter += the rows that changed (an in-database increment,
+    like F("sent") + n). Rows another worker finished or claimed since are left alone and not
+    counted twice. Returns that count.
 
     Three statements for any chunk size; call inside one transaction."""
     if not ids:
         return 0
-    where, params = _ids_in(connection, ids, "id")
+    where, params = ids_where(connection, ids, "id")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {DELIVERY} SET state = %s, sent_at = %s, leased_until = NULL, "
             f"attempts = attempts + 1, last_error = '' "
-            f"WHERE {where} AND {_UNINDEXED_STATE} = %s RETURNING subscription_id",
-            [RestockDelivery.State.SENT, now, *params, RestockDelivery.State.PENDING],
+            f"WHERE {where} AND {_UNINDEXED_STATE} = %s AND lease_token = %s "
+            f"RETURNING subscription_id",
+            [RestockDelivery.State.SENT, now, *params, RestockDelivery.State.PENDING, token],
         )
         subscription_ids = [row[0] for row in cursor.fetchall()]
         if subscription_ids:
-            where, params = _ids_in(connection, subscription_ids, "id")
+            where, params = ids_where(connection, subscription_ids, "id")
             cursor.execute(
                 f"UPDATE {SUBSCRIPTION} SET status = %s, notified_at = %s, updated_at = %s "
                 f"WHERE {where} AND COALESCE(status, '') = %s",
@@ -140,50 +144,20 @@ def mark_sent(
 
 
 def mark_final(
-    connection: BaseDatabaseWrapper, *, ids: Sequence[int], state: str, error: str
+    connection: BaseDatabaseWrapper, *, ids: Sequence[int], token: str, state: str, error: str
 ) -> int:
-    """Pending → failed/skipped for `ids` with the reason; returns how many changed."""
+    """Pending → failed/skipped for `ids` still held under `token`, with the reason; returns
+    how many changed."""
     if not ids:
         return 0
-    where, params = _ids_in(connection, ids, "id")
+    where, params = ids_where(connection, ids, "id")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {DELIVERY} SET state = %s, leased_until = NULL, last_error = %s "
-            f"WHERE {where} AND {_UNINDEXED_STATE} = %s",
-            [state, error[:2000], *params, RestockDelivery.State.PENDING],
+            f"WHERE {where} AND {_UNINDEXED_STATE} = %s AND lease_token = %s",
+            [state, error[:2000], *params, RestockDelivery.State.PENDING, token],
         )
         return int(cursor.rowcount)
-
-
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
-def _ids_in(
-    connection: BaseDatabaseWrapper, ids: Sequence[int], column: str
-) -> tuple[str, list[Any]]:
-    """`column` is one of `ids`, written so the planner takes the primary key.
-
-    PostgreSQL: `= ANY(%s)` with one array parameter plus `BETWEEN min AND max` — a chunk's ids
-    are (nearly) contiguous, and without the range the planner prices 1,000 index lookups above
-    a (parallel) sequential scan of a 100,000-row table, which then costs every chunk a full
-    scan. Elsewhere: `IN (%s, ...)`.
-    """
-    if connection.vendor == "postgresql":
-        return (f"{column} = ANY(%s) AND {column} BETWEEN %s AND %s",
-                [list(ids), min(ids), max(ids)])
-    return f"{column} IN ({_placeholders(ids)})", list(ids)
-
-
-def relax_commit(connection: BaseDatabaseWrapper) -> None:
-    """This transaction's COMMIT does not wait for the WAL flush (PostgreSQL only).
-
-    Safe here because every outcome is idempotent: a database crash may forget the last
-    fraction of a second of "sent" marks, and the resend that follows is dropped by Klaviyo
-    (same `unique_id`). Nothing else in the transaction is weakened."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def claimed_rows(connection: BaseDatabaseWrapper, *, ids: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -191,7 +165,7 @@ def claimed_rows(connection: BaseDatabaseWrapper, *, ids: Sequence[int]) -> list
     position) per id, in line order."""
     if not ids:
         return []
-    where, params = _ids_in(connection, ids, "d.id")
+    where, params = ids_where(connection, ids, "d.id")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT d.id, d.unique_id, d.subscription_id, s.email, s.phone, "

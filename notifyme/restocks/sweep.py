@@ -1,6 +1,7 @@
 """The restock part of the sweeper: find work that lost its nudge and nudge it again.
 
-Called every minute by the shared sweeper (`notifyme.sync`), and safe to call any time:
+The restocks handler's `sweep` (registered in RestocksConfig.ready()): called every minute by the
+pipeline's sweeper (`notifyme.delivery.sweeper`), and safe to call any time:
 - restocks with due, unleased (or lease-expired) pending deliveries, whose shop is syncing and
   which no fan-out job touched recently (`progress.is_alive`), get their fan-out restarted;
 - running batched restocks whose next batch is due get `restock_advance`;
@@ -18,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
-from notifyme.restocks import batches, jobs, progress
+from notifyme.restocks import batches, nudging, progress
 from notifyme.restocks.models import Restock, RestockDelivery
 
 logger = logging.getLogger(__name__)
@@ -46,25 +47,15 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
             restock_id=restock_id, state=RestockDelivery.State.PENDING, available_at__lte=now
         ).filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
         if stalled.exists():
-            nudged += int(jobs.fanout_nudge(restock_id=restock_id))
+            nudged += int(nudging.fanout_nudge(restock_id=restock_id))
     batches_due = Restock.objects.filter(
         state=Restock.State.RUNNING, next_batch_at__lte=now
     ).values_list("id", flat=True)
     advanced = 0
     for restock_id in batches_due:
-        advanced += int(jobs.restock_advance_at(restock_id=restock_id, when=now))
+        advanced += int(nudging.restock_advance_at(restock_id=restock_id, when=now))
     if nudged or advanced or finished:
         logger.info("restock sweep: %s fan-outs nudged, %s batches due, %s finished",
                     nudged, advanced, finished)
     return {"nudged": nudged, "batches": advanced, "finished": finished}
 
-
-def register() -> None:
-    """Hook into the shared sweeper when it offers a registration point (best effort)."""
-    try:
-        from notifyme.sync import sweeper  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    hook = getattr(sweeper, "register", None)
-    if callable(hook):
-        hook("restocks", sweep_restocks)

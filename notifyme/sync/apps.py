@@ -6,11 +6,17 @@ class SyncConfig(AppConfig):
     label = "sync"
 
     def ready(self) -> None:
+        # Django idiom: modules that use models are imported once the app registry is ready.
         from integrations.klaviyo import hooks as klaviyo_hooks
+        from notifyme.delivery import registry
         from notifyme.subscriptions import hooks as subscription_hooks
-        from notifyme.sync import retention, services
+        from notifyme.sync import lanes, retention, services, sweep
 
-        retention.register()  # the sweeper prunes old sync history once an hour
+        registry.register(registry.Handler(
+            name="sync", sweep=sweep.sweep_outbox, delayed=lanes.DELAYED,
+            warm_up=("notifyme.sync.jobs",)))
+        # Not a kind of work, a periodic duty: the sweeper prunes old sync history hourly.
+        registry.register(registry.Handler(name="retention", sweep=retention.prune_if_due))
         # Each subscription write records its outbox row in the same transaction.
         subscription_hooks.on_lifecycle(services.outbox_for_subscription)
         # A reconnected shop's pending subscribers sync now, not at the next sweep.

@@ -16,7 +16,6 @@ cancelled or no longer knows is simply resent (imports are upserts).
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -26,18 +25,17 @@ from django.utils import timezone
 
 from integrations.klaviyo.client import KlaviyoClient, compact_json
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
+from notifyme.delivery import conf, leasing, pointers
+from notifyme.delivery.calls import Blocked, Delivery, bound, is_list_error
+from notifyme.delivery.sql import in_ids
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import conf, leasing, nudges, payloads
-from notifyme.sync.calls import Blocked, SyncContext, bound, is_list_error
+from notifyme.sync import lanes, profile_fields
 from notifyme.sync.models import ImportBatch, OutboxItem, Step
 from notifyme.sync.rows import Row
-from notifyme.sync.sql import in_ids
 from notifyme.sync.stages import send_pointed
 
 MAX_PROFILES = 10_000
 MAX_BYTES = 4_900_000
-BASE = "/data/attributes/profiles/data"
-_INDEX = re.compile(r"^/data/attributes/profiles/data/(\d+)")
 Issue = OutboxItem.PhoneIssue
 
 
@@ -51,7 +49,7 @@ def _encoded(row: Row) -> str:
     to send it."""
     drop_phone = bool(row.phone_issue)
     return row.cached("import_json", drop_phone, lambda: compact_json(
-        payloads.profile_attributes(row.sub, drop_phone=drop_phone)))
+        profile_fields.profile_attributes(row.sub, drop_phone=drop_phone)))
 
 
 def _chunks(rows: list[Row]) -> list[list[Row]]:
@@ -69,7 +67,7 @@ def _chunks(rows: list[Row]) -> list[list[Row]]:
     return chunks
 
 
-def submit(ctx: SyncContext, rows: list[Row]) -> int:
+def submit(ctx: Delivery, rows: list[Row]) -> int:
     """PROFILE+LIST for many rows via import jobs; returns how many rows were submitted."""
     todo = [r for r in rows if r.needs(Step.PROFILE) and not r.done & Step.IMPORTED
             and not r.error and r.done | Step.PROFILE | Step.LIST == r.needed | r.done]
@@ -86,7 +84,8 @@ def submit(ctx: SyncContext, rows: list[Row]) -> int:
             sent["job"] = client.bulk_import_encoded_profiles(profiles, list_id=ctx.list_id)
 
         try:
-            send_pointed(ctx, "bulk_import_profiles", chunk, build=build, send=send, base=BASE)
+            send_pointed(ctx, "bulk_import_profiles", chunk, build=build, send=send,
+                         base=pointers.PROFILES)
         except KlaviyoNotFoundError as error:
             if is_list_error(error):
                 ctx.halt(error)
@@ -106,13 +105,13 @@ def submit(ctx: SyncContext, rows: list[Row]) -> int:
             row.import_batch_id = batch.pk
         if not _finish_inline(ctx, batch, accepted, token):
             leasing.release(ImportBatch, [batch.pk], token=token, delay=first_poll_seconds())
-            nudges.later_shop(shop_id=ctx.connection.shop_id, lane="bulk",
+            lanes.later_shop(shop_id=ctx.connection.shop_id, lane="bulk",
                               seconds=first_poll_seconds())
         submitted += len(accepted)
     return submitted
 
 
-def _finish_inline(ctx: SyncContext, batch: ImportBatch, accepted: list[Row], token: str
+def _finish_inline(ctx: Delivery, batch: ImportBatch, accepted: list[Row], token: str
                    ) -> bool:
     """Poll once right away: a job Klaviyo already finished completes its rows in this job
     (no parking, no second pass over them). False = not done yet: poll later as usual."""
@@ -140,7 +139,7 @@ def _finish_inline(ctx: SyncContext, batch: ImportBatch, accepted: list[Row], to
     return True
 
 
-def _error_pages(ctx: SyncContext, job_id: str) -> list[dict[str, Any]]:
+def _error_pages(ctx: Delivery, job_id: str) -> list[dict[str, Any]]:
     """Every import error of a job (following `links.next`, 100 per page)."""
     found: list[dict[str, Any]] = []
     path = f"/api/profile-bulk-import-jobs/{job_id}/import-errors"
@@ -168,10 +167,10 @@ def classify(items: list[tuple[str, str]], errors: list[dict[str, Any]]
     for error in errors:
         body = error.get("attributes") or {}
         pointer = str((body.get("source") or {}).get("pointer") or "")
-        match = _INDEX.match(pointer)
         original = ((body.get("original_payload") or {}).get("attributes") or {})
-        index = int(match.group(1)) if match else by_email.get(
-            str(original.get("email") or "").lower())
+        index = pointers.index_of(pointer, pointers.PROFILES)
+        if index is None:
+            index = by_email.get(str(original.get("email") or "").lower())
         if index is None or index >= len(items):
             continue
         email, issue = items[index]
@@ -190,7 +189,7 @@ def _resend(ids: list[int], **fields: Any) -> None:
         import_batch=None, available_at=timezone.now(), **fields)
 
 
-def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str) -> None:
+def finish(ctx: Delivery, batch: ImportBatch, job: dict[str, Any], token: str) -> None:
     """Apply a complete job's outcome to its parked (WAITING) rows; see module docstring."""
     attrs = job.get("attributes") or {}
     errors = _error_pages(ctx, batch.klaviyo_job_id) if attrs.get("failed_count") else []
@@ -218,12 +217,12 @@ def finish(ctx: SyncContext, batch: ImportBatch, job: dict[str, Any], token: str
             if sub_ids:
                 Subscription.objects.filter(in_ids(sub_ids)).update(
                     sync_state=Subscription.SyncState.SYNCED, synced_at=now,
-                    sync_error=payloads.PHONE_NOTES.get(issue, ""))
+                    sync_error=profile_fields.PHONE_NOTES.get(issue, ""))
         leasing.complete(ImportBatch, [batch.pk], token=token, completed_count=len(ok),
                          failed_count=len(failed), polls=F("polls") + 1)
 
 
-def poll_one(ctx: SyncContext, batch: ImportBatch, token: str) -> None:
+def poll_one(ctx: Delivery, batch: ImportBatch, token: str) -> None:
     """One poll of one job; reschedules itself while Klaviyo is still working."""
     try:
         job = ctx.call("get_bulk_import_job",
@@ -239,8 +238,8 @@ def poll_one(ctx: SyncContext, batch: ImportBatch, token: str) -> None:
             _resend(list(batch.item_ids))
             leasing.fail(ImportBatch, [batch.pk], token=token,
                          error="Klaviyo cancelled or no longer knows this import job; resent.")
-        nudges.later_shop(shop_id=batch.shop_id, lane="bulk", seconds=0)
+        lanes.later_shop(shop_id=batch.shop_id, lane="bulk", seconds=0)
         return
     delay = min(30.0, first_poll_seconds() * (2 ** batch.polls))
     leasing.release(ImportBatch, [batch.pk], token=token, delay=delay, polls=F("polls") + 1)
-    nudges.later_shop(shop_id=batch.shop_id, lane="bulk", seconds=delay)
+    lanes.later_shop(shop_id=batch.shop_id, lane="bulk", seconds=delay)

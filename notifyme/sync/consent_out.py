@@ -21,10 +21,11 @@ from redis.exceptions import RedisError
 
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
-from notifyme.sync import leasing, payloads
-from notifyme.sync.calls import Blocked, Halted, SyncContext, bound, is_list_error
+from notifyme.delivery import leasing, policy
+from notifyme.delivery.calls import Blocked, Delivery, Halted, bound, is_list_error
+from notifyme.delivery.outcome import Outcome
+from notifyme.sync import profile_fields
 from notifyme.sync.models import OutboxItem
-from notifyme.sync.profile_sync import Outcome
 from notifyme.sync.rows import Row, save_outcomes
 
 CHUNK = 100
@@ -47,10 +48,10 @@ def _blocked_by_earlier(items: list[OutboxItem]) -> set[int]:
     return {i.pk for i in items if oldest.get(i.subscription_id, i.pk + 1) < i.pk}
 
 
-def _contact(ctx: SyncContext, row: Row) -> tuple[str, str]:
+def _contact(ctx: Delivery, row: Row) -> tuple[str, str]:
     sub = row.sub
     if sub.email or sub.phone:
-        return sub.email, payloads.phone_for(sub)
+        return sub.email, profile_fields.phone_for(sub)
     if not sub.klaviyo_profile_id:
         row.note = "Nothing to withdraw: this subscriber never reached Klaviyo."
         return "", ""
@@ -66,11 +67,11 @@ def _contact(ctx: SyncContext, row: Row) -> tuple[str, str]:
     return str(attrs.get("email") or ""), str(attrs.get("phone_number") or "")
 
 
-def _withdraw(ctx: SyncContext, rows: list[Row]) -> None:
+def _withdraw(ctx: Delivery, rows: list[Row]) -> None:
     todo: list[tuple[Row, list[dict[str, Any]]]] = []
     for row in rows:
         email, phone = _contact(ctx, row)
-        entries = payloads.unsubscribe_entries(email=email, phone=phone)
+        entries = profile_fields.unsubscribe_entries(email=email, phone=phone)
         if entries:
             todo.append((row, entries))
         else:
@@ -96,7 +97,7 @@ def _withdraw(ctx: SyncContext, rows: list[Row]) -> None:
         chunk = [pair] if pair is not None else []
 
 
-def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome:
+def process(ctx: Delivery, items: list[OutboxItem], *, token: str) -> Outcome:
     """Withdraw consent for claimed UNSUBSCRIBE/REDACT rows; save the outcome."""
     waiting = _blocked_by_earlier(items)
     if waiting:
@@ -116,7 +117,7 @@ def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome
         outcome.retry_error = str(error)[:500]
         if not error.retryable:
             for row in rows:
-                if row.done != ALL and row.item.attempts + 1 >= 5:
+                if row.done != ALL and policy.gives_up(row.item.attempts):
                     row.fail(error.detail or str(error))
     outcome.counts = save_outcomes(rows, token=token, delay=outcome.wait,
                                    retry_error=outcome.retry_error)

@@ -30,17 +30,10 @@ from integrations.klaviyo.errors import KlaviyoError
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_halt
 from notifyme.core.crypto import SecretDecryptionError
-from notifyme.sync import (
-    bulk_import,
-    conf,
-    consent_out,
-    leasing,
-    nudges,
-    profile_sync,
-    rows,
-    stages,
-)
-from notifyme.sync.calls import Blocked, Halted, Lease, LeaseLost, SyncContext
+from notifyme.delivery import conf, leasing, nudges
+from notifyme.delivery.calls import Blocked, Delivery, Halted, Lease, LeaseLost
+from notifyme.delivery.outcome import Outcome
+from notifyme.sync import bulk_import, consent_out, lanes, profile_sync, rows, stages
 from notifyme.sync.models import ImportBatch, OutboxItem
 
 logger = logging.getLogger(__name__)
@@ -69,7 +62,7 @@ def lease_seconds() -> float:
     return conf.value("SYNC_LEASE_SECONDS")
 
 
-def _poll_imports(ctx: SyncContext) -> float:
+def _poll_imports(ctx: Delivery) -> float:
     """Poll due import jobs of this shop; returns a rate-limit wait (0.0 when none)."""
     token = leasing.new_token()
     ids = leasing.claim(ImportBatch.objects.filter(shop_id=ctx.connection.shop_id),
@@ -91,7 +84,7 @@ def _poll_imports(ctx: SyncContext) -> float:
     return 0.0
 
 
-def _round(ctx: SyncContext, lane: str, bulk_jobs: int = 1) -> profile_sync.Outcome:
+def _round(ctx: Delivery, lane: str, bulk_jobs: int = 1) -> Outcome:
     """One claim-and-send round; `bulk_jobs`: this shop's bulk jobs running now, this one
     included."""
     shop_id = ctx.connection.shop_id
@@ -106,7 +99,7 @@ def _round(ctx: SyncContext, lane: str, bulk_jobs: int = 1) -> profile_sync.Outc
         # free call made about half of each claim go back unsent).
         calls, wait = ratelimit.available(account_id=ctx.account_id, operation=BUDGET_OPERATION)
         if calls == 0:
-            return profile_sync.Outcome(wait=max(poll_wait, wait))
+            return Outcome(wait=max(poll_wait, wait))
         if calls < ratelimit.windows_for(BUDGET_OPERATION)[0].limit:
             calls = min(calls, ROUND_CALLS)
         elif bulk_jobs > 1:
@@ -126,7 +119,7 @@ def _round(ctx: SyncContext, lane: str, bulk_jobs: int = 1) -> profile_sync.Outc
     # Full: the claim got every row it asked for, so run another round (a claim sized down to
     # the free calls included: the next round claims more or learns the wait for the delayed
     # nudge, which costs far less than ending this job and starting another).
-    total = profile_sync.Outcome(claimed=len(items), full=len(ids) == limit, wait=poll_wait)
+    total = Outcome(claimed=len(items), full=len(ids) == limit, wait=poll_wait)
     for part, handler in ((profiles, profile_sync.process), (withdrawals, consent_out.process)):
         if not part or total.halted:
             if part:
@@ -141,7 +134,7 @@ def _round(ctx: SyncContext, lane: str, bulk_jobs: int = 1) -> profile_sync.Outc
 
 def _nudge(shop_id: int, lane: str) -> None:
     try:
-        nudges.enqueue_lane(shop_id=shop_id, lane=lane)
+        lanes.enqueue_shop(shop_id=shop_id, lane=lane)
     except Exception:
         logger.warning("could not nudge %s lane for shop %s; the sweeper will", lane, shop_id)
 
@@ -159,7 +152,7 @@ def follow_up(shop_id: int, lane: str, *, wait: float = 0.0) -> str:
     if count:
         target = "bulk" if lane == "bulk" or count > SYNC_CLAIM else "sync"
         if wait > 0:
-            nudges.later_shop(shop_id=shop_id, lane=target, seconds=wait)
+            lanes.later_shop(shop_id=shop_id, lane=target, seconds=wait)
             return f"later {wait:.2f}s ({target})"
         _nudge(shop_id, target)
         return f"nudged {target}"
@@ -173,19 +166,19 @@ def follow_up(shop_id: int, lane: str, *, wait: float = 0.0) -> str:
     if not upcoming:
         return "idle"
     seconds = max(0.0, (min(upcoming) - now).total_seconds())
-    nudges.later_shop(shop_id=shop_id, lane=lane, seconds=seconds)
+    lanes.later_shop(shop_id=shop_id, lane=lane, seconds=seconds)
     return f"later {seconds:.2f}s"
 
 
 def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
     """Drain this shop's due outbox rows on `lane` (see module docstring); returns a summary."""
-    nudges.job_started(shop_id=shop_id, lane=lane)
+    lanes.job_started(shop_id=shop_id, lane=lane)
     connection = (KlaviyoConnection.objects.select_related("shop")
                   .filter(shop_id=shop_id).first())
     if connection is None or not connection.is_syncing:
         return {"skipped": "not syncing"}
     try:
-        ctx = SyncContext.open(connection)
+        ctx = Delivery.open(connection)
     except SecretDecryptionError:
         connection_halt(connection=connection, error=KeyUnreadable(message="key unreadable"))
         return {"halted": True}
@@ -197,7 +190,7 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
             nudges.bulk_finished(shop_id=shop_id, token=job_token)
 
 
-def _rounds(ctx: SyncContext, shop_id: int, lane: str, job_token: str) -> dict[str, Any]:
+def _rounds(ctx: Delivery, shop_id: int, lane: str, job_token: str) -> dict[str, Any]:
     summary: dict[str, Any] = {"claimed": 0, "rounds": 0}
     deadline = time.monotonic() + BUDGET_SECONDS[lane]
     while True:
@@ -206,7 +199,7 @@ def _rounds(ctx: SyncContext, shop_id: int, lane: str, job_token: str) -> dict[s
         try:
             outcome = _round(ctx, lane, bulk_jobs)
         except Halted:
-            outcome = profile_sync.Outcome(halted=True)
+            outcome = Outcome(halted=True)
         except LeaseLost:
             logger.warning("shop %s: lease lost mid-round; another worker has the rows", shop_id)
             break

@@ -25,8 +25,8 @@ from integrations.klaviyo.errors import (
     KlaviyoDuplicateProfileError,
     KlaviyoNotFoundError,
 )
-from notifyme.sync import payloads
-from notifyme.sync.calls import SyncContext, bound, is_list_error
+from notifyme.delivery.calls import Delivery, bound, is_list_error
+from notifyme.sync import profile_fields
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row
 
@@ -45,9 +45,9 @@ def _note_partial(row: Row, response: KlaviyoResponse) -> None:
                     "subscriber was synced without it.")
 
 
-def _upsert(ctx: SyncContext, row: Row) -> KlaviyoResponse:
+def _upsert(ctx: Delivery, row: Row) -> KlaviyoResponse:
     sub = row.sub
-    attrs = payloads.profile_attributes(sub, drop_phone=bool(row.phone_issue))
+    attrs = profile_fields.profile_attributes(sub, drop_phone=bool(row.phone_issue))
     try:
         return ctx.call("profile_import", lambda c: c.upsert_profile(attrs),
                         subscription_id=sub.pk, retry_count=row.item.attempts)
@@ -55,7 +55,7 @@ def _upsert(ctx: SyncContext, row: Row) -> KlaviyoResponse:
         if not sub.email or "phone_number" not in attrs:
             raise
         row.phone_issue = Issue.CONFLICT
-        attrs = payloads.profile_attributes(sub, drop_phone=True)
+        attrs = profile_fields.profile_attributes(sub, drop_phone=True)
         response = ctx.call("profile_import", lambda c: c.upsert_profile(attrs),
                             subscription_id=sub.pk, retry_count=row.item.attempts)
         other = error.duplicate_profile_id
@@ -66,17 +66,17 @@ def _upsert(ctx: SyncContext, row: Row) -> KlaviyoResponse:
         return response
 
 
-def upsert_profile(ctx: SyncContext, row: Row) -> None:
+def upsert_profile(ctx: Delivery, row: Row) -> None:
     """PROFILE step for one row (see module docstring). Bad data fails the row alone."""
     sub = row.sub
-    if not payloads.event_identity(sub, drop_phone=row.phone_issue == Issue.INVALID):
+    if not profile_fields.event_identity(sub, drop_phone=row.phone_issue == Issue.INVALID):
         row.fail("This subscriber has no email or phone number Klaviyo can accept.")
         return
     known = sub.klaviyo_profile_id
     try:
         response: KlaviyoResponse | None = None
         if known:
-            attrs = payloads.profile_attributes(sub, drop_phone=bool(row.phone_issue))
+            attrs = profile_fields.profile_attributes(sub, drop_phone=bool(row.phone_issue))
             try:
                 response = ctx.call("update_profile", lambda c: c.update_profile(known, attrs),
                                     subscription_id=sub.pk, retry_count=row.item.attempts)
@@ -95,7 +95,7 @@ def upsert_profile(ctx: SyncContext, row: Row) -> None:
     row.done |= Step.PROFILE
 
 
-def add_to_list(ctx: SyncContext, rows: list[Row]) -> None:
+def add_to_list(ctx: Delivery, rows: list[Row]) -> None:
     """LIST step for rows whose profile id we know (≤1,000 ids per call).
 
     A 404 here is the merchant's list, gone: the connection is halted (Halted propagates).

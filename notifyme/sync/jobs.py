@@ -2,19 +2,16 @@
 
 Jobs carry a shop id and a lane name — never a key, never a payload — and are idempotent: the
 rows in PostgreSQL say what is left to do, so running a job twice (or zero times: the sweeper
-re-nudges) changes nothing but timing.
+re-nudges) changes nothing but timing. Enqueued by `notifyme.sync.lanes` (by path).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import close_old_connections
 
-def enqueue_shop_sync(*, shop_id: int, lane: str = "sync") -> bool:
-    """Nudge a shop's sync (coalesced: at most one queued job per shop and lane)."""
-    from notifyme.sync import nudges
-
-    return nudges.enqueue_lane(shop_id=shop_id, lane=lane)
+from notifyme.sync.engine import run_shop
 
 
 def sync_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
@@ -23,10 +20,6 @@ def sync_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
     Stale database connections (a restarted PostgreSQL) are dropped first, so one failed job
     is the worst a database restart costs; its rows come back when their lease expires.
     """
-    from django.db import close_old_connections
-
-    from notifyme.sync.engine import run_shop
-
     close_old_connections()
     try:
         return run_shop(shop_id, lane)

@@ -3,11 +3,9 @@
 Redis only carries nudges; these rows are the truth, so a lost job or a killed worker loses
 nothing (the sweeper finds due rows and expired leases again).
 
-Leasing fields (shared with every leased model, see `notifyme.sync.leasing`): `state`,
-`available_at` (not before), `leased_until` (a worker holds the row until then), `attempts`
-(failed tries, drives backoff) and `lease_token` (fencing: only the holder of the current lease
-may complete or release the row, so a worker whose lease expired cannot overwrite the outcome of
-the worker that took over).
+Both models are work rows of the delivery pipeline (`notifyme.delivery.models.WorkRow`: state,
+available_at, leased_until, lease_token, attempts, last_error), claimed and fenced by
+`notifyme.delivery.leasing`.
 
 A PROFILE_SYNC row is done in steps (`Step` bits in `steps_done`): profile, list membership,
 consent (only when the shopper gave it) and the "Subscribed to Back in Stock" event. Steps are
@@ -19,8 +17,8 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
+from notifyme.delivery.models import WorkRow
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
@@ -37,7 +35,7 @@ class Step:
     BASE = PROFILE | LIST | EVENT
 
 
-class OutboxItem(models.Model):
+class OutboxItem(WorkRow):
     class Kind(models.TextChoices):
         PROFILE_SYNC = "profile_sync", "Sync profile, list and consent"
         UNSUBSCRIBE = "unsubscribe", "Propagate unsubscribe"
@@ -60,10 +58,6 @@ class OutboxItem(models.Model):
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    available_at = models.DateTimeField(default=timezone.now)
-    leased_until = models.DateTimeField(null=True, blank=True)
-    lease_token = models.CharField(max_length=32, blank=True, editable=False)
     steps_needed = models.PositiveSmallIntegerField(default=0)
     steps_done = models.PositiveSmallIntegerField(default=0)
     phone_issue = models.CharField(
@@ -75,7 +69,6 @@ class OutboxItem(models.Model):
         "ImportBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="items",
         db_index=False,
     )
-    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -91,7 +84,7 @@ class OutboxItem(models.Model):
         return f"{self.kind} #{self.subscription_id} ({self.state})"
 
 
-class ImportBatch(models.Model):
+class ImportBatch(WorkRow):
     """One Klaviyo profile bulk import job we started and still have to confirm.
 
     `item_ids` lists the outbox rows in the order of the job's `profiles.data`, so an import
@@ -108,15 +101,10 @@ class ImportBatch(models.Model):
     klaviyo_job_id = models.CharField(max_length=64)
     item_ids = models.JSONField(default=list)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
     polls = models.PositiveIntegerField(default=0)
-    available_at = models.DateTimeField(default=timezone.now)
-    leased_until = models.DateTimeField(null=True, blank=True)
-    lease_token = models.CharField(max_length=32, blank=True, editable=False)
     total_count = models.PositiveIntegerField(default=0)
     completed_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,8 +12,9 @@ One call per step per chunk, in this order:
 Outcomes per stage: `Blocked` (rate limit or 429 cool-down) stops that stage only — the other
 stages use other rate-limit buckets and may still go; `Halted` (merchant must act) stops
 everything and hands the rows back untouched; an outage (5xx, timeout, connection, edge block)
-stops everything and backs the rows off with jitter, counting an attempt. Bad records fail alone
-inside the stages. Whatever went through is kept on the row (`steps_done`), so a retry never
+stops everything and backs the rows off with jitter, counting an attempt; an error waiting cannot
+fix is retried until `policy.MAX_ATTEMPTS`, then the row fails. Bad records fail alone inside
+the stages. Whatever went through is kept on the row (`steps_done`), so a retry never
 repeats a finished step.
 """
 
@@ -21,14 +22,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
 from integrations.klaviyo.errors import KlaviyoError
+from notifyme.delivery import policy
+from notifyme.delivery.calls import Blocked, Delivery, Halted
+from notifyme.delivery.outcome import Outcome
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import bulk_import, identity, payloads, stages
-from notifyme.sync.calls import Blocked, Halted, SyncContext
+from notifyme.sync import bulk_import, identity, profile_fields, stages
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row, save_outcomes
 
@@ -36,24 +38,12 @@ logger = logging.getLogger(__name__)
 
 #: At most this many rows needing a profile take the one-by-one path; more use bulk import.
 SINGLE_MAX = 10
-#: Unexpected, non-retryable Klaviyo errors are retried this many times, then the row fails.
-MAX_UNEXPECTED_ATTEMPTS = 5
 ENDED = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.REDACTED)
-
-
-@dataclass
-class Outcome:
-    claimed: int = 0
-    full: bool = False  # the claim got every row it asked for
-    wait: float = 0.0
-    halted: bool = False
-    retry_error: str = ""
-    counts: dict[str, int] | None = None
 
 
 def needed_steps(sub: Subscription) -> int:
     steps = Step.BASE
-    if payloads.consent_entries(sub, historical=False):
+    if profile_fields.consent_entries(sub, historical=False):
         steps |= Step.CONSENT
     return steps
 
@@ -68,7 +58,7 @@ def to_row(item: OutboxItem) -> Row:
     return row
 
 
-def _stages(ctx: SyncContext, rows: list[Row]) -> list[Callable[[], object]]:
+def _stages(ctx: Delivery, rows: list[Row]) -> list[Callable[[], object]]:
     profile_todo = [r for r in rows if r.needs(Step.PROFILE) and not r.done & Step.IMPORTED]
     one_by_one = [r for r in profile_todo
                   if len(profile_todo) <= SINGLE_MAX or r.sub.klaviyo_profile_id]
@@ -87,7 +77,7 @@ def _stages(ctx: SyncContext, rows: list[Row]) -> list[Callable[[], object]]:
     ]
 
 
-def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome:
+def process(ctx: Delivery, items: list[OutboxItem], *, token: str) -> Outcome:
     """Run every stage for the claimed rows and save what happened (see module docstring)."""
     rows = [to_row(item) for item in items]
     outcome = Outcome(claimed=len(rows))
@@ -111,7 +101,7 @@ def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome
                            error)
             outcome.retry_error = str(error)[:500]
             for row in live:
-                if not row.complete and row.item.attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS:
+                if not row.complete and policy.gives_up(row.item.attempts):
                     row.fail(error.detail or str(error))
             break
     if outcome.halted:

@@ -9,8 +9,8 @@ Pending and waiting work is never touched, whatever its age.
 
 Deletes run in batches of `BATCH` rows (short statements, short locks). Old rows sit at the
 start of the outbox heap, so each batch's scan stops early; a run that finds nothing costs one
-scan. The sweeper runs `prune_if_due` at most once an hour; `manage.py prune_sync_history`
-runs it by hand (`--dry-run` counts only).
+scan. The sweeper runs `prune_if_due` (registered in SyncConfig.ready()) at most once an hour;
+`manage.py prune_sync_history` runs it by hand (`--dry-run` counts only).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from integrations.klaviyo.models import SyncAttempt
-from notifyme.sync import conf
+from notifyme.delivery import conf
 from notifyme.sync.models import ImportBatch, OutboxItem
 
 BATCH = 5000
@@ -77,9 +77,3 @@ def prune_if_due() -> dict[str, int] | str:
         return "not due"
     _last_run["at"] = now
     return prune_history()
-
-
-def register() -> None:
-    from notifyme.sync import sweeper
-
-    sweeper.register("retention", prune_if_due)

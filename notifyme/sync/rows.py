@@ -21,11 +21,12 @@ from django.db.models import F
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from notifyme.catalog.models import Variant
+from notifyme.delivery import leasing
+from notifyme.delivery.sql import in_ids, value_rows
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import leasing
 from notifyme.sync.models import OutboxItem, Step
-from notifyme.sync.payloads import PHONE_NOTES
-from notifyme.sync.sql import in_ids, value_rows
+from notifyme.sync.profile_fields import PHONE_NOTES
 
 State = OutboxItem.State
 T = TypeVar("T")
@@ -88,7 +89,7 @@ class Row:
 def _instance(model: type[Any], names: tuple[str, ...], values: Iterable[Any],
               related: dict[str, Any]) -> Any:
     """A model instance from already-typed column values, without Model.__init__'s per-field
-    work (a third of a 10,000-row job's CPU): the values go straight into its __dict__, and so
+    work (much of a 10,000-row job's CPU): the values go straight into its __dict__, and so
     does a ModelState (loaded from "default", `related` as its relation cache). Unlisted fields
     stay deferred, as with only()."""
     obj = object.__new__(model)
@@ -107,8 +108,6 @@ def load(ids: Iterable[int]) -> list[OutboxItem]:
     directly; variants, products and the shop are loaded once and shared by every row that
     refers to them (a backlog is thousands of rows for a handful of variants).
     """
-    from notifyme.catalog.models import Variant
-
     ids = list(ids)
     if not ids:  # a round that found nothing due costs no query here
         return []

@@ -17,7 +17,7 @@ from django.utils import timezone
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.hooks import Lifecycle
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import jobs
+from notifyme.sync import lanes
 from notifyme.sync.models import OutboxItem
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def sync_nudge(*, shop_id: int) -> bool:
 
     Also the Klaviyo integration's `connection_resumed` hook (registered in `apps.py`)."""
     try:
-        jobs.enqueue_shop_sync(shop_id=shop_id)
+        lanes.enqueue_shop(shop_id=shop_id)
     except Exception:  # Redis down or misconfigured: the row is safe, the sweeper retries
         logger.warning("could not nudge sync for shop %s; the sweeper will pick it up", shop_id)
         return False

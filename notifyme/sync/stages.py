@@ -1,16 +1,16 @@
-"""Consent and event steps, and the rule for 400s that point at records.
+"""Consent and event steps, and the subscriber sync's side of "records fail alone".
 
 Klaviyo validates a bulk request all-or-nothing: one bad record rejects the call with
-`errors[].source.pointer` such as `/data/attributes/profiles/data/3/attributes/email`.
-`send_pointed` maps each pointer back to the row that produced that entry, fails those rows
-alone (with Klaviyo's detail, visibly) and resends the rest; a pointer at a phone number of a
-row that also has an email drops the phone instead (as Klaviyo itself does on profile-import). A
-400 that points at no record fails the whole chunk: the request, not a subscriber, is wrong.
+`errors[].source.pointer` such as `/data/attributes/profiles/data/3/attributes/email`. The
+pipeline's `calls.send_pointed` maps each pointer back to the row that produced that entry and
+resends the rest; `send_pointed` here decides for a pointed row: a pointer at a phone number of
+a row that also has an email drops the phone instead (as Klaviyo itself does on
+profile-import), any other pointer fails the row alone with Klaviyo's detail, visibly. A 400
+that points at no record fails the whole chunk: the request, not a subscriber, is wrong.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from integrations.klaviyo.client import BulkEvent, KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoBadRequestError, KlaviyoNotFoundError
-from notifyme.sync import payloads
-from notifyme.sync.calls import SyncContext, bound, is_list_error
+from notifyme.delivery import calls, pointers
+from notifyme.delivery.calls import Delivery, is_list_error
+from notifyme.sync import profile_fields
 from notifyme.sync.models import OutboxItem, Step
 from notifyme.sync.rows import Row
 
@@ -27,63 +28,58 @@ Entry = tuple[Row, Any]
 CHUNK = 1000
 
 
-def pointed_indexes(error: KlaviyoBadRequestError, base: str) -> dict[int, tuple[str, str]]:
-    """{entry index: (pointer, detail)} for errors pointing inside `base/<i>`."""
-    pattern = re.compile(re.escape(base.rstrip("/")) + r"/(\d+)(/.*)?$")
-    found: dict[int, tuple[str, str]] = {}
-    for item in error.errors:
-        match = pattern.match(item.pointer or "")
-        if match:
-            found.setdefault(int(match.group(1)), (item.pointer, item.detail or item.title))
-    return found
+def _on_pointed(named: list[tuple[Row, str, str]], error: KlaviyoBadRequestError) -> list[Row]:
+    failed: list[Row] = []
+    for row, pointer, detail in named:
+        if (pointer.endswith("/phone_number") and row.sub.email
+                and row.phone_issue != OutboxItem.PhoneIssue.INVALID):
+            row.phone_issue = OutboxItem.PhoneIssue.INVALID
+            row.note = ("Klaviyo did not accept the phone number; this subscriber was "
+                        "synced without it.")
+        else:
+            row.fail(detail)
+            failed.append(row)
+    return failed
+
+
+def _fail_all(rows: list[Row], error: KlaviyoBadRequestError) -> None:
+    for row in rows:
+        row.fail(error.detail or str(error))
+
+
+def _single(owners: list[Row]) -> int | None:
+    first = owners[0]
+    return first.sub.pk if all(row is first for row in owners) else None
+
+
+def _retry_count(owners: list[Row]) -> int:
+    return max(row.item.attempts for row in owners)
 
 
 def send_pointed(
-    ctx: SyncContext, operation: str, rows: list[Row], *,
+    ctx: Delivery, operation: str, rows: list[Row], *,
     build: Callable[[list[Row]], list[Entry]],
     send: Callable[[KlaviyoClient, list[Any]], object],
     base: str,
 ) -> list[Row]:
     """Send one bulk request for `rows`; returns the rows whose entries were accepted."""
-    live = list(rows)
-    for _ in range(len(rows) + 1):
+    def split(live: list[Row]) -> tuple[list[Row], list[Any]]:
         entries = build(live)
-        if not entries:
-            return []
-        payload = [entry for _, entry in entries]
-        single = entries[0][0].sub.pk if len({id(r) for r, _ in entries}) == 1 else None
-        try:
-            ctx.call(operation, bound(send, payload), subscription_id=single,
-                     retry_count=max(r.item.attempts for r, _ in entries))
-            return list(dict.fromkeys(row for row, _ in entries))
-        except KlaviyoBadRequestError as error:
-            pointed = pointed_indexes(error, base)
-            if not pointed:
-                for row, _ in entries:
-                    row.fail(error.detail or str(error))
-                return []
-            for index, (pointer, detail) in pointed.items():
-                if index >= len(entries):
-                    continue
-                row = entries[index][0]
-                if (pointer.endswith("/phone_number") and row.sub.email
-                        and row.phone_issue != OutboxItem.PhoneIssue.INVALID):
-                    row.phone_issue = OutboxItem.PhoneIssue.INVALID
-                    row.note = ("Klaviyo did not accept the phone number; this subscriber was "
-                                "synced without it.")
-                else:
-                    row.fail(detail)
-            live = [row for row in live if not row.error]
-    return []
+        return [row for row, _ in entries], [entry for _, entry in entries]
+
+    owners = calls.send_pointed(ctx, operation, rows, build=split, send=send, base=base,
+                                on_pointed=_on_pointed, on_unattributed=_fail_all,
+                                subscription_id=_single, retry_count=_retry_count)
+    return list(dict.fromkeys(owners))
 
 
 # -- consent ------------------------------------------------------------------------------
 
 
-def _subscribe(ctx: SyncContext, historical: bool) -> Callable[[KlaviyoClient, list[Any]], object]:
+def _subscribe(ctx: Delivery, historical: bool) -> Callable[[KlaviyoClient, list[Any]], object]:
     def send(client: KlaviyoClient, entries: list[Any]) -> object:
         attributes: dict[str, Any] = {
-            "custom_source": payloads.CUSTOM_SOURCE,
+            "custom_source": profile_fields.CUSTOM_SOURCE,
             "profiles": {"data": [{"type": "profile", "attributes": e} for e in entries]},
         }
         if historical:
@@ -101,7 +97,7 @@ def _consent_entries(row: Row, historical: bool) -> list[dict[str, Any]]:
     """The row's bulk-subscribe entries, built once per (historical, phone decision): chunking
     counts them and the request sends them."""
     return row.cached("consent_entries", (historical, row.phone_issue),
-                      lambda: payloads.consent_entries(row.sub, historical=historical,
+                      lambda: profile_fields.consent_entries(row.sub, historical=historical,
                                                        phone_issue=row.phone_issue))
 
 
@@ -119,11 +115,11 @@ def _chunks(rows: list[Row], historical: bool) -> list[list[Row]]:
     return [chunk for chunk in chunks if chunk]
 
 
-def record_consent(ctx: SyncContext, rows: list[Row]) -> None:
+def record_consent(ctx: Delivery, rows: list[Row]) -> None:
     """CONSENT step: bulk subscribe (≤1,000 entries), only rows whose shopper consented."""
     todo = [r for r in rows if r.needs(Step.CONSENT) and not r.error]
-    now, after = timezone.now(), payloads.historical_after()
-    past = {id(r) for r in todo if payloads.is_historical(r.sub, now=now, after=after)}
+    now, after = timezone.now(), profile_fields.historical_after()
+    past = {id(r) for r in todo if profile_fields.is_historical(r.sub, now=now, after=after)}
     for historical in (False, True):
         group = [r for r in todo if (id(r) in past) == historical]
 
@@ -134,7 +130,7 @@ def record_consent(ctx: SyncContext, rows: list[Row]) -> None:
             try:
                 accepted = set(send_pointed(ctx, "bulk_subscribe", chunk, build=build,
                                             send=_subscribe(ctx, historical),
-                                            base="/data/attributes/profiles/data"))
+                                            base=pointers.PROFILES))
             except KlaviyoNotFoundError as error:
                 if is_list_error(error):
                     ctx.halt(error)
@@ -152,7 +148,7 @@ def record_consent(ctx: SyncContext, rows: list[Row]) -> None:
 def _event_entries(live: list[Row]) -> list[Entry]:
     out: list[Entry] = []
     for row in live:
-        event = payloads.subscribed_event(
+        event = profile_fields.subscribed_event(
             row.sub, drop_phone=row.phone_issue == OutboxItem.PhoneIssue.INVALID)
         if not event.profile:
             row.fail("This subscriber has no email or phone number Klaviyo can accept.")
@@ -174,14 +170,14 @@ def _send_bulk(client: KlaviyoClient, events: list[Any]) -> object:
     return None
 
 
-def send_events(ctx: SyncContext, rows: list[Row]) -> None:
+def send_events(ctx: Delivery, rows: list[Row]) -> None:
     """EVENT step: "Subscribed to Back in Stock" (create_event for one, bulk ≤1,000 otherwise)."""
     todo = [r for r in rows if r.needs(Step.EVENT) and not r.error]
     if len(todo) == 1:
-        chunks = [("create_event", todo, _send_single, "/data/attributes/__none__")]
+        chunks = [("create_event", todo, _send_single, pointers.NONE)]
     else:
         chunks = [("bulk_create_events", todo[start:start + CHUNK], _send_bulk,
-                   "/data/attributes/events-bulk-create/data")
+                   pointers.EVENTS)
                   for start in range(0, len(todo), CHUNK)]
     for operation, chunk, send, base in chunks:
         # Mark each chunk as soon as it is accepted: a rate-limit wait on the next chunk must

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import sys
+from typing import Any
 
 import django_rq
 from rq.job import JobStatus
 
 from notifyme.core.gc_tuning import GC_GEN0_THRESHOLD
-from notifyme.core.worker import Worker
+from notifyme.delivery import registry
+from notifyme.delivery.worker import Worker, warm_up
 
 
 def young_generation_threshold() -> int:
@@ -30,3 +33,15 @@ def test_rqworker_runs_jobs_on_the_batch_worker_with_relaxed_gc() -> None:
     assert job.get_status() == JobStatus.FINISHED
     assert job.return_value() == GC_GEN0_THRESHOLD  # measured inside the job
     assert GC_GEN0_THRESHOLD > saved[0]
+
+
+def test_warm_up_imports_what_the_registered_handlers_name(monkeypatch: Any) -> None:
+    """The worker asks the handler registry what to load before its first job."""
+    monkeypatch.delitem(sys.modules, "json.tool", raising=False)
+    monkeypatch.setattr(registry, "_handlers", {
+        **registry._handlers,
+        "probe": registry.Handler(name="probe", sweep=lambda: None, warm_up=("json.tool",)),
+    })
+    warm_up()
+    assert "json.tool" in sys.modules
+    assert {"notifyme.sync.jobs", "notifyme.restocks.jobs"} <= set(registry.warm_up_modules())

@@ -12,7 +12,8 @@ import pytest
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_connect
 from notifyme.catalog.models import Variant
-from notifyme.restocks.fanout import ChunkResult, fanout_send_chunk
+from notifyme.delivery.outcome import Outcome
+from notifyme.restocks.fanout import fanout_send_chunk
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
@@ -69,10 +70,10 @@ def set_settings(shop: Shop, **fields: Any) -> RestockSettings:
 
 
 def drain(restock: Restock, *, max_rounds: int = 300, max_wait: float = 15.0
-          ) -> list[ChunkResult]:
+          ) -> list[Outcome]:
     """Run fan-out steps in this process until no released delivery is pending (waiting out
     retries and cool-downs for real, up to `max_wait` seconds) or the connection halts."""
-    results: list[ChunkResult] = []
+    results: list[Outcome] = []
     deadline = time.monotonic() + max_wait
     released = RestockDelivery.objects.filter(
         restock=restock, state=RestockDelivery.State.PENDING, available_at__isnull=False)
@@ -83,7 +84,7 @@ def drain(restock: Restock, *, max_rounds: int = 300, max_wait: float = 15.0
             break
         if result.claimed == 0 and not released.exists():
             break
-        if result.retry_in is not None or result.claimed == 0:
+        if result.released or result.wait > 0 or result.claimed == 0:
             time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
     restock.refresh_from_db()
     return results

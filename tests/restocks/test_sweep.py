@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
 from notifyme.catalog.services import variant_update_stock
+from notifyme.delivery import registry
 from notifyme.restocks import progress
 from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.restocks.services import detection_of
 from notifyme.restocks.sweep import sweep_restocks
-from notifyme.sync import sweeper
 from tests.restocks.conftest import Connected, add_subscribers, drain, set_settings
 
 
@@ -24,7 +24,10 @@ def _bulk_jobs() -> list[str]:
 
 
 def test_registered_with_the_shared_sweeper() -> None:
-    assert sweeper.hooks()["restocks"] is sweep_restocks
+    handler = registry.get("restocks")
+    assert handler.sweep is sweep_restocks
+    assert set(handler.delayed) == {"restock-fanout", "restock-advance"}
+    assert "notifyme.restocks.jobs" in registry.warm_up_modules()
 
 
 def test_stalled_fanout_is_nudged_once_not_while_alive(klaviyo_sandbox: Any,

@@ -9,7 +9,7 @@ import pytest
 
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync.models import ImportBatch, OutboxItem
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
 
 from .conftest import Merchant, add_subscribers, drain, states
 

@@ -11,7 +11,7 @@ from django.test import Client
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
 from notifyme.sync import engine
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
 
 from .conftest import Merchant, add_subscribers
 

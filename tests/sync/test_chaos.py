@@ -15,9 +15,9 @@ import pytest
 from django.db.models import Count
 
 from notifyme.core.redis import get_redis
-from notifyme.sync import nudges
+from notifyme.sync import lanes
 from notifyme.sync.models import OutboxItem
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
 from tests.fixtures.sandbox import SandboxHandle
 
 from .conftest import Merchant, add_subscribers, make_merchant
@@ -79,7 +79,7 @@ def test_sigkill_every_worker_mid_backlog_then_restart(
     chaos_merchant: Merchant, processes: list[Worker],
 ) -> None:
     _start(processes)
-    nudges.enqueue_lane(shop_id=chaos_merchant.shop.pk, lane="bulk")
+    lanes.enqueue_shop(shop_id=chaos_merchant.shop.pk, lane="bulk")
     wait_until(lambda: _done() >= N // 10, timeout=60, message="no progress before the kill")
     kill_workers([p for p in processes if p.name.startswith("worker")])
     assert _done() < N, "finished before the kill; make the backlog bigger"
@@ -91,7 +91,7 @@ def test_sigkill_every_worker_mid_backlog_then_restart(
 
 def test_redis_flushed_mid_run(chaos_merchant: Merchant, processes: list[Worker]) -> None:
     _start(processes)
-    nudges.enqueue_lane(shop_id=chaos_merchant.shop.pk, lane="bulk")
+    lanes.enqueue_shop(shop_id=chaos_merchant.shop.pk, lane="bulk")
     wait_until(lambda: _done() >= N // 10, timeout=60, message="no progress before the flush")
     get_redis().flushdb()  # queues, markers, delayed nudges, limiter windows: all gone
     assert _done() < N
@@ -107,7 +107,7 @@ def test_twenty_percent_injected_faults(chaos_merchant: Merchant,
         retry_after=False, drop_rate=0.02, hang_rate=0.01, hang_seconds=4,
         hang_after_processing=True, seed=7)
     _start(processes)
-    nudges.enqueue_lane(shop_id=chaos_merchant.shop.pk, lane="bulk")
+    lanes.enqueue_shop(shop_id=chaos_merchant.shop.pk, lane="bulk")
     wait_until(lambda: _done() == N, timeout=180, interval=0.5,
                message=f"not all synced under faults: {_open()}")
     assert chaos_merchant.stats()["faults_served"] > 0

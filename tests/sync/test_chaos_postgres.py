@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
 from tests.fixtures.sandbox import SandboxHandle
 
 from .workers import ROOT, Worker, start_sweeper, start_workers, stop_workers, wait_until

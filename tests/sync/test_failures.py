@@ -9,7 +9,7 @@ from integrations.klaviyo.models import SyncAttempt
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import engine
 from notifyme.sync.models import ImportBatch, OutboxItem, Step
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
 
 from .conftest import Merchant, add_subscribers, drain, states
 

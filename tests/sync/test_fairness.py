@@ -9,7 +9,7 @@ import pytest
 
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
-from notifyme.sync import nudges
+from notifyme.sync import lanes
 from notifyme.sync.models import OutboxItem
 from tests.fixtures.sandbox import SandboxHandle
 
@@ -36,7 +36,7 @@ def test_lone_signup_overtakes_another_merchants_backlog(
     env = worker_env(SYNC_IMPORT_FIRST_POLL_SECONDS="0.5")
     processes += start_workers(2, env=env, with_scheduler=False)
     processes.append(start_sweeper(env, interval=5.0))
-    nudges.enqueue_lane(shop_id=busy.shop.pk, lane="bulk")
+    lanes.enqueue_shop(shop_id=busy.shop.pk, lane="bulk")
     done = OutboxItem.objects.filter(shop=busy.shop, state="done")
     wait_until(lambda: done.exists() or OutboxItem.objects.filter(
         shop=busy.shop, steps_done__gt=0).exists(), timeout=60,

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from notifyme.sync import leasing
+from notifyme.delivery import leasing, policy
 from notifyme.sync.models import OutboxItem
 from tests.fixtures.shopify import make_shop, make_variant
 
@@ -58,14 +58,15 @@ def test_retry_counts_attempts_and_backs_off_with_jitter(db: None) -> None:
     add_subscribers(merchant, 1)
     ids = leasing.claim(OutboxItem.objects.all(), limit=1, lease_seconds=30, token="t")
     before = timezone.now()
-    delay = leasing.retry(OutboxItem, ids, token="t", error="Klaviyo 503")
+    count, delay = leasing.retry(OutboxItem, ids, token="t", error="Klaviyo 503")
+    assert count == 1
     item = OutboxItem.objects.get()
     assert (item.attempts, item.leased_until, item.last_error) == (1, None, "Klaviyo 503")
     assert 1.0 <= delay <= 2.0
     assert item.available_at >= before + timedelta(seconds=0.9)
-    samples = {round(leasing.backoff_seconds(5), 3) for _ in range(20)}
+    samples = {round(policy.backoff_seconds(5), 3) for _ in range(20)}
     assert len(samples) > 1 and all(16 <= s <= 32 for s in samples)
-    assert leasing.backoff_seconds(50) <= leasing.BACKOFF_CAP_SECONDS
+    assert policy.backoff_seconds(50) <= policy.BACKOFF_CAP_SECONDS
 
 
 def test_release_hands_back_without_counting(db: None) -> None:

@@ -9,7 +9,7 @@ from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
 from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
-from notifyme.sync.payloads import CUSTOM_SOURCE, SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import CUSTOM_SOURCE, SUBSCRIBED_METRIC
 
 from .conftest import Merchant, add_subscribers, drain
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from integrations.klaviyo import ratelimit
 from integrations.klaviyo.models import SyncAttempt
 from notifyme.core.redis import get_redis
-from notifyme.sync import engine, nudges
+from notifyme.delivery import nudges
+from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
+from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
 
 from .conftest import Merchant, add_subscribers, drain, states
 

@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.klaviyo.models import SyncAttempt
+from notifyme.delivery import sweeper
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import engine, retention, sweeper
+from notifyme.sync import engine, retention
 from notifyme.sync.models import ImportBatch, OutboxItem
 
 from .conftest import Merchant, add_subscribers, states

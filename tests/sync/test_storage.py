@@ -34,7 +34,7 @@ def test_rows_read_with_the_compiled_loader_are_the_rows_django_reads(merchant) 
 
     from django.test.utils import CaptureQueriesContext
 
-    from notifyme.sync.sql import value_rows
+    from notifyme.delivery.sql import value_rows
 
     from .conftest import add_subscribers
 

@@ -1,4 +1,4 @@
-"""`python manage.py sync_sweeper`: the sync engine's clock (delayed nudges + minute sweep).
+"""`python manage.py sync_sweeper`: the delivery pipeline's clock (delayed nudges + minute sweep).
 
 Run one (or more: it is idempotent) next to the workers. `--once` sweeps once and exits (cron).
 """
@@ -10,11 +10,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifyme.sync import sweeper
+from notifyme.delivery import sweeper
 
 
 class Command(BaseCommand):
-    help = "Re-enqueue due/stale sync work every minute and fire delayed nudges (~10/s)."
+    help = "Re-enqueue due/stale work of every kind every minute and fire delayed nudges (~10/s)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=60.0,

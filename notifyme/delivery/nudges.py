@@ -1,20 +1,26 @@
-"""Nudges: RQ jobs that tell a worker "look at this shop's outbox". Best effort by design.
+"""Nudges: RQ jobs that tell a worker "look at this work". Best effort by design.
 
 Two lanes (queues): `sync` for interactive work (a shopper's signup, a handful of rows; newest
-first) and `bulk` for backlogs (up to 10,000 rows per claim). Workers listen `sync` before `bulk`,
-so another merchant's lone signup overtakes a 100,000-row backlog at the next free worker.
+first) and `bulk` for backlogs and fan-outs. Workers listen `sync` before `bulk`, so another
+merchant's lone signup overtakes a 100,000-row backlog at the next free worker.
 
-Coalescing without swallowing: at most one *queued* job per (lane, shop), remembered by a marker
-key `sync:queued:<lane>:<shop>` (SET NX, value = job id). The job deletes the marker when it
-*starts*, so a nudge that arrives while it runs enqueues a successor instead of being lost; the
-job also re-checks for due rows before it ends. A marker whose job vanished (Redis flush, killed
-worker) is detected by `enqueue_lane(verify=True)` (the sweeper) and replaced. Job ids are unique
-per enqueue (RQ re-runs a re-enqueued id, rq#1701), and results are not kept (`result_ttl=0`).
+Coalescing without swallowing (`enqueue_coalesced`): at most one *queued* job per (kind, lane,
+key), remembered by a marker key `<kind>:queued:<lane>:<key>` (SET NX, value = job id). The job
+calls `job_started` when it *starts*, which deletes the marker, so a nudge that arrives while it
+runs enqueues a successor instead of being lost; the job also re-checks for due rows before it
+ends. A marker whose job vanished (Redis flush, killed worker) is detected with `verify=True`
+(the sweeper) and replaced. Job ids are unique per enqueue (RQ re-runs a re-enqueued id,
+rq#1701), and results are not kept (`result_ttl=0`). Jobs are enqueued by dotted path, so this
+package never imports a domain's job module.
 
 Delayed nudges (rate-limit waits, import-job polls, backoff) go to one Redis sorted set scored by
-due time; the sweeper process moves due entries to their queue every ~0.1 s. RQ's own scheduler
-polls once per second, which would leave up to a second of every rate-limit window unused. The
-database still holds `available_at`, so a lost delayed nudge only waits for the minute sweep.
+due time; the sweeper process moves due entries to their queue every ~0.1 s through the handler
+a kind registered for the prefix (`registry.Handler.delayed`). RQ's own scheduler polls once per
+second, which would leave up to a second of every rate-limit window unused. The database still
+holds `available_at`, so a lost delayed nudge only waits for the minute sweep.
+
+Bulk-job fairness: `bulk_running` counts the bulk jobs of one shop running now (so each sizes its
+claim to its share) and `interactive_waiting` tells a bulk job to yield its worker to a signup.
 """
 
 from __future__ import annotations
@@ -23,32 +29,29 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import django_rq
+from django.conf import settings
 from rq import Queue
 from rq.job import Job, JobStatus
 
 from notifyme.core.redis import get_redis
+from notifyme.delivery import registry
 
 logger = logging.getLogger(__name__)
 
 LANES = ("sync", "bulk")
 MARKER_TTL_SECONDS = 300
 DELAYED_KEY = "sync:delayed"
-JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 180}
+JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 180}
 LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 _queues: dict[tuple[int, str, str], Queue] = {}
-#: Delayed-nudge handlers by prefix: `later("sync-bulk", "42", 1.5)` calls handler("42").
-_handlers: dict[str, Callable[[str], object]] = {}
 
 
 def queue(name: str) -> Queue:
     """One Queue (and Redis pool) per process and name, not one per call (django-rq#210)."""
-    from django.conf import settings
-
     # Keyed by the queue's configuration too, so a changed RQ_QUEUES (tests) takes effect.
     key = (os.getpid(), name, repr(settings.RQ_QUEUES.get(name)))
     if key not in _queues:
@@ -58,31 +61,31 @@ def queue(name: str) -> Queue:
     return _queues[key]
 
 
-def _marker(lane: str, shop_id: int) -> str:
-    return f"sync:queued:{lane}:{shop_id}"
+def _marker(kind: str, lane: str, key: int | str) -> str:
+    return f"{kind}:queued:{lane}:{key}"
 
 
-def enqueue_lane(*, shop_id: int, lane: str = "sync", verify: bool = False) -> bool:
-    """Enqueue `sync_shop(shop_id, lane)` unless one is already queued; True if enqueued.
+def enqueue_coalesced(*, kind: str, lane: str, key: int | str, func: str, args: tuple[Any, ...],
+                      verify: bool = False, options: dict[str, Any] | None = None) -> bool:
+    """Enqueue `func(*args)` (a dotted path) on `lane` unless a job of (`kind`, `lane`, `key`)
+    is already queued; True if enqueued.
 
     `verify=True` (sweeper) checks that a marker's job still exists and is queued, and replaces
     it otherwise. Raises Redis errors: callers decide whether that matters (it rarely does).
     """
-    from notifyme.sync.jobs import sync_shop
-
     if lane not in LANES:
         raise ValueError(f"unknown lane {lane!r}")
     redis = queue(lane).connection
-    job_id = f"sync-{lane}-{shop_id}-{uuid.uuid4().hex[:12]}"
-    key = _marker(lane, shop_id)
-    if not redis.set(key, job_id, nx=True, ex=MARKER_TTL_SECONDS):
-        if not verify or _marker_is_live(redis, key):
+    job_id = f"{kind}-{lane}-{key}-{uuid.uuid4().hex[:12]}"
+    marker = _marker(kind, lane, key)
+    if not redis.set(marker, job_id, nx=True, ex=MARKER_TTL_SECONDS):
+        if not verify or _marker_is_live(redis, marker):
             return False
-        redis.set(key, job_id, ex=MARKER_TTL_SECONDS)
+        redis.set(marker, job_id, ex=MARKER_TTL_SECONDS)
     try:
-        queue(lane).enqueue(sync_shop, shop_id, lane, job_id=job_id, **JOB_OPTIONS)
+        queue(lane).enqueue(func, *args, job_id=job_id, **(options or JOB_OPTIONS))
     except Exception:
-        redis.delete(key)
+        redis.delete(marker)
         raise
     return True
 
@@ -106,12 +109,12 @@ def interactive_waiting() -> bool:
         return False
 
 
-def job_started(*, shop_id: int, lane: str) -> None:
-    """Called first thing in the job: the next nudge must enqueue a successor."""
+def job_started(*, kind: str, lane: str, key: int | str) -> None:
+    """Called first thing in a coalesced job: the next nudge must enqueue a successor."""
     try:
-        queue(lane).connection.delete(_marker(lane, shop_id))
+        queue(lane).connection.delete(_marker(kind, lane, key))
     except Exception:
-        logger.warning("could not clear the nudge marker for shop %s", shop_id)
+        logger.warning("could not clear the %s nudge marker for %s", kind, key)
 
 
 # -- delayed nudges -------------------------------------------------------------------------------
@@ -144,13 +147,9 @@ def bulk_finished(*, shop_id: int, token: str) -> None:
         logger.debug("could not clear bulk job %s of shop %s", token, shop_id)
 
 
-def register(prefix: str, handler: Callable[[str], object]) -> None:
-    """Let `later(prefix, arg, ...)` call `handler(arg)` when due (in the sweeper process)."""
-    _handlers[prefix] = handler
-
-
 def later(prefix: str, arg: str | int, seconds: float) -> bool:
-    """Nudge `handler(arg)` in `seconds` (the earliest of several requests wins). Best effort."""
+    """Nudge the `prefix` handler with `arg` in `seconds` (the earliest of several requests
+    wins). Best effort."""
     due = time.time() + max(0.0, seconds)
     try:
         get_redis().zadd(DELAYED_KEY, {f"{prefix}|{arg}": due}, lt=True)
@@ -158,10 +157,6 @@ def later(prefix: str, arg: str | int, seconds: float) -> bool:
         logger.warning("could not schedule %s %s; the sweeper will find it", prefix, arg)
         return False
     return True
-
-
-def later_shop(*, shop_id: int, lane: str, seconds: float) -> bool:
-    return later(f"sync-{lane}", shop_id, seconds)
 
 
 def release_due(*, now: float | None = None, limit: int = 500) -> int:
@@ -175,7 +170,7 @@ def release_due(*, now: float | None = None, limit: int = 500) -> int:
         if not redis.zrem(DELAYED_KEY, member):
             continue  # another sweeper took it
         prefix, _, arg = member.partition("|")
-        handler = _handlers.get(prefix)
+        handler = registry.delayed_handler(prefix)
         if handler is None:
             logger.warning("no handler for delayed nudge %s", member)
             continue
@@ -194,14 +189,3 @@ def next_due_in(*, now: float | None = None) -> float | None:
         return None
     now = time.time() if now is None else now
     return max(0.0, float(found[0][1]) - now)
-
-
-def _lane_handler(lane: str) -> Callable[[str], object]:
-    def handler(arg: str) -> object:
-        return enqueue_lane(shop_id=int(arg), lane=lane)
-
-    return handler
-
-
-for _lane in LANES:
-    register(f"sync-{_lane}", _lane_handler(_lane))

@@ -1,50 +1,50 @@
 """Leases on work rows: many workers, each row held by at most one of them at a time.
 
-Works for any model with `state`, `available_at`, `leased_until` and `attempts` (OutboxItem,
-ImportBatch, the restock deliveries). A model that also has `lease_token` gets fencing: every
-outcome helper takes the token the claim handed out and only touches rows still held under it,
-so a worker that stalled past its lease cannot overwrite what the next holder did.
+Works for every model built on `notifyme.delivery.models.WorkRow` (OutboxItem, ImportBatch,
+RestockDelivery), and every one of them is fenced: each claim hands out a token, and every
+outcome helper requires it and only touches rows still held under it, so a worker that stalled
+past its lease cannot overwrite what the next holder did.
 
 Contract
 - `claim(queryset, limit=, lease_seconds=, token=)` -> ids. Picks rows of `queryset` that are
   `pending`, due (`available_at <= now`) and not leased (or whose lease expired), marks them
-  leased until now + `lease_seconds`, and returns their ids. On PostgreSQL it is one transaction
+  leased until now + `lease_seconds` under `token` (a fresh one when not given), and returns
+  their ids. On PostgreSQL it is one transaction
   with `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each other's rows instead
   of waiting; elsewhere (SQLite) a conditional UPDATE re-checks the lease, which is equivalent for
   a single-writer database.
-- `release` hands rows back (optionally later, no attempt counted: rate limits, halts), `retry`
-  counts an attempt and backs off exponentially with jitter (outages), `complete` and `fail`
-  record final outcomes. All clear the lease.
+- `extend` renews the lease, `release` hands rows back (optionally later, no attempt counted:
+  rate limits, halts), `retry` counts an attempt and backs off through `policy.backoff_seconds`
+  (outages), `complete` and `fail` record final outcomes. All take `token=` and clear the lease.
 - A lease is not a lock: work done under it must be idempotent (Klaviyo upserts, deterministic
   event `unique_id`s), because a worker can lose its lease while a call is in flight.
 """
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from notifyme.sync.sql import in_ids
+from notifyme.delivery.policy import backoff_seconds
+from notifyme.delivery.sql import in_ids
 
 PENDING = "pending"
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 900.0
+
+
+class Retried(NamedTuple):
+    rows: int  # rows still held under the token, now backed off
+    delay: float  # seconds until they are due again
 
 
 def new_token() -> str:
     """A fresh lease token (32 hex chars)."""
     return uuid.uuid4().hex
-
-
-def _has_token(model: type[models.Model]) -> bool:
-    return any(field.name == "lease_token" for field in model._meta.get_fields())
 
 
 def due(queryset: QuerySet[Any], *, now: datetime | None = None) -> QuerySet[Any]:
@@ -69,9 +69,7 @@ def claim(
     model = queryset.model
     now = timezone.now()
     until = now + timedelta(seconds=lease_seconds)
-    values: dict[str, Any] = {"leased_until": until}
-    if _has_token(model):
-        values["lease_token"] = token or new_token()
+    values: dict[str, Any] = {"leased_until": until, "lease_token": token or new_token()}
     candidates = due(queryset, now=now).order_by(*order_by)
     if connection.vendor == "postgresql":
         return _claim_postgresql(model, candidates, limit=limit, values=values)
@@ -80,9 +78,8 @@ def claim(
         return []
     with transaction.atomic():
         due(model._default_manager.filter(in_ids(ids)), now=now).update(**values)
-    held = model._default_manager.filter(in_ids(ids), leased_until=until)
-    if "lease_token" in values:
-        held = held.filter(lease_token=values["lease_token"])
+    held = model._default_manager.filter(in_ids(ids), leased_until=until,
+                                         lease_token=values["lease_token"])
     return list(held.values_list("id", flat=True))
 
 
@@ -101,15 +98,15 @@ def _claim_postgresql(model: type[models.Model], candidates: QuerySet[Any], *, l
         return [row[0] for row in cursor.fetchall()]
 
 
-def _held(model: type[models.Model], ids: Iterable[int], token: str | None) -> QuerySet[Any]:
-    rows = model._default_manager.filter(in_ids(ids))
-    if token and _has_token(model):
-        rows = rows.filter(lease_token=token)
-    return rows
+def _held(model: type[models.Model], ids: Iterable[int], token: str) -> QuerySet[Any]:
+    """The rows of `ids` still held under `token` (an empty token is a caller's bug)."""
+    if not token:
+        raise ValueError("a lease token is required (fencing)")
+    return model._default_manager.filter(in_ids(ids), lease_token=token)
 
 
 def extend(
-    model: type[models.Model], ids: Iterable[int], *, token: str | None, lease_seconds: float
+    model: type[models.Model], ids: Iterable[int], *, token: str, lease_seconds: float
 ) -> int:
     """Push the lease of rows still held under `token` to now + `lease_seconds`; count kept."""
     until = timezone.now() + timedelta(seconds=lease_seconds)
@@ -117,7 +114,7 @@ def extend(
 
 
 def release(
-    model: type[models.Model], ids: Iterable[int], *, token: str | None = None,
+    model: type[models.Model], ids: Iterable[int], *, token: str,
     delay: float = 0.0, **fields: Any,
 ) -> int:
     """Give rows back, due again after `delay` seconds; no attempt is counted."""
@@ -126,33 +123,26 @@ def release(
         leased_until=None, available_at=available, **fields))
 
 
-def backoff_seconds(attempts: int, *, base: float = BACKOFF_BASE_SECONDS,
-                    cap: float = BACKOFF_CAP_SECONDS) -> float:
-    """Full-jitter exponential backoff: uniform in [0.5, 1] x min(cap, base x 2^(attempts-1))."""
-    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
-    return ceiling * (0.5 + random.random() / 2)
-
-
 def retry(
-    model: type[models.Model], ids: Iterable[int], *, token: str | None = None,
+    model: type[models.Model], ids: Iterable[int], *, token: str,
     error: str = "", attempts: int | None = None, **fields: Any,
-) -> float:
-    """Count a failed attempt and make rows due again after a jittered backoff; returns it."""
+) -> Retried:
+    """Count a failed attempt and make rows due again after a jittered backoff."""
     ids = list(ids)
     held = _held(model, ids, token)
     if attempts is None:
         attempts = 1 + max(held.values_list("attempts", flat=True), default=0)
     delay = backoff_seconds(attempts)
-    held.update(
+    count = held.update(
         leased_until=None, attempts=models.F("attempts") + 1,
         available_at=timezone.now() + timedelta(seconds=delay),
         **({"last_error": error[:2000]} if error else {}), **fields,
     )
-    return delay
+    return Retried(int(count), delay)
 
 
 def complete(
-    model: type[models.Model], ids: Iterable[int], *, token: str | None = None,
+    model: type[models.Model], ids: Iterable[int], *, token: str,
     state: str = "done", **fields: Any,
 ) -> int:
     """Final success (or another final `state`): lease cleared, `completed_at` set if present."""
@@ -163,7 +153,7 @@ def complete(
 
 
 def fail(
-    model: type[models.Model], ids: Iterable[int], *, token: str | None = None, error: str = "",
+    model: type[models.Model], ids: Iterable[int], *, token: str, error: str = "",
     state: str = "failed", **fields: Any,
 ) -> int:
     """Permanent failure: state `failed` with the reason; never retried automatically."""

@@ -16,9 +16,10 @@ import phonenumbers
 from django.utils import timezone
 
 from integrations.klaviyo.client import BulkEvent
+from notifyme.catalog.facts import product_facts
+from notifyme.delivery import conf
 from notifyme.subscriptions.links import storefront_unsubscribe_url
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync import conf
 
 SUBSCRIBED_METRIC = "Subscribed to Back in Stock"
 CUSTOM_SOURCE = "notifyme back-in-stock form"
@@ -81,26 +82,7 @@ def _shared(sub: Subscription, key: tuple[Any, ...],
 
 def _variant_facts(sub: Subscription) -> dict[str, Any]:
     """Product facts shared by every subscriber of a variant (shared: do not modify)."""
-    def build() -> dict[str, Any]:
-        variant = sub.variant
-        product = variant.product
-        shop = sub.shop
-        url = (f"https://{shop.domain}/products/{product.handle}?variant={variant.shopify_id}"
-               if product.handle else "")
-        return {
-            "product_title": product.title,
-            "variant_title": variant.title,
-            "product_id": product.shopify_id,
-            "variant_id": variant.shopify_id,
-            "sku": variant.sku,
-            "price": str(variant.price),
-            "currency": shop.currency,
-            "image_url": variant.image_url or product.image_url,
-            "product_url": url,
-            "shop_name": shop.display_name,
-            "shop_domain": shop.domain,
-        }
-    return _shared(sub, ("facts",), build)
+    return _shared(sub, ("facts",), lambda: product_facts(sub.variant, sub.shop))
 
 
 def product_url(sub: Subscription) -> str:

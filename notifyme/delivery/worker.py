@@ -3,8 +3,8 @@
 Jobs run in the worker process itself (rq's SimpleWorker), not in a work horse forked per job.
 Our jobs are short and many — a backlog of 100,000 subscribers is 25-30 `sync_shop` jobs, a
 fan-out one job per chunk — and each fork cost the job a copy-on-write warm-up of the worker's
-memory, new Redis and PostgreSQL connections and, on the database, a new backend: measured in
-`bench/backlog.py`, the workers' CPU went from 8.4 to 7.0 s for the same work. What the fork
+memory, new Redis and PostgreSQL connections and, on the database, a new backend (the workers'
+CPU in `bench/backlog.py` dropped markedly without it). What the fork
 gave is kept by other means: job timeouts are still enforced (SIGALRM in the worker process),
 database connections are checked around every job as Django does around a web request, and a
 worker's memory stays flat (`bench/memory.py` watches it over a 1,000,000-subscriber fan-out).
@@ -13,20 +13,23 @@ worker's memory stays flat (`bench/memory.py` watches it over a 1,000,000-subscr
 from __future__ import annotations
 
 import gc
+import importlib
 from typing import Any
 
 from django.db import close_old_connections
 from rq.worker import SimpleWorker
 
 from notifyme.core.gc_tuning import relax_gc
+from notifyme.delivery import registry
 
 
 def warm_up() -> None:
-    """Load what every job needs before the first job, not inside it: the job modules. Inside
-    the first job this cost each worker CPU time in bench/backlog.py at the very moment all the
-    workers start on a fresh backlog together."""
-    import notifyme.restocks.jobs
-    import notifyme.sync.engine  # noqa: F401
+    """Load what every job needs before the first job, not inside it: the job modules every
+    registered kind of work names (`registry.Handler.warm_up`). Inside the first job this cost
+    each worker a noticeable fraction of a CPU-second in bench/backlog.py, at the very moment
+    all the workers start on a fresh backlog together."""
+    for module in registry.warm_up_modules():
+        importlib.import_module(module)
 
 
 class Worker(SimpleWorker):
@@ -47,7 +50,7 @@ class Worker(SimpleWorker):
         finally:
             close_old_connections()
             # The job's reference cycles go now, not whenever the rarer collections get to
-            # them (frozen start-up objects make this cheap): without this a worker grew from
-            # 98 to 232 MB over a 1,000,000-subscriber fan-out (bench/memory.py); with it,
-            # 96 MB flat.
+            # them (frozen start-up objects make this cheap): without this a worker's memory
+            # grew steadily over a 1,000,000-subscriber fan-out (bench/memory.py); with it,
+            # it stays flat.
             gc.collect()

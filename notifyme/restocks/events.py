@@ -1,8 +1,9 @@
-"""The "Back in Stock" event for one subscriber, as Klaviyo's bulk-create-events expects it.
+"""Back in Stock event bodies: one event per claimed delivery, as Klaviyo's bulk-create expects.
 
-Properties are the same for every subscriber of a restock, so they are built once per job and
-shared by all its events (no per-row work beyond the profile block). The profile block carries
-only identifiers: email, phone_number (already E.164 in our rows) and external_id (the Shopify
+Properties are the same for every subscriber of a restock (the product facts of
+`notifyme.catalog.facts` plus the restock's own), so they are built once per job and shared by
+all its events (no per-row work beyond the profile block). The profile block carries only
+identifiers: email, phone_number (already E.164 in our rows) and external_id (the Shopify
 customer id when known) — the profile itself is kept up to date by the subscriber sync.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.klaviyo.client import BACK_IN_STOCK_METRIC, BulkEvent
+from notifyme.catalog.facts import product_facts
 from notifyme.restocks.models import Restock
 
 METRIC = BACK_IN_STOCK_METRIC  # exactly "Back in Stock": merchants' flows trigger on it
@@ -35,23 +37,8 @@ class DeliveryRow:
 
 def event_properties(restock: Restock) -> dict[str, Any]:
     """Product details for the merchant's flow template (same dict for the whole restock)."""
-    variant = restock.variant
-    product = variant.product
-    shop = restock.shop
-    return {
-        "product_title": product.title,
-        "variant_title": variant.title,
-        "price": str(variant.price),
-        "currency": shop.currency,
-        "image_url": variant.image_url or product.image_url,
-        "product_url": variant.product_url,
-        "quantity_available": restock.quantity,
-        "shop_name": shop.display_name,
-        "sku": variant.sku,
-        "variant_id": variant.shopify_id,
-        "product_id": product.shopify_id,
-        "restock_id": restock.pk,
-    }
+    return {**product_facts(restock.variant, restock.shop),
+            "quantity_available": restock.quantity, "restock_id": restock.pk}
 
 
 def profile_block(row: DeliveryRow) -> dict[str, Any]:
@@ -90,12 +77,3 @@ def build_events(
         sent_rows.append(row)
     return events, sent_rows, unusable
 
-
-def pointer_index(pointer: str) -> int | None:
-    """`/data/attributes/events-bulk-create/data/12/...` → 12 (None if it names no event)."""
-    marker = "/events-bulk-create/data/"
-    at = pointer.find(marker)
-    if at < 0:
-        return None
-    digits = pointer[at + len(marker):].split("/", 1)[0]
-    return int(digits) if digits.isdigit() else None
