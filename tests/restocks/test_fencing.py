@@ -18,11 +18,12 @@ from integrations.klaviyo.errors import (
     KlaviyoRateLimitedError,
     KlaviyoUnavailableError,
 )
+from notifyme.catalog.services import variant_update_stock
 from notifyme.delivery import leasing
 from notifyme.delivery.calls import Lease, LeaseLost
 from notifyme.restocks import fanout, sql
 from notifyme.restocks.models import Restock, RestockDelivery
-from notifyme.restocks.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from tests.restocks.conftest import Connected, add_subscribers
 
 RIVAL = "rival-worker-token"
@@ -30,7 +31,7 @@ RIVAL = "rival-worker-token"
 
 def _start(connected: Connected, count: int) -> Restock:
     add_subscribers(connected.shop, connected.variant, count)
-    restock = variant_update_stock(variant=connected.variant, quantity=4).restock
+    restock = detection_of(variant_update_stock(variant=connected.variant, quantity=4)).restock
     assert restock is not None
     return restock
 
