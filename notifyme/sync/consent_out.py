@@ -1,9 +1,15 @@
-"""UNSUBSCRIBE and REDACT rows: withdraw marketing consent in Klaviyo.
+"""UNSUBSCRIBE and REDACT rows: a cancelled alert, an explicit marketing opt-out, an erasure.
 
-- UNSUBSCRIBE: `bulk_unsubscribe` (≤100 profiles, identified by email/phone only — Klaviyo's
-  rule) from email and SMS marketing, with the merchant's list as relationship so a profile that
-  is on our list is unsubscribed from that list (Klaviyo unsubscribes profiles that are *not* on
-  the list globally, which is what a shopper who asked to stop hearing from us wants anyway).
+- UNSUBSCRIBE (a cancelled alert) never touches marketing consent by itself: when the shopper
+  has no active alert left at the shop (same email or phone), their profile leaves the
+  merchant's list (`remove_profiles_from_list`, ≤1,000 profile ids; the id is the one we
+  recorded, else looked up by email/phone) — otherwise nothing is sent. Only when the shopper
+  also asked to stop marketing (`Subscription.marketing_withdrawn_at`) is their email and SMS
+  marketing consent withdrawn first (`bulk_unsubscribe`, below).
+- `bulk_unsubscribe` (≤100 profiles, identified by email/phone only — Klaviyo's rule) from email
+  and SMS marketing, with the merchant's list as relationship so a profile that is on our list
+  is unsubscribed from that list (Klaviyo unsubscribes profiles that are *not* on the list
+  globally, which is what a shopper who asked to stop hearing from us wants anyway).
 - REDACT: our copy of the contact is already erased, so when we know the Klaviyo profile id we
   read the profile's email/phone back from Klaviyo (`GET /api/profiles/{id}`) and unsubscribe it.
   Deleting the profile itself needs Klaviyo's Data Privacy API (`data-privacy:write`, a scope the
@@ -17,10 +23,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from redis.exceptions import RedisError
 
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
+from notifyme.subscriptions.models import Subscription
 from notifyme.sync import leasing, payloads
 from notifyme.sync.calls import Blocked, Halted, SyncContext, bound, is_list_error
 from notifyme.sync.models import OutboxItem
@@ -28,7 +36,9 @@ from notifyme.sync.profile_sync import Outcome
 from notifyme.sync.rows import Row, save_outcomes
 
 CHUNK = 100
-ALL = 1  # one pseudo-step: "withdrawn"
+LIST_CHUNK = 1000
+WITHDRAWN = 1  # pseudo-step: marketing consent withdrawn
+LEFT_LIST = 2  # pseudo-step: off the merchant's list
 REDACT_NOTE = ("Unsubscribed in Klaviyo. To delete the profile itself, file a deletion request "
                "in Klaviyo (Data Privacy API / privacy settings): the app has no data-privacy "
                "permission.")
@@ -69,12 +79,14 @@ def _contact(ctx: SyncContext, row: Row) -> tuple[str, str]:
 def _withdraw(ctx: SyncContext, rows: list[Row]) -> None:
     todo: list[tuple[Row, list[dict[str, Any]]]] = []
     for row in rows:
+        if not row.needs(WITHDRAWN):
+            continue
         email, phone = _contact(ctx, row)
         entries = payloads.unsubscribe_entries(email=email, phone=phone)
         if entries:
             todo.append((row, entries))
         else:
-            row.done = ALL
+            row.done |= WITHDRAWN
     chunk: list[tuple[Row, list[dict[str, Any]]]] = []
     for pair in [*todo, None]:
         size = sum(len(e) for _, e in chunk)
@@ -92,20 +104,96 @@ def _withdraw(ctx: SyncContext, rows: list[Row]) -> None:
                     ctx.halt(error)
                 raise
             for row, _ in chunk:
-                row.done = ALL
+                row.done |= WITHDRAWN
         chunk = [pair] if pair is not None else []
 
 
+def _alert_left(rows: list[Row]) -> set[int]:
+    """Ids of the rows whose shopper still has another active alert at the shop (one query)."""
+    emails = {r.sub.email for r in rows if r.sub.email}
+    phones = {r.sub.phone for r in rows if r.sub.phone}
+    if not emails and not phones:
+        return set()
+    active = Subscription.objects.filter(
+        Q(email__in=emails) | Q(phone__in=phones),
+        shop_id__in={r.sub.shop_id for r in rows}, status=Subscription.Status.ACTIVE,
+    ).values_list("id", "shop_id", "email", "phone")
+    holders: dict[tuple[int, str], set[int]] = {}
+    for pk, shop_id, email, phone in active:
+        for contact in (email, phone):
+            if contact:
+                holders.setdefault((shop_id, contact), set()).add(pk)
+    left = set()
+    for row in rows:
+        sub = row.sub
+        for contact in (sub.email, sub.phone):
+            if contact and holders.get((sub.shop_id, contact), set()) - {sub.pk}:
+                left.add(row.item.pk)
+    return left
+
+
+def _profile_id(ctx: SyncContext, row: Row) -> str:
+    """The shopper's Klaviyo profile: the id we recorded, else found by email or phone."""
+    sub = row.sub
+    if sub.klaviyo_profile_id:
+        return sub.klaviyo_profile_id
+    email, phone = sub.email, payloads.phone_for(sub)
+    if not email and not phone:
+        return ""
+    found = ctx.call("get_profiles", lambda c: c.find_profiles(email=email, phone=phone),
+                     subscription_id=sub.pk)
+    return str(found[0].get("id") or "") if found else ""
+
+
+def _leave_list(ctx: SyncContext, rows: list[Row]) -> None:
+    todo: list[tuple[Row, str]] = []
+    for row in rows:
+        if not row.needs(LEFT_LIST):
+            continue
+        profile_id = _profile_id(ctx, row)
+        if profile_id:
+            todo.append((row, profile_id))
+        else:
+            row.done |= LEFT_LIST  # never reached Klaviyo: not on the list
+    for start in range(0, len(todo), LIST_CHUNK):
+        chunk = todo[start:start + LIST_CHUNK]
+        ids = list(dict.fromkeys(profile_id for _, profile_id in chunk))
+        try:
+            ctx.call("remove_profiles_from_list",
+                     bound(KlaviyoClient.remove_profiles_from_list, ctx.list_id, ids),
+                     retry_count=max(r.item.attempts for r, _ in chunk))
+        except KlaviyoNotFoundError as error:
+            if is_list_error(error):
+                ctx.halt(error)
+            raise
+        for row, _ in chunk:
+            row.done |= LEFT_LIST
+
+
+def _needed(item: OutboxItem, left: set[int]) -> int:
+    if item.kind == OutboxItem.Kind.REDACT:
+        return WITHDRAWN
+    sub = item.subscription
+    withdraw = WITHDRAWN if sub.marketing_withdrawn_at is not None else 0
+    return withdraw | (0 if item.pk in left else LEFT_LIST)
+
+
 def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome:
-    """Withdraw consent for claimed UNSUBSCRIBE/REDACT rows; save the outcome."""
+    """Carry out claimed UNSUBSCRIBE/REDACT rows (see module docstring); save the outcome."""
     waiting = _blocked_by_earlier(items)
     if waiting:
         leasing.release(OutboxItem, waiting, token=token, delay=1.0)
-    rows = [Row(item=i, done=0, needed=ALL, profile_id=i.subscription.klaviyo_profile_id)
+    rows = [Row(item=i, done=0, needed=0, profile_id=i.subscription.klaviyo_profile_id)
             for i in items if i.pk not in waiting]
+    cancels = [r for r in rows if r.item.kind == OutboxItem.Kind.UNSUBSCRIBE]
+    left = _alert_left(cancels) if cancels else set()
+    for row in rows:
+        row.needed = _needed(row.item, left)
+        row.done = row.item.steps_done & row.needed  # a retry skips what already happened
     outcome = Outcome(claimed=len(rows), wait=1.0 if waiting else 0.0)
     try:
         _withdraw(ctx, rows)
+        _leave_list(ctx, rows)
     except Blocked as blocked:
         outcome.wait = max(outcome.wait, blocked.wait)
     except Halted:
@@ -116,7 +204,7 @@ def process(ctx: SyncContext, items: list[OutboxItem], *, token: str) -> Outcome
         outcome.retry_error = str(error)[:500]
         if not error.retryable:
             for row in rows:
-                if row.done != ALL and row.item.attempts + 1 >= 5:
+                if not row.complete and row.item.attempts + 1 >= 5:
                     row.fail(error.detail or str(error))
     outcome.counts = save_outcomes(rows, token=token, delay=outcome.wait,
                                    retry_error=outcome.retry_error)
