@@ -134,3 +134,24 @@ def test_unsubscribe_waits_for_an_unfinished_earlier_sync(merchant: Merchant) ->
     withdrawal = OutboxItem.objects.get(subscription=sub, kind="unsubscribe")
     assert withdrawal.state == "pending" and withdrawal.attempts == 0
     assert merchant.admin.unsubscriptions(merchant.account_id) == []
+
+
+def test_cancel_finds_the_profile_by_email_when_no_id_was_recorded(merchant: Merchant) -> None:
+    sub = _synced(merchant, email="wes@shop.test")
+    profile_id = sub.klaviyo_profile_id
+    Subscription.objects.filter(pk=sub.pk).update(klaviyo_profile_id="")  # e.g. a bulk import
+    assert merchant.members() == [profile_id]
+    subscription_unsubscribe(subscription=sub)
+    engine.run_shop(merchant.shop.pk, "sync")
+    assert OutboxItem.objects.get(subscription=sub, kind="unsubscribe").state == "done"
+    assert merchant.members() == []
+    assert _consents(merchant) == {("email", "wes@shop.test")}
+
+
+def test_cancel_after_the_list_was_deleted_halts_the_shop(merchant: Merchant) -> None:
+    sub = _synced(merchant, email="xia@shop.test")
+    merchant.admin.delete_list(merchant.account_id, merchant.list_id)
+    subscription_unsubscribe(subscription=sub)
+    assert engine.run_shop(merchant.shop.pk, "sync").get("halted") is True
+    item = OutboxItem.objects.get(subscription=sub, kind="unsubscribe")
+    assert item.state == OutboxItem.State.PENDING and item.attempts == 0
