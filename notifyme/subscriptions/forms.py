@@ -167,16 +167,24 @@ def _choice(data: Mapping[str, Any], name: str, errors: _Errors) -> bool:
     return False
 
 
-def _consent(data: Mapping[str, Any], errors: _Errors, *, name: str, version_name: str,
-             contact: str, needs: str) -> tuple[bool, str]:
-    """One channel's marketing consent and the version of its wording; the channel's contact
-    (`contact`, "" when not given) must be there, named by `needs` in the message."""
+#: Each channel's consent field, its wording-version field, and the contact field it needs.
+CONSENT_CHANNELS = {
+    "email": ("marketing_consent", "consent_text_version", "email", "Needs an email address."),
+    "sms": ("sms_consent", "sms_consent_text_version", "phone", "Needs a phone number."),
+}
+
+
+def _consent(data: Mapping[str, Any], errors: _Errors, channel: str,
+             contact: str) -> tuple[bool, str]:
+    """One channel's marketing consent and the version of its wording. Consent needs the
+    channel's own contact (`contact`, "" when not given); a bad contact is reported alone."""
+    name, version_name, contact_name, missing = CONSENT_CHANNELS[channel]
     given = _choice(data, name, errors)
     version = _optional_string(data, version_name, errors, MAX_CONSENT_VERSION_LENGTH)
     if not given:
         return False, ""
-    if not contact and needs not in errors.fields:
-        errors.add(name, f"Needs {'an email address' if needs == 'email' else 'a phone number'}.")
+    if not contact and contact_name not in errors.fields:
+        errors.add(name, missing)
     if not version and version_name not in errors.fields:
         errors.add(version_name, "Required when marketing consent is given.")
     return True, version
@@ -212,12 +220,8 @@ def subscribe_input_validate(
     if not email and not phone and not {"email", "phone"} & errors.fields.keys():
         errors.add("email", "Enter an email address or a phone number.")
         errors.add("phone", "Enter an email address or a phone number.")
-    consent, consent_version = _consent(
-        data, errors, name="marketing_consent", version_name="consent_text_version",
-        contact=email, needs="email")
-    sms_consent, sms_version = _consent(
-        data, errors, name="sms_consent", version_name="sms_consent_text_version",
-        contact=phone, needs="phone")
+    consent, consent_version = _consent(data, errors, "email", email)
+    sms_consent, sms_version = _consent(data, errors, "sms", phone)
     locale = _optional_string(data, "locale", errors, MAX_LOCALE_LENGTH).replace("_", "-")
     if locale and not LOCALE_RE.fullmatch(locale):
         errors.add("locale", "Must be a language tag like en or fr-CA.")
