@@ -21,13 +21,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q
 from redis.exceptions import RedisError
 
 from integrations.klaviyo.client import KlaviyoClient
-from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
+from integrations.klaviyo.errors import KlaviyoBadRequestError, KlaviyoError, KlaviyoNotFoundError
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import leasing, payloads
 from notifyme.sync.calls import Blocked, Halted, SyncContext, bound, is_list_error
@@ -39,6 +40,7 @@ CHUNK = 100
 LIST_CHUNK = 1000
 WITHDRAWN = 1  # pseudo-step: marketing consent withdrawn
 LEFT_LIST = 2  # pseudo-step: off the merchant's list
+MEMBER_POINTER = re.compile(r"/data/(\d+)/id")
 REDACT_NOTE = ("Unsubscribed in Klaviyo. To delete the profile itself, file a deletion request "
                "in Klaviyo (Data Privacy API / privacy settings): the app has no data-privacy "
                "permission.")
@@ -157,17 +159,35 @@ def _leave_list(ctx: SyncContext, rows: list[Row]) -> None:
             row.done |= LEFT_LIST  # never reached Klaviyo: not on the list
     for start in range(0, len(todo), LIST_CHUNK):
         chunk = todo[start:start + LIST_CHUNK]
-        ids = list(dict.fromkeys(profile_id for _, profile_id in chunk))
-        try:
-            ctx.call("remove_profiles_from_list",
-                     bound(KlaviyoClient.remove_profiles_from_list, ctx.list_id, ids),
-                     retry_count=max(r.item.attempts for r, _ in chunk))
-        except KlaviyoNotFoundError as error:
-            if is_list_error(error):
-                ctx.halt(error)
-            raise
+        _remove(ctx, chunk, list(dict.fromkeys(profile_id for _, profile_id in chunk)))
         for row, _ in chunk:
             row.done |= LEFT_LIST
+
+
+def _remove(ctx: SyncContext, chunk: list[tuple[Row, str]], ids: list[str]) -> None:
+    """One removal call; profile ids Klaviyo no longer knows (a 400 pointing at them) are on
+    no list, so the call is repeated once without them."""
+    try:
+        ctx.call("remove_profiles_from_list",
+                 bound(KlaviyoClient.remove_profiles_from_list, ctx.list_id, ids),
+                 retry_count=max(r.item.attempts for r, _ in chunk))
+    except KlaviyoNotFoundError as error:
+        if is_list_error(error):
+            ctx.halt(error)
+        raise
+    except KlaviyoBadRequestError as error:
+        gone = {ids[int(m.group(1))] for p in error.pointers
+                if (m := MEMBER_POINTER.fullmatch(p)) and int(m.group(1)) < len(ids)}
+        if not gone:
+            raise
+        for row, profile_id in chunk:
+            if profile_id in gone:
+                row.note = "The Klaviyo profile no longer exists; nothing to remove."
+        rest = [i for i in ids if i not in gone]
+        if rest:
+            ctx.call("remove_profiles_from_list",
+                     bound(KlaviyoClient.remove_profiles_from_list, ctx.list_id, rest),
+                     retry_count=max(r.item.attempts for r, _ in chunk))
 
 
 def _needed(item: OutboxItem, left: set[int]) -> int:

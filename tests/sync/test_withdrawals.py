@@ -155,3 +155,28 @@ def test_cancel_after_the_list_was_deleted_halts_the_shop(merchant: Merchant) ->
     assert engine.run_shop(merchant.shop.pk, "sync").get("halted") is True
     item = OutboxItem.objects.get(subscription=sub, kind="unsubscribe")
     assert item.state == OutboxItem.State.PENDING and item.attempts == 0
+
+
+def test_cancel_with_a_profile_id_klaviyo_no_longer_knows_still_completes(
+    merchant: Merchant,
+) -> None:
+    gone = _synced(merchant, email="yan@shop.test")
+    kept = _synced_other(merchant, email="zed@shop.test")
+    real_id = gone.klaviyo_profile_id
+    Subscription.objects.filter(pk=gone.pk).update(klaviyo_profile_id="01GONEGONEGONEGONEGONEGONE")
+    subscription_unsubscribe(subscription=gone)
+    subscription_unsubscribe(subscription=kept)
+    engine.run_shop(merchant.shop.pk, "sync")
+    rows = OutboxItem.objects.filter(kind="unsubscribe")
+    assert set(rows.values_list("state", flat=True)) == {"done"}
+    assert merchant.members() == [real_id]  # the other one left; this profile was unknown to us
+    gone.refresh_from_db()
+    assert "no longer exists" in gone.sync_error
+
+
+def _synced_other(merchant: Merchant, **fields: Any) -> Subscription:
+    other = make_variant(merchant.shop, shopify_id=4003, product_id=9003)
+    sub, _ = subscription_create(shop=merchant.shop, variant=other, **fields)
+    engine.run_shop(merchant.shop.pk, "sync")
+    sub.refresh_from_db()
+    return sub
