@@ -245,6 +245,14 @@ class KlaviyoClient:
             operation="add_profiles_to_list", body=body, records=len(body["data"]),
         )
 
+    def remove_profiles_from_list(self, list_id: str, profile_ids: Iterable[str]) -> None:
+        """Take profiles off a list (≤1,000 ids); their marketing consent stays as it is."""
+        body = {"data": [{"type": "profile", "id": pid} for pid in profile_ids]}
+        self.request(
+            "DELETE", f"/api/lists/{list_id}/relationships/profiles",
+            operation="remove_profiles_from_list", body=body, records=len(body["data"]),
+        )
+
     # -- consent ---------------------------------------------------------------------------------
 
     def bulk_subscribe(

@@ -77,6 +77,7 @@ PUBLISHED_LIMITS: dict[str, dict[str, int]] = {
     "get_bulk_import_job": _M,
     "get_bulk_import_errors": _M,
     "add_profiles_to_list": _M,
+    "remove_profiles_from_list": _M,
     "bulk_subscribe": _L,
     "bulk_unsubscribe": _L,
     "create_event": _XL,

@@ -68,10 +68,12 @@ def block_context(
     strings = dict(locale_strings())
     strings["button"] = defaults["button_label"] or strings["button"]
     strings["consent"] = defaults["consent_text"]
+    strings["sms_consent"] = defaults["sms_consent_text"]
     return {
         "attrs": {
             "proxy_path": proxy_path,
             "consent_version": defaults["consent_text_version"],
+            "sms_consent_version": defaults["sms_consent_text_version"],
             "show_phone": "true" if defaults["show_phone"] else "false",
         },
         "config": {

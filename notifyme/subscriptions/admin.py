@@ -15,14 +15,14 @@ from notifyme.subscriptions.services import subscription_requeue_sync, subscript
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ("contact", "shop", "variant", "status", "sync_state", "marketing_consent",
-                    "source", "created_at", "notified_at")
-    list_filter = ("status", "sync_state", "marketing_consent", "source", "shop")
-    search_fields = ("email", "phone", "shop__domain", "=variant__shopify_id",
+                    "sms_consent", "source", "created_at", "notified_at")
+    list_filter = ("status", "sync_state", "marketing_consent", "sms_consent", "source", "shop")
+    search_fields = ("email", "email_display", "phone", "shop__domain", "=variant__shopify_id",
                      "variant__product__title", "klaviyo_profile_id")
     list_select_related = ("shop", "variant__product")
     readonly_fields = ("unsubscribe_token", "created_at", "updated_at", "notified_at",
                        "unsubscribed_at", "redacted_at", "synced_at", "consented_at",
-                       "klaviyo_calls")
+                       "sms_consented_at", "marketing_withdrawn_at", "klaviyo_calls")
     raw_id_fields = ("variant",)
     date_hierarchy = "created_at"
     actions = ("unsubscribe_selected", "requeue_sync")
@@ -36,7 +36,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}?subscription_id={}">Calls about this subscriber</a>',
                            url, obj.pk)
 
-    @admin.action(description="Unsubscribe selected (and tell Klaviyo)")
+    @admin.action(description="Cancel selected alerts (marketing consent is left as it is)")
     def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
         done = sum(subscription_unsubscribe(subscription=s) for s in queryset)
         skipped = queryset.count() - done

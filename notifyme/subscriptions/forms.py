@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 
-MAX_EMAIL_LENGTH = 254
+from notifyme.subscriptions.emails import MAX_EMAIL_LENGTH, EmailInvalid, email_normalize
+
 MAX_PHONE_INPUT_LENGTH = 32
 MAX_CONSENT_VERSION_LENGTH = 64
 MAX_LOCALE_LENGTH = 16
@@ -30,22 +29,30 @@ TRUE_STRINGS = frozenset({"true", "on", "1", "yes"})
 FALSE_STRINGS = frozenset({"false", "off", "0", "no", ""})
 LOCALE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
-# NUL would make PostgreSQL refuse the row (a 500); no field here needs any control character.
-CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-_email_validator = EmailValidator(allowlist=[])  # no "user@localhost" on a storefront
+# Text PostgreSQL cannot store (NUL; lone surrogates, which JSON's "\\ud800" escapes can carry
+# and UTF-8 cannot encode) would fail the INSERT with a 500; no field here needs any control
+# character either.
+UNSTORABLE_RE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
 class SubscribeInput:
-    """A validated storefront submission. `email` / `phone` are "" when not given."""
+    """A validated storefront submission. `email` / `phone` are "" when not given.
+
+    `email` is the normalised address (`emails.email_normalize`), `email_display` the address
+    as the shopper typed it. `marketing_consent` is consent to email marketing, `sms_consent`
+    to SMS marketing: two separate choices, each with the version of the wording shown.
+    """
 
     variant_id: int
     email: str
+    email_display: str
     phone: str
     country: str
     marketing_consent: bool
     consent_text_version: str
+    sms_consent: bool
+    sms_consent_text_version: str
     locale: str
     first_name: str
     quantity: int
@@ -82,7 +89,7 @@ def _optional_string(data: Mapping[str, Any], name: str, errors: _Errors, max_le
     if len(value) > max_length:
         errors.add(name, f"Must be at most {max_length} characters.")
         return ""
-    if CONTROL_CHARS_RE.search(value):
+    if UNSTORABLE_RE.search(value):
         errors.add(name, "Contains characters that are not allowed.")
         return ""
     return value
@@ -113,19 +120,16 @@ def _variant_id(data: Mapping[str, Any], errors: _Errors) -> int:
     return value
 
 
-def _email(data: Mapping[str, Any], errors: _Errors) -> str:
+def _email(data: Mapping[str, Any], errors: _Errors) -> tuple[str, str]:
+    """(normalised address, address as typed), or ("", "") when absent or invalid."""
     value = _optional_string(data, "email", errors, MAX_EMAIL_LENGTH)
     if not value:
-        return ""
+        return "", ""
     try:
-        _email_validator(value)
-    except ValidationError:
-        errors.add("email", "Enter a valid email address.")
-        return ""
-    # Whole address lower-cased, not just the domain: RFC 5321 lets a mailbox's local part be
-    # case-sensitive, but no mainstream provider does, and Klaviyo matches profiles by email
-    # case-insensitively. So "Ada@x.com" and "ada@x.com" are one contact, one subscription.
-    return value.lower()
+        return email_normalize(value), value
+    except EmailInvalid as error:
+        errors.add("email", str(error))
+        return "", ""
 
 
 def _country(data: Mapping[str, Any], errors: _Errors, default: str) -> str:
@@ -153,14 +157,37 @@ def _phone(data: Mapping[str, Any], errors: _Errors, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _consent(data: Mapping[str, Any], errors: _Errors) -> bool:
-    value = data.get("marketing_consent")
+def _choice(data: Mapping[str, Any], name: str, errors: _Errors) -> bool:
+    value = data.get(name)
     if value is None or isinstance(value, bool):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in TRUE_STRINGS | FALSE_STRINGS:
         return value.strip().lower() in TRUE_STRINGS
-    errors.add("marketing_consent", "Must be true or false.")
+    errors.add(name, "Must be true or false.")
     return False
+
+
+#: Each channel's consent field, its wording-version field, and the contact field it needs.
+CONSENT_CHANNELS = {
+    "email": ("marketing_consent", "consent_text_version", "email", "Needs an email address."),
+    "sms": ("sms_consent", "sms_consent_text_version", "phone", "Needs a phone number."),
+}
+
+
+def _consent(data: Mapping[str, Any], errors: _Errors, channel: str,
+             contact: str) -> tuple[bool, str]:
+    """One channel's marketing consent and the version of its wording. Consent needs the
+    channel's own contact (`contact`, "" when not given); a bad contact is reported alone."""
+    name, version_name, contact_name, missing = CONSENT_CHANNELS[channel]
+    given = _choice(data, name, errors)
+    version = _optional_string(data, version_name, errors, MAX_CONSENT_VERSION_LENGTH)
+    if not given:
+        return False, ""
+    if not contact and contact_name not in errors.fields:
+        errors.add(name, missing)
+    if not version and version_name not in errors.fields:
+        errors.add(version_name, "Required when marketing consent is given.")
+    return True, version
 
 
 def _quantity(data: Mapping[str, Any], errors: _Errors) -> int:
@@ -187,18 +214,14 @@ def subscribe_input_validate(
     if website not in (None, ""):
         errors.add("website", "Leave this field empty.")
     variant_id = _variant_id(data, errors)
-    email = _email(data, errors)
+    email, email_display = _email(data, errors)
     country = _country(data, errors, default_country)
     phone = _phone(data, errors, country)
     if not email and not phone and not {"email", "phone"} & errors.fields.keys():
         errors.add("email", "Enter an email address or a phone number.")
         errors.add("phone", "Enter an email address or a phone number.")
-    consent = _consent(data, errors)
-    consent_version = _optional_string(
-        data, "consent_text_version", errors, MAX_CONSENT_VERSION_LENGTH
-    )
-    if consent and not consent_version and "consent_text_version" not in errors.fields:
-        errors.add("consent_text_version", "Required when marketing consent is given.")
+    consent, consent_version = _consent(data, errors, "email", email)
+    sms_consent, sms_version = _consent(data, errors, "sms", phone)
     locale = _optional_string(data, "locale", errors, MAX_LOCALE_LENGTH).replace("_", "-")
     if locale and not LOCALE_RE.fullmatch(locale):
         errors.add("locale", "Must be a language tag like en or fr-CA.")
@@ -209,10 +232,13 @@ def subscribe_input_validate(
     return SubscribeInput(
         variant_id=variant_id,
         email=email,
+        email_display=email_display,
         phone=phone,
         country=country,
         marketing_consent=consent,
-        consent_text_version=consent_version if consent else "",
+        consent_text_version=consent_version,
+        sms_consent=sms_consent,
+        sms_consent_text_version=sms_version,
         locale=locale,
         first_name=first_name,
         quantity=quantity,

@@ -3,6 +3,12 @@
 Two lifecycles live side by side and never stand in for each other: `status` is the shopper's
 relationship with the alert (active → notified / unsubscribed / redacted) and `sync_state` is
 whether Klaviyo has caught up with it.
+
+`email` is the normalised address (`emails.email_normalize`): the one every comparison,
+constraint, rate limit and Klaviyo call uses; `email_display` is what the shopper typed.
+Marketing consent is per channel — `marketing_consent` (email) and `sms_consent` — each with
+the version of the wording shown and when it was given. Cancelling an alert never changes
+them; `marketing_withdrawn_at` records an explicit "unsubscribe me from marketing".
 """
 
 from __future__ import annotations
@@ -45,14 +51,23 @@ class Subscription(TimeStampedModel):
         Shop, on_delete=models.CASCADE, related_name="subscriptions", db_index=False
     )
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="subscriptions")
-    email = models.EmailField(max_length=254, blank=True)
+    email = models.EmailField(max_length=254, blank=True, help_text="Normalised")
+    # Columns added after the first release carry database defaults too, so raw INSERTs that
+    # predate them (bench seeding) keep working.
+    email_display = models.CharField(max_length=254, blank=True, default="", db_default="",
+                                     help_text="As typed")
     phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     first_name = models.CharField(max_length=100, blank=True)
     notify_by_email = models.BooleanField(default=False)
     notify_by_sms = models.BooleanField(default=False)
-    marketing_consent = models.BooleanField(default=False)
+    marketing_consent = models.BooleanField(default=False, help_text="Email marketing")
     consent_text_version = models.CharField(max_length=64, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
+    sms_consent = models.BooleanField(default=False, db_default=False, help_text="SMS marketing")
+    sms_consent_text_version = models.CharField(max_length=64, blank=True, default="",
+                                                db_default="")
+    sms_consented_at = models.DateTimeField(null=True, blank=True)
+    marketing_withdrawn_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.STOREFRONT)
     locale = models.CharField(max_length=16, blank=True)
     shopify_customer_id = models.BigIntegerField(null=True, blank=True)
@@ -102,4 +117,4 @@ class Subscription(TimeStampedModel):
 
     @property
     def contact(self) -> str:
-        return self.email or self.phone or "(redacted)"
+        return self.email_display or self.email or self.phone or "(redacted)"

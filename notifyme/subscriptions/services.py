@@ -9,6 +9,7 @@ logged and the sweeper catches up).
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from notifyme.catalog.models import Variant
@@ -23,10 +24,13 @@ def subscription_create(
     shop: Shop,
     variant: Variant,
     email: str = "",
+    email_display: str = "",
     phone: str = "",
     first_name: str = "",
     marketing_consent: bool = False,
     consent_text_version: str = "",
+    sms_consent: bool = False,
+    sms_consent_text_version: str = "",
     locale: str = "",
     shopify_customer_id: int | None = None,
     quantity_wanted: int = 1,
@@ -34,7 +38,11 @@ def subscription_create(
 ) -> tuple[Subscription, bool]:
     """Subscribe a contact to a variant; return `(subscription, created)`.
 
-    Inputs must already be validated and normalised (lower-case email domain, E.164 phone).
+    Inputs must already be validated and normalised (`email` by `emails.email_normalize`,
+    E.164 phone); `email_display` is the address as typed (defaults to `email`). Consent is per
+    channel and only recorded for a channel whose contact was given: `marketing_consent` (with
+    `consent_text_version`) for email marketing, `sms_consent` (with
+    `sms_consent_text_version`) for SMS marketing, each stamped with the time it was given.
     When an active subscription exists for shop + variant + (email or phone), it is returned
     with `created=False` and nothing is written — also when a concurrent request wins the race
     (the partial unique constraints raise IntegrityError, caught here). Otherwise the row and a
@@ -48,19 +56,25 @@ def subscription_create(
     if existing is not None:
         return existing, False
     now = timezone.now()
+    email_consent = marketing_consent and bool(email)
+    sms_consent = sms_consent and bool(phone)
     try:
         with transaction.atomic():
             subscription = Subscription.objects.create(
                 shop=shop,
                 variant=variant,
                 email=email,
+                email_display=(email_display or email) if email else "",
                 phone=phone,
                 first_name=first_name,
                 notify_by_email=bool(email),
                 notify_by_sms=bool(phone),
-                marketing_consent=marketing_consent,
-                consent_text_version=consent_text_version if marketing_consent else "",
-                consented_at=now if marketing_consent else None,
+                marketing_consent=email_consent,
+                consent_text_version=consent_text_version if email_consent else "",
+                consented_at=now if email_consent else None,
+                sms_consent=sms_consent,
+                sms_consent_text_version=sms_consent_text_version if sms_consent else "",
+                sms_consented_at=now if sms_consent else None,
                 source=source,
                 locale=locale,
                 shopify_customer_id=shopify_customer_id,
@@ -75,25 +89,54 @@ def subscription_create(
     return subscription, True
 
 
-def subscription_unsubscribe(*, subscription: Subscription) -> bool:
-    """End an active or notified subscription; return False when it had already ended.
+def subscription_unsubscribe(*, subscription: Subscription, marketing: bool = False) -> bool:
+    """Cancel an active or notified alert; return False when nothing changed.
 
-    Idempotent: an unsubscribed or redacted subscription is left as it is and no hook fires.
-    Otherwise status → unsubscribed with `unsubscribed_at`, plus the `WITHDRAWN` hook, in one
-    transaction (the row is locked so concurrent clicks fire it once).
+    Cancelling an alert never touches marketing consent: the UNSUBSCRIBE outbox row only takes
+    the shopper off the merchant's list once no alert of theirs is left at the shop.
+    `marketing=True` is the explicit "unsubscribe me from marketing" as well: it stamps
+    `marketing_withdrawn_at` on every subscription of this shopper at the shop (same email or
+    phone), and the outbox row then withdraws email and SMS marketing consent in Klaviyo too —
+    also for an alert that had already ended.
+
+    Idempotent: a redacted subscription, or an ended one with nothing more to withdraw, is
+    left as it is and no outbox row is written. Otherwise the changes and one UNSUBSCRIBE outbox
+    row commit together (the `WITHDRAWN` hook writes it; the row is locked so concurrent clicks
+    write one).
     """
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
-        if locked.status in (Subscription.Status.UNSUBSCRIBED, Subscription.Status.REDACTED):
+        ended = locked.status == Subscription.Status.UNSUBSCRIBED
+        withdraw = marketing and locked.marketing_withdrawn_at is None
+        if locked.status == Subscription.Status.REDACTED or (ended and not withdraw):
             _refresh(subscription, locked)
             return False
-        locked.status = Subscription.Status.UNSUBSCRIBED
-        locked.unsubscribed_at = timezone.now()
+        now = timezone.now()
+        fields = ["sync_state", "updated_at"]
+        if not ended:
+            locked.status = Subscription.Status.UNSUBSCRIBED
+            locked.unsubscribed_at = now
+            fields += ["status", "unsubscribed_at"]
+        if withdraw:
+            locked.marketing_withdrawn_at = now
+            fields.append("marketing_withdrawn_at")
+            _same_shopper(locked).filter(marketing_withdrawn_at__isnull=True).update(
+                marketing_withdrawn_at=now)
         locked.sync_state = Subscription.SyncState.PENDING
-        locked.save(update_fields=["status", "unsubscribed_at", "sync_state", "updated_at"])
+        locked.save(update_fields=fields)
         subscription_changed(subscription=locked, event=Lifecycle.WITHDRAWN)
     _refresh(subscription, locked)
     return True
+
+
+def _same_shopper(sub: Subscription) -> QuerySet[Subscription]:
+    """The shop's other subscriptions with this subscription's email or phone."""
+    contact = Q()
+    if sub.email:
+        contact |= Q(email=sub.email)
+    if sub.phone:
+        contact |= Q(phone=sub.phone)
+    return Subscription.objects.filter(contact, shop_id=sub.shop_id).exclude(pk=sub.pk)
 
 
 def subscription_redact(*, subscription: Subscription) -> bool:
@@ -111,13 +154,14 @@ def subscription_redact(*, subscription: Subscription) -> bool:
         locked.status = Subscription.Status.REDACTED
         locked.redacted_at = timezone.now()
         locked.email = ""
+        locked.email_display = ""
         locked.phone = ""
         locked.first_name = ""
         locked.shopify_customer_id = None
         locked.sync_state = Subscription.SyncState.PENDING
         locked.save(
-            update_fields=["status", "redacted_at", "email", "phone", "first_name",
-                           "shopify_customer_id", "sync_state", "updated_at"]
+            update_fields=["status", "redacted_at", "email", "email_display", "phone",
+                           "first_name", "shopify_customer_id", "sync_state", "updated_at"]
         )
         subscription_changed(subscription=locked, event=Lifecycle.ERASED)
     _refresh(subscription, locked)

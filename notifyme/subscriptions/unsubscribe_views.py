@@ -1,6 +1,8 @@
 """`/proxy/unsubscribe`: a shopper withdraws from an alert with the token from their link.
 
-GET shows a small confirmation page; POST (form field `token`) performs it. Reached two ways:
+GET shows a small confirmation page; POST (form field `token`) cancels the alert — and with
+`marketing=1` (a separate button on the page) also unsubscribes the shopper from the shop's
+marketing emails and texts. Cancelling alone never touches marketing consent. Reached two ways:
 
 - through the app proxy (a signed query): the signature must verify and the token must belong
   to the signed shop;
@@ -8,7 +10,7 @@ GET shows a small confirmation page; POST (form field `token`) performs it. Reac
   authorises.
 
 CSRF-exempt because the proxy strips cookies; the token is the credential. POST with a JSON body
-(`{"token": ...}`) answers JSON instead of HTML.
+(`{"token": ..., "marketing": true}`) answers JSON instead of HTML.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from notifyme.subscriptions.views import variant_label
 TEMPLATE = "subscriptions/unsubscribe.html"
 INVALID_LINK = "This unsubscribe link is invalid or no longer works."
 ENDED = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.REDACTED)
+MARKETING_YES = (True, "1", "on", "true", "yes")
 
 
 def mask_contact(subscription: Subscription) -> str:
     """Enough of the address for the shopper to recognise it, not enough to harvest it."""
-    if subscription.email:
-        local, _, domain = subscription.email.partition("@")
+    email = subscription.email_display or subscription.email
+    if email:
+        local, _, domain = email.rpartition("@")
         return f"{local[:1]}•••@{domain}"
     if subscription.phone:
         return f"•••{subscription.phone[-4:]}"
@@ -65,6 +69,8 @@ def _context(subscription: Subscription) -> dict[str, Any]:
         "product": variant_label(subscription.variant),
         "shop_name": subscription.shop.display_name,
         "contact": mask_contact(subscription),
+        "offer_marketing": subscription.marketing_withdrawn_at is None
+        and subscription.status != Subscription.Status.REDACTED,
     }
 
 
@@ -102,10 +108,17 @@ def _post(request: HttpRequest) -> HttpResponse:
         if wants_json:
             return json_error(404, "invalid_token", INVALID_LINK, {"token": [INVALID_LINK]})
         return _page(request, "invalid", 404, message=INVALID_LINK)
-    changed = subscription_unsubscribe(subscription=subscription)
+    marketing = data.get("marketing") in MARKETING_YES
+    was_active = subscription.status not in ENDED
+    changed = subscription_unsubscribe(subscription=subscription, marketing=marketing)
+    cancelled = changed and was_active
     if wants_json:
-        return JsonResponse({"status": "unsubscribed" if changed else "already_unsubscribed"})
-    return _page(request, "done" if changed else "already", **_context(subscription))
+        body = {"status": "unsubscribed" if cancelled else "already_unsubscribed"}
+        if marketing:
+            body["marketing"] = "unsubscribed"
+        return JsonResponse(body)
+    return _page(request, "done" if cancelled else "already", token=token,
+                 marketing_done=marketing, **_context(subscription))
 
 
 @csrf_exempt

@@ -135,41 +135,46 @@ def is_historical(sub: Subscription, *, now: datetime | None = None,
                   after: timedelta | None = None) -> bool:
     """Consent given well before this sync (e.g. while Klaviyo was disconnected). A caller
     deciding for many rows passes `now` and `after` (`historical_after()`) once."""
-    given = sub.consented_at or sub.created_at
+    given = sub.consented_at or sub.sms_consented_at or sub.created_at
     return given is not None and (now or timezone.now()) - given > (after or historical_after())
 
 
 def consent_entries(
     sub: Subscription, *, historical: bool, phone_issue: str = ""
 ) -> list[dict[str, Any]]:
-    """Bulk-subscribe profile entries for a subscription WITH marketing consent, else [].
+    """Bulk-subscribe profile entries for the channels the shopper consented to, else [].
 
-    Channels follow the contacts the shopper gave: email marketing for an email, SMS marketing
-    for a phone. Klaviyo accepts `consented_at` only on historical imports, so a fresh signup
-    lets Klaviyo stamp the consent now (and run the list's opt-in process), while consent we are
-    only now catching up on is sent as historical with the moment the shopper actually agreed.
-    When the phone belongs to another Klaviyo profile (`phone_issue="conflict"`) email and SMS
-    consent go as two entries so each lands on the profile that owns that identifier; an invalid
-    phone gets no SMS consent at all.
+    Each channel only on its own consent: email marketing for `marketing_consent` with an
+    email, SMS marketing for `sms_consent` with a phone — never one for the other, and nothing
+    once the shopper unsubscribed from marketing (`marketing_withdrawn_at`). Klaviyo accepts
+    `consented_at` only on historical imports, so a fresh signup lets Klaviyo stamp the consent
+    now (and run the list's opt-in process), while consent we are only now catching up on is
+    sent as historical with the moment the shopper actually agreed to that channel. When the
+    phone belongs to another Klaviyo profile (`phone_issue="conflict"`) email and SMS consent
+    go as two entries so each lands on the profile that owns that identifier; an invalid phone
+    gets no SMS consent at all.
     """
-    if not sub.marketing_consent or sub.status not in (
+    if sub.marketing_withdrawn_at is not None or sub.status not in (
         Subscription.Status.ACTIVE, Subscription.Status.NOTIFIED
     ):
         return []
-    stamp = (sub.consented_at or sub.created_at).isoformat() if historical else None
 
-    def channel() -> dict[str, Any]:
+    def channel(given: datetime | None) -> dict[str, Any]:
         value: dict[str, Any] = {"consent": "SUBSCRIBED"}
-        if stamp:
-            value["consented_at"] = stamp
+        if historical:
+            value["consented_at"] = (given or sub.created_at).isoformat()
         return {"marketing": value}
 
-    phone = "" if phone_issue == "invalid" else phone_for(sub)
-    email_part = {"email": sub.email, "subscriptions": {"email": channel()}} if sub.email else None
-    sms_part = ({"phone_number": phone, "subscriptions": {"sms": channel()}} if phone else None)
-    if email_part and sms_part and phone_issue != "conflict":
-        return [{"email": sub.email, "phone_number": phone,
-                 "subscriptions": {"email": channel(), "sms": channel()}}]
+    email = sub.email if sub.marketing_consent else ""
+    phone = "" if phone_issue == "invalid" or not sub.sms_consent else phone_for(sub)
+    if email and phone and phone_issue != "conflict":
+        return [{"email": email, "phone_number": phone,
+                 "subscriptions": {"email": channel(sub.consented_at),
+                                   "sms": channel(sub.sms_consented_at)}}]
+    email_part = ({"email": email, "subscriptions": {"email": channel(sub.consented_at)}}
+                  if email else None)
+    sms_part = ({"phone_number": phone, "subscriptions": {"sms": channel(sub.sms_consented_at)}}
+                if phone else None)
     return [part for part in (email_part, sms_part) if part]
 
 

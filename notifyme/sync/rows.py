@@ -35,7 +35,8 @@ T = TypeVar("T")
 ITEM_FIELDS = ("id", "shop_id", "subscription_id", "kind", "attempts", "steps_needed",
                "steps_done", "phone_issue", "import_batch_id")
 SUBSCRIPTION_FIELDS = ("id", "shop_id", "variant_id", "email", "phone", "first_name",
-                       "marketing_consent", "consented_at", "source", "locale",
+                       "marketing_consent", "consented_at", "sms_consent", "sms_consented_at",
+                       "marketing_withdrawn_at", "source", "locale",
                        "shopify_customer_id", "quantity_wanted", "status", "klaviyo_profile_id",
                        "unsubscribe_token", "created_at")
 

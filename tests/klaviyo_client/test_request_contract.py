@@ -76,6 +76,8 @@ CALLS: list[tuple[str, Callable[[KlaviyoClient], Any]]] = [
      lambda c: c.bulk_import_profiles([PROFILE, {"email": "b@example.com"}], list_id="Y6nRLr")),
     ("ListMembersAddQuery",
      lambda c: c.add_profiles_to_list("Y6nRLr", [PROFILE_ID])),
+    ("ListMembersDeleteQuery",
+     lambda c: c.remove_profiles_from_list("Y6nRLr", [PROFILE_ID])),
     ("ListCreateQuery", lambda c: c.create_list("Back in Stock")),
     ("SubscriptionCreateJobCreateQuery",
      lambda c: c.bulk_subscribe([CONSENT_PROFILE], list_id="Y6nRLr", custom_source="notifyme")),

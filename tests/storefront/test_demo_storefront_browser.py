@@ -121,7 +121,7 @@ def test_form_works_from_the_keyboard(page: Page, base_url: str) -> None:
     expect(honeypot).to_have_attribute("autocomplete", "off")
     box = honeypot.bounding_box()
     assert box is None or box["x"] + box["width"] <= 0
-    dialog.get_by_label(block_defaults()["consent_text"]).focus()
+    dialog.get_by_label(block_defaults()["sms_consent_text"]).focus()
     page.keyboard.press("Tab")
     expect(dialog.get_by_role("button", name="Notify me", exact=True)).to_be_focused()
 
@@ -153,6 +153,63 @@ def test_general_errors_rate_limit_and_network(page: Page, base_url: str, settin
     expect(dialog.get_by_role("status")).to_have_text(
         "We couldn't reach the store. Check your connection and try again.")
     expect(dialog.get_by_role("button", name="Notify me", exact=True)).to_be_enabled()
+
+
+def test_email_and_sms_consent_are_separate_and_start_unticked_every_time(
+    page: Page, base_url: str
+) -> None:
+    defaults = block_defaults()
+    page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
+    notify = page.get_by_role("button", name=NOTIFY)
+    notify.click()
+    dialog = page.get_by_role("dialog")
+    email_box = dialog.get_by_label(defaults["consent_text"])
+    sms_box = dialog.get_by_label(defaults["sms_consent_text"])
+    expect(email_box).not_to_be_checked()
+    expect(sms_box).not_to_be_checked()
+    assert "Reply STOP to cancel, HELP for help" in defaults["sms_consent_text"]
+
+    # SMS consent without a phone: the server's message shows next to the SMS box.
+    dialog.get_by_label("Email", exact=True).fill("pat@example.com")
+    sms_box.check()
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.locator(f"#{sms_box.get_attribute('aria-describedby')}")).to_have_text(
+        "Needs a phone number.")
+    expect(sms_box).not_to_be_checked()  # every submit unticks: the shopper ticks again
+    assert not Subscription.objects.exists()
+
+    dialog.get_by_label("Phone (optional, for a text)").fill("(415) 555-2671")
+    email_box.check()
+    sms_box.check()
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.get_by_role("status")).to_contain_text("We'll email and text you")
+    sub = Subscription.objects.get()
+    assert (sub.marketing_consent, sub.consent_text_version) == (
+        True, defaults["consent_text_version"])
+    assert (sub.sms_consent, sub.sms_consent_text_version) == (
+        True, defaults["sms_consent_text_version"])
+    dialog.get_by_role("button", name="Done").click()
+
+    # The next person on this device opens the form: nothing of the last signup is left.
+    _choose(page, X_LARGE)
+    notify.click()
+    expect(email_box).not_to_be_checked()
+    expect(sms_box).not_to_be_checked()
+    expect(dialog.get_by_label("Email", exact=True)).to_have_value("")
+    dialog.get_by_label("Email", exact=True).fill("next@example.com")
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.get_by_role("status")).to_contain_text("We'll email you")
+    latest = Subscription.objects.get(email="next@example.com")
+    assert not latest.marketing_consent and not latest.sms_consent
+
+    # Ticked, then the page is left and shown again: unticked.
+    page.keyboard.press("Escape")
+    notify.click()
+    email_box.check()
+    page.goto(base_url + "/dev/storefront/")
+    page.go_back()
+    page.get_by_role("button", name=NOTIFY).click()
+    expect(page.get_by_role("dialog").get_by_label(defaults["consent_text"])).not_to_be_checked()
 
 
 @pytest.mark.skipif(not os.environ.get("NOTIFYME_SCREENSHOTS"), reason="set NOTIFYME_SCREENSHOTS")

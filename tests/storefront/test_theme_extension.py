@@ -49,6 +49,15 @@ def test_block_schema_is_an_app_block_for_product_pages_with_its_settings() -> N
     assert settings_by_id["consent_text_version"]["default"]
     assert settings_by_id["proxy_path"]["default"] == "/apps/notifyme"
     assert settings_by_id["show_phone"]["type"] == "checkbox"
+    assert "by email" in settings_by_id["consent_text"]["default"]
+    sms = settings_by_id["sms_consent_text"]["default"]
+    for disclosure in ("Message frequency varies", "Msg & data rates may apply",
+                       "Reply STOP to cancel", "HELP for help",
+                       "Consent is not a condition of purchase"):
+        assert disclosure in sms, disclosure
+    assert settings_by_id["sms_consent_text_version"]["default"]
+    assert (settings_by_id["sms_consent_text_version"]["default"]
+            != settings_by_id["consent_text_version"]["default"])
 
 
 def test_block_renders_the_variant_map_and_data_attributes_the_script_reads() -> None:
@@ -60,6 +69,7 @@ def test_block_renders_the_variant_map_and_data_attributes_the_script_reads() ->
     assert "selected_or_first_available_variant.id" in liquid
     for attribute, dataset_key in (("data-proxy-path", "proxyPath"),
                                    ("data-consent-version", "consentVersion"),
+                                   ("data-sms-consent-version", "smsConsentVersion"),
                                    ("data-show-phone", "showPhone")):
         assert attribute in liquid
         assert f"ds.{dataset_key}" in script

@@ -159,3 +159,43 @@ def test_unsubscribe_url_leads_to_the_confirmation_page(client: Client,
     response = client.get(url.removeprefix("https://app.example.com"))
     assert response.status_code == 200
     assert "Stop back-in-stock alerts?" in response.content.decode()
+
+
+def test_cancelling_leaves_marketing_and_offers_a_separate_marketing_unsubscribe(
+    client: Client, shop: Shop, subscription: Subscription
+) -> None:
+    page = client.get(UNSUBSCRIBE, {"token": subscription.unsubscribe_token}).content.decode()
+    assert 'name="marketing" value="1"' in page  # a second, explicit button
+    done = client.post(UNSUBSCRIBE, {"token": subscription.unsubscribe_token})
+    subscription.refresh_from_db()
+    assert subscription.status == "unsubscribed" and subscription.marketing_withdrawn_at is None
+    assert 'name="marketing" value="1"' in done.content.decode()  # still offered afterwards
+
+
+def test_marketing_unsubscribe_covers_the_shoppers_other_alerts(
+    client: Client, shop: Shop, subscription: Subscription
+) -> None:
+    other, _ = subscription_create(shop=shop, variant=make_variant(shop, shopify_id=4002),
+                                   email="ada.lovelace@example.com")
+    response = client.post(UNSUBSCRIBE, {"token": subscription.unsubscribe_token,
+                                         "marketing": "1"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "You're unsubscribed" in html and "marketing emails and texts" in html
+    subscription.refresh_from_db()
+    other.refresh_from_db()
+    assert subscription.status == "unsubscribed" and subscription.marketing_withdrawn_at
+    assert other.status == "active" and other.marketing_withdrawn_at  # the alert stays
+    assert _outbox_kinds(subscription) == [OutboxItem.Kind.PROFILE_SYNC,
+                                           OutboxItem.Kind.UNSUBSCRIBE]
+
+
+def test_json_marketing_unsubscribe_after_cancelling(client: Client,
+                                                     subscription: Subscription) -> None:
+    token = subscription.unsubscribe_token
+    first = client.post(UNSUBSCRIBE, {"token": token}, content_type="application/json")
+    assert first.json() == {"status": "unsubscribed"}
+    later = client.post(UNSUBSCRIBE, {"token": token, "marketing": True},
+                        content_type="application/json")
+    assert later.json() == {"status": "already_unsubscribed", "marketing": "unsubscribed"}
+    assert _outbox_kinds(subscription).count(OutboxItem.Kind.UNSUBSCRIBE) == 2

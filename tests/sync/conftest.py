@@ -78,14 +78,17 @@ def add_subscribers(
     merchant: Merchant, count: int, *, consent: bool = False, phone: bool = False,
     start: int = 0, age: timedelta | None = None, **fields: Any,
 ) -> list[Subscription]:
-    """`count` active subscriptions + PROFILE_SYNC rows, written with bulk_create (fast)."""
+    """`count` active subscriptions + PROFILE_SYNC rows, written with bulk_create (fast).
+    `consent` is marketing consent for every channel given (email, and SMS with `phone`)."""
     created_at = timezone.now() - (age or timedelta(0))
+    sms = consent and phone
     subs = [
         Subscription(
             shop=merchant.shop, variant=merchant.variant, email=f"shopper{start + i}@shop.test",
             phone=f"+1415555{start + i:04d}" if phone else "", first_name="Ann",
             notify_by_email=True, notify_by_sms=phone, marketing_consent=consent,
-            consented_at=created_at if consent else None, locale="en-US", **fields,
+            consented_at=created_at if consent else None, sms_consent=sms,
+            sms_consented_at=created_at if sms else None, locale="en-US", **fields,
         )
         for i in range(count)
     ]

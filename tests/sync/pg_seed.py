@@ -2,8 +2,8 @@
 
 `python -m tests.sync.pg_seed <count>` with DATABASE_URL pointing at the private cluster and
 SEED_ACCOUNT_ID / SEED_KEY / SEED_LIST_ID naming a sandbox account: one connected shop, `count`
-subscribers (half with consent and a phone) and their PROFILE_SYNC outbox rows. Prints the
-shop id. Loopback sandbox keys only.
+subscribers (half with a phone and consent to email and SMS marketing) and their PROFILE_SYNC
+outbox rows. Prints the shop id. Loopback sandbox keys only.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def main() -> None:
     subs = Subscription.objects.bulk_create([
         Subscription(shop=shop, variant=variant, email=f"shopper{i}@shop.test",
                      phone=f"+1415555{i:04d}" if i % 2 == 0 else "", notify_by_email=True,
-                     marketing_consent=i % 2 == 0)
+                     marketing_consent=i % 2 == 0, sms_consent=i % 2 == 0)
         for i in range(count)
     ], batch_size=2000)
     OutboxItem.objects.bulk_create([

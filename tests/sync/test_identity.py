@@ -32,7 +32,7 @@ def test_duplicate_profile_syncs_by_email_and_notes_the_conflict(merchant: Merch
     by_phone = client.upsert_profile({"phone_number": "+14155550199"}).data["id"]
     sub, _ = subscription_create(shop=merchant.shop, variant=merchant.variant,
                                  email="dana@shop.test", phone="+14155550199",
-                                 marketing_consent=True)
+                                 marketing_consent=True, sms_consent=True)
     engine.run_shop(merchant.shop.pk, "sync")
     sub.refresh_from_db()
     assert sub.sync_state == Subscription.SyncState.SYNCED

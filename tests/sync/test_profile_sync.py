@@ -23,8 +23,8 @@ def _profile(merchant: Merchant, email: str) -> dict:
 def test_lone_signup_with_consent_syncs_everything_on_the_sync_lane(merchant: Merchant) -> None:
     sub, _ = subscription_create(
         shop=merchant.shop, variant=merchant.variant, email="ann@shop.test",
-        phone="+14155550123", first_name="Ann", marketing_consent=True, locale="en-US",
-        shopify_customer_id=777)
+        phone="+14155550123", first_name="Ann", marketing_consent=True, sms_consent=True,
+        locale="en-US", shopify_customer_id=777)
     summary = engine.run_shop(merchant.shop.pk, "sync")
     assert summary["claimed"] == 1
     sub.refresh_from_db()

@@ -46,7 +46,11 @@ const init = (root) => {
   const button = h('button.button', { hidden: true, 'aria-haspopup': 'dialog' }, t('button'));
   const email = h('input', { type: 'email', autocomplete: 'email' });
   const countries = cfg.countries || [];
-  const consent = h('input', { type: 'checkbox' });
+  // Consent starts unticked every time (shared devices); browsers must not restore it
+  const consent = h('input', { type: 'checkbox', autocomplete: 'off' });
+  const sms = h('input', { type: 'checkbox', autocomplete: 'off' });
+  const box = (name, input, text) => text ? h('div.consent', {}, field(name, input,
+    h('label', { htmlFor: `${id}-${name}` }, input, h('span', {}, text)))) : null;
   const honeypot = h('input', { name: 'website', tabIndex: -1, autocomplete: 'off' });
   const status = h('p.status', { role: 'status', 'aria-live': 'polite' });
   const submit = h('button.submit', { type: 'submit' }, t('submit'));
@@ -58,10 +62,10 @@ const init = (root) => {
     field('email', email),
     ds.showPhone == 'true' ? h('div.row', {},
       countries.length > 1 ? field('country', h('select', { autocomplete: 'country' },
-        ...countries.map(([c, name]) => h('option', { value: c, selected: c == cfg.country }, name)))) : null,
+        ...countries.map(([c, name]) => h('option', { value: c, defaultSelected: c == cfg.country }, name)))) : null,
       field('phone', h('input', { type: 'tel', autocomplete: 'tel' }))) : null,
-    s.consent ? h('div.consent', {}, field('marketing_consent', consent,
-      h('label', { htmlFor: `${id}-marketing_consent` }, consent, h('span', {}, s.consent)))) : null,
+    box('marketing_consent', consent, s.consent),
+    ds.showPhone == 'true' ? box('sms_consent', sms, s.sms_consent) : null,
     h('div.hp', { 'aria-hidden': 'true' }, h('label', {}, t('website'), honeypot)),
     status, submit, done);
   const dialog = h('dialog.dialog', { 'aria-labelledby': id + '-t' }, form);
@@ -95,6 +99,7 @@ const init = (root) => {
 
   on(button, 'click', () => {
     const v = variants.get(current);
+    form.reset();
     reset();
     subtitle.textContent = [cfg.product_title, v.title == 'Default Title' ? '' : v.title].filter(Boolean).join(' — ');
     dialog.showModal();
@@ -110,7 +115,8 @@ const init = (root) => {
     const body = Object.fromEntries(Object.entries({
       variant_id: variants.get(current).id, email: email.value.trim(), phone: f.phone?.value.trim(),
       country: f.country?.value || cfg.country, marketing_consent: consent.checked,
-      consent_text_version: ds.consentVersion, locale: doc.documentElement.lang, website: honeypot.value,
+      consent_text_version: ds.consentVersion, sms_consent: sms.checked,
+      sms_consent_text_version: ds.smsConsentVersion, locale: doc.documentElement.lang, website: honeypot.value,
     }).filter(([, v]) => v !== '' && v != null));
     reset();
     submit.disabled = true;
@@ -125,10 +131,12 @@ const init = (root) => {
     } catch {
       return say(t('error_network'), 1);
     } finally {
+      consent.checked = sms.checked = false;
       submit.disabled = false;
       submit.textContent = t('submit');
     }
     if (res.ok) {
+      form.reset();
       reset(true);
       say(data.message);
       return done.focus();
@@ -159,6 +167,7 @@ const init = (root) => {
   on(doc, 'change', (e) => e.target.name == 'id' && scope.contains(e.target) && select(e.target.value));
   on(doc, 'variant:change', (e) => select(e.detail?.variant?.id || e.detail?.variantId), true);
   on(window, 'popstate', fromUrl);
+  on(window, 'pageshow', () => form.reset());
   on(window, 'notifyme:url', fromUrl);
   const input = scope.querySelector('form[action*="/cart/add"] :is([name=id]:checked,select[name=id],input[name=id]:not([type=radio]))');
   if (input) select(input.value);
