@@ -37,6 +37,7 @@ class Sent:
     path: str
     query: dict[str, list[str]]
     body: bytes | None
+    headers: dict[str, str]  # without Authorization
 
 
 @dataclass
@@ -76,8 +77,11 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
         if op is not None:
             url = urlsplit(prepared.url or "")
             body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+            headers = {k.lower(): v for k, v in prepared.headers.items()
+                       if k.lower() != "authorization"}
             recorder.sent.append(Sent(op, str(prepared.method), url.path,
-                                      parse_qs(url.query, keep_blank_values=True), body))
+                                      parse_qs(url.query, keep_blank_values=True), body,
+                                      headers))
         return original_send(self, prepared, *args, **kwargs)
 
     with monkeypatch.context() as patch:

@@ -23,6 +23,7 @@ from tests.klaviyo_client import journey, schemas
 from tests.klaviyo_client.recording import PUBLIC_METHODS, Recorder, Sent
 
 PROBE_NAMES = {probe.operation.name for probe in SCOPE_PROBES}
+REVISION = "2026-07-15"  # the spec's info.version (checked below when the file is present)
 
 
 @pytest.fixture
@@ -46,6 +47,10 @@ def _shape_problems(sent: Sent) -> list[str]:
     """What is wrong with a request whatever the schema says (method, path, probe bodies)."""
     op = sent.operation
     problems = []
+    if sent.headers.get("revision") != REVISION:
+        problems.append(f"revision header {sent.headers.get('revision')!r}, not {REVISION}")
+    if sent.body is not None and sent.headers.get("content-type") != "application/vnd.api+json":
+        problems.append(f"content-type {sent.headers.get('content-type')!r}")
     if sent.method != op.method or not _path_matches(op.path, sent.path):
         problems.append(f"sent {sent.method} {sent.path}, the operation is {op.method} {op.path}")
     if op.name in PROBE_NAMES:
@@ -61,8 +66,10 @@ def _report(problems: dict[str, list[str]]) -> str:
 
 
 def test_every_request_matches_the_openapi_spec(recorded: Recorder) -> None:
-    if schemas.spec() is None:
+    document = schemas.spec()
+    if document is None:
         pytest.skip(f"Klaviyo's stable.json is not at {schemas.spec_path()}")
+    assert document["info"]["version"] == REVISION
     problems: dict[str, list[str]] = {}
     for index, sent in enumerate(recorded.sent):
         op = sent.operation
@@ -109,6 +116,8 @@ def test_the_journey_calls_every_client_operation(recorded: Recorder) -> None:
     historical = [b["data"]["attributes"].get("historical_import") for b in
                   bodies["bulk_subscribe"]]
     assert True in historical and None in historical
+    assert any("consented_at" in c["marketing"] for p in consent
+               for c in p["subscriptions"].values())
     profiles = [b["data"]["attributes"] for b in bodies["profile_import"]]
     assert {"email", "phone_number", "first_name", "locale", "external_id",
             "properties"} <= {key for p in profiles for key in p}
@@ -117,6 +126,9 @@ def test_the_journey_calls_every_client_operation(recorded: Recorder) -> None:
                ["attributes"]["name"] for b in bodies["bulk_create_events"]
                for e in b["data"]["attributes"]["events-bulk-create"]["data"]}
     assert metrics == {"Subscribed to Back in Stock", "Back in Stock"}
+    single = {b["data"]["attributes"]["metric"]["data"]["attributes"]["name"]
+              for b in bodies["create_event"]}
+    assert single == {"Subscribed to Back in Stock", "Back in Stock"}
 
 
 def test_the_spec_asks_for_no_scope_the_app_does_not_require() -> None:
