@@ -206,9 +206,8 @@ def _holes(count: int) -> list[str]:
 
 
 def _wrap(entries: list[bytes]) -> bytes:
-    outer = _template(_bulk_events(_HOLE.format(0)), 1)
-    assert outer is not None
-    return outer[0] + b"[" + b",".join(entries) + b"]" + outer[1]
+    head, tail = orjson.dumps(_bulk_events(_HOLE.format(0))).split(orjson.dumps(_HOLE.format(0)))
+    return head + b"[" + b",".join(entries) + b"]" + tail
 
 
 def _entry_template(event: BulkEvent) -> Template | None:
@@ -228,7 +227,9 @@ def encode_bulk_events(events: Iterable[BulkEvent]) -> bytes:
     """`encode(bulk_events(events))`, fast (see module docstring). One template per shape:
     the shared properties object, the metric, the own property names and whether it is timed."""
     dumps, join = orjson.dumps, b"".join
-    templates: dict[tuple[Any, ...], Template | None] = {}
+    # (id of the shared properties, shape) -> (that properties dict, kept so its id stays its
+    # own, and the template)
+    templates: dict[tuple[Any, ...], tuple[Any, Template | None]] = {}
     entries: list[bytes] = []
     shared: Any = _MISSING
     rest: tuple[Any, ...] = ()
@@ -238,10 +239,10 @@ def encode_bulk_events(events: Iterable[BulkEvent]) -> bytes:
         shape = (event.metric, *own, event.time_iso is None)
         if event.properties is not shared or shape != rest:
             shared, rest = event.properties, shape
-            key = (id(shared), *shape)
-            layout = templates.get(key, _MISSING)
-            if layout is _MISSING:
-                layout = templates[key] = _entry_template(event)
+            found = templates.get((id(shared), *shape))
+            if found is None or found[0] is not shared:
+                found = templates[(id(shared), *shape)] = (shared, _entry_template(event))
+            layout = found[1]
         if layout is None:
             entries.append(dumps(event.as_json()))
             continue

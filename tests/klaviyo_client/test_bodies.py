@@ -8,6 +8,7 @@ are checked against Klaviyo's schemas by test_production_requests.py (bodies pro
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -77,3 +78,12 @@ def test_an_undeclared_attribute_is_caught_by_both_checks() -> None:
         {"email": "ann@shop.test"})) == []
     if schemas.spec() is not None:
         assert any("shoe_size" in p for p in schemas.spec_problems("ProfileUpsertQuery", body))
+
+
+def test_properties_dicts_made_and_dropped_one_by_one_get_their_own_templates() -> None:
+    """A generator's fresh dict per event: a freed dict's id is soon another's."""
+    def events() -> Iterator[BulkEvent]:
+        for n in range(500):
+            yield BulkEvent("Back in Stock", {"email": f"s{n}@x.test"}, {"n": n}, f"id:{n}")
+
+    assert bodies.encode_bulk_events(events()) == bodies.encode(bodies.bulk_events(events()))
