@@ -8,6 +8,7 @@ present one answers 400/404 — and nothing is created. A valid event is never s
 be deleted) and lists are never created by a probe (150 creations/day cap).
 
 Every probe runs even after one finds a missing scope, so the merchant learns all of them at once.
+The probe requests themselves are the client's (`operations.SCOPE_PROBES`, `probe_scope`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrations.klaviyo.client import KlaviyoClient
+from integrations.klaviyo.client import SCOPE_PROBES, KlaviyoClient
 from integrations.klaviyo.errors import (
     KlaviyoAuthError,
     KlaviyoBadRequestError,
@@ -52,21 +53,8 @@ DEFAULT_LIST_NAME = "Back in Stock"
 PRIVATE_KEY_RE = re.compile(r"pk_[A-Za-z0-9]{16,80}")
 PUBLIC_KEY_RE = re.compile(r"[A-Za-z0-9]{6}")
 LIST_ID_RE = re.compile(r"[A-Za-z0-9]{6}")
-#: A syntactically valid list id for the `lists:write` probe; the body `{}` is invalid anyway.
-_PROBE_LIST_ID = "NMprb0"
 #: A verification waits at most this long for a short rate-limit window, once per probe.
 MAX_PROBE_WAIT_SECONDS = 2.0
-
-#: (scope proven, operation name, method, path, body, query) — one request each.
-PROBES: tuple[tuple[str, str, str, str, Any, dict[str, str] | None], ...] = (
-    ("profiles:read", "verify_profiles_read", "GET", "/api/profiles", None, {"page[size]": "1"}),
-    ("lists:read", "verify_lists_read", "GET", "/api/lists", None, None),
-    ("profiles:write", "verify_profiles_write", "POST", "/api/profile-import", {}, None),
-    ("events:write", "verify_events_write", "POST", "/api/events", {}, None),
-    ("lists:write", "verify_lists_write", "PATCH", f"/api/lists/{_PROBE_LIST_ID}", {}, None),
-    ("subscriptions:write", "verify_subscriptions_write", "POST",
-     "/api/profile-subscription-bulk-create-jobs", {}, None),
-)
 
 #: Connection-time kind → the JSON API's machine code.
 API_CODES: dict[str, str] = {
@@ -172,14 +160,13 @@ def key_verify(*, client: KlaviyoClient) -> VerifiedKey:
         missing.update(error.missing_scopes or ["accounts:read"])
     except KlaviyoError as error:
         raise ConnectionRefused.from_error(error) from None
-    for scope, operation, method, path, body, params in PROBES:
+    for probe in SCOPE_PROBES:  # the client owns each probe's request (operations.py)
         try:
-            _patiently(functools.partial(
-                client.request, method, path, operation=operation, body=body, params=params))
+            _patiently(functools.partial(client.probe_scope, probe))
         except KlaviyoScopeError as error:
-            missing.update(error.missing_scopes or [scope])
+            missing.update(error.missing_scopes or [probe.scope])
         except KlaviyoForbiddenError:
-            missing.add(scope)
+            missing.add(probe.scope)
         except (KlaviyoBadRequestError, KlaviyoNotFoundError):
             pass  # the scope check passed; only the (intentionally invalid) request failed
         except (KlaviyoAuthError, KlaviyoEdgeBlockedError, KlaviyoRateLimitedError,

@@ -23,7 +23,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.klaviyo.client import KlaviyoClient, compact_json
+from integrations.klaviyo.bodies import encoded_size
+from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoNotFoundError
 from notifyme.delivery import conf, leasing, pointers
 from notifyme.delivery.calls import Blocked, Delivery, bound, is_list_error
@@ -43,22 +44,24 @@ def first_poll_seconds() -> float:
     return conf.value("SYNC_IMPORT_FIRST_POLL_SECONDS")
 
 
-def _encoded(row: Row) -> str:
-    """The row's import entry serialized once per phone decision (compact JSON): it sizes the
-    job and is then sent as is, instead of serializing every chunk once to measure it and again
-    to send it."""
+def _profile(row: Row) -> dict[str, Any]:
+    """The row's import entry, built once per phone decision: it sizes the job and is sent."""
     drop_phone = bool(row.phone_issue)
-    return row.cached("import_json", drop_phone, lambda: compact_json(
-        profile_fields.profile_attributes(row.sub, drop_phone=drop_phone)))
+    return row.cached("import_profile", drop_phone,
+                      lambda: profile_fields.profile_attributes(row.sub, drop_phone=drop_phone))
+
+
+def _size(row: Row) -> int:
+    return row.cached("import_size", bool(row.phone_issue), lambda: encoded_size(_profile(row)))
 
 
 def _chunks(rows: list[Row]) -> list[list[Row]]:
-    """≤10,000 rows per job and a body under MAX_BYTES, measured on each row's serialized entry
+    """≤10,000 rows per job and a body under MAX_BYTES, measured on each row's encoded entry
     (plus a generous allowance for the {"type": "profile", "attributes": ...} wrapper)."""
     chunks: list[list[Row]] = []
     size = 0
     for row in rows:
-        entry = len(_encoded(row)) + 60
+        entry = _size(row) + 60
         if not chunks or len(chunks[-1]) >= MAX_PROFILES or size + entry > MAX_BYTES:
             chunks.append([])
             size = 0
@@ -76,12 +79,12 @@ def submit(ctx: Delivery, rows: list[Row]) -> int:
         sent: dict[str, Any] = {}
 
         def build(live: list[Row], sent: dict[str, Any] = sent) -> list[tuple[Row, Any]]:
-            entries = [(row, _encoded(row)) for row in live]
+            entries = [(row, _profile(row)) for row in live]
             sent["rows"] = [row for row, _ in entries]
             return entries
 
         def send(client: KlaviyoClient, profiles: list[Any], sent: dict[str, Any] = sent) -> None:
-            sent["job"] = client.bulk_import_encoded_profiles(profiles, list_id=ctx.list_id)
+            sent["job"] = client.bulk_import_profiles(profiles, list_id=ctx.list_id)
 
         try:
             send_pointed(ctx, "bulk_import_profiles", chunk, build=build, send=send,
@@ -142,17 +145,14 @@ def _finish_inline(ctx: Delivery, batch: ImportBatch, accepted: list[Row], token
 def _error_pages(ctx: Delivery, job_id: str) -> list[dict[str, Any]]:
     """Every import error of a job (following `links.next`, 100 per page)."""
     found: list[dict[str, Any]] = []
-    path = f"/api/profile-bulk-import-jobs/{job_id}/import-errors"
-    params: dict[str, str] | None = {"page[size]": "100"}
+    cursor: str | None = None
     for _ in range(MAX_PROFILES // 100 + 1):
         response = ctx.call("get_bulk_import_errors", bound(
-            KlaviyoClient.request, "GET", path, operation="get_bulk_import_errors",
-            params=params))
+            KlaviyoClient.get_bulk_import_errors, job_id, cursor=cursor))
         found.extend(response.data or [])
-        following = response.next_page
-        if following is None:
+        cursor = response.next_cursor
+        if cursor is None:
             break
-        path, params = following
     return found
 
 

@@ -68,9 +68,8 @@ def _contact(ctx: Delivery, row: Row) -> tuple[str, str]:
         row.note = "Nothing to withdraw: this subscriber never reached Klaviyo."
         return "", ""
     try:
-        response = ctx.call("get_profile", lambda c: c.request(
-            "GET", f"/api/profiles/{sub.klaviyo_profile_id}", operation="get_profile"),
-            subscription_id=sub.pk)
+        response = ctx.call("get_profile", lambda c: c.get_profile(sub.klaviyo_profile_id),
+                            subscription_id=sub.pk)
     except KlaviyoNotFoundError:
         row.note = "The Klaviyo profile no longer exists; nothing to withdraw."
         return "", ""

@@ -78,18 +78,9 @@ def send_pointed(
 
 def _subscribe(ctx: Delivery, historical: bool) -> Callable[[KlaviyoClient, list[Any]], object]:
     def send(client: KlaviyoClient, entries: list[Any]) -> object:
-        attributes: dict[str, Any] = {
-            "custom_source": profile_fields.CUSTOM_SOURCE,
-            "profiles": {"data": [{"type": "profile", "attributes": e} for e in entries]},
-        }
-        if historical:
-            attributes["historical_import"] = True
-        body = {"data": {
-            "type": "profile-subscription-bulk-create-job", "attributes": attributes,
-            "relationships": {"list": {"data": {"type": "list", "id": ctx.list_id}}},
-        }}
-        return client.request("POST", "/api/profile-subscription-bulk-create-jobs",
-                               operation="bulk_subscribe", body=body, records=len(entries))
+        client.bulk_subscribe(entries, list_id=ctx.list_id,
+                              custom_source=profile_fields.CUSTOM_SOURCE, historical=historical)
+        return None
     return send
 
 

@@ -13,6 +13,5 @@ def test_every_list_is_read_across_pages(klaviyo_sandbox: Any) -> None:
     for name in names:
         klaviyo_sandbox.admin.create_list(account["id"], name)
     client = KlaviyoClient(key)
-    first_page = client.request("GET", "/api/lists", operation="get_lists")
-    assert first_page.next_page is not None  # more than one page, or this proves nothing
+    assert len(client.get_lists()) < len(names)  # more than one page, or this proves nothing
     assert {item["attributes"]["name"] for item in client.iter_lists()} == names
