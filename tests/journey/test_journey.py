@@ -23,7 +23,6 @@ from django.core.management import call_command
 from notifyme.dev.demo import DEMO_PRODUCTS, DEMO_SHOP_DOMAIN
 from notifyme.restocks.models import Restock
 from notifyme.subscriptions.models import Subscription
-from notifyme.sync.payloads import SUBSCRIBED_METRIC
 from tests.fixtures.shopify import id_token, signed_proxy_query
 from tests.sync.workers import (
     Worker,
@@ -36,6 +35,8 @@ from tests.sync.workers import (
 
 pytestmark = [pytest.mark.chaos, pytest.mark.journey, pytest.mark.django_db(transaction=True)]
 
+# The metric names merchants build their Klaviyo flows on (an external interface).
+SUBSCRIBED_METRIC = "Subscribed to Back in Stock"
 BACK_IN_STOCK = "Back in Stock"
 FAST = {"RESTOCK_LEASE_SECONDS": "5", "RESTOCK_ALIVE_SECONDS": "2", "LOG_LEVEL": "WARNING"}
 WAIT = 60.0
