@@ -31,3 +31,4 @@ test: setup services lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy notifyme integrations
+	$(BIN)/python manage.py makemigrations --check --dry-run
