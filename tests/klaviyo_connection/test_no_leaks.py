@@ -63,6 +63,33 @@ def fragments(key: str) -> list[str]:
     return [key, key[3:-4]]
 
 
+def error_reports(records: list[logging.LogRecord]) -> list[str]:
+    """The text and HTML error reports Django would mail for each request that crashed."""
+    reports = []
+    for record in records:
+        if record.name == "django.request" and record.exc_info:
+            reporter = ExceptionReporter(getattr(record, "request", None), *record.exc_info,
+                                         is_email=True)
+            reports += [reporter.get_traceback_text(), reporter.get_traceback_html()]
+    return reports
+
+
+def admin_pages(admin_client: Client, connection: KlaviyoConnection, shop: Shop) -> list[str]:
+    """The support admin's pages that show a connection, its attempts and its shop."""
+    attempt = SyncAttempt.objects.first()
+    assert attempt is not None
+    pages = []
+    for url in ("/admin/klaviyo/klaviyoconnection/",
+                f"/admin/klaviyo/klaviyoconnection/{connection.pk}/change/",
+                "/admin/klaviyo/syncattempt/",
+                f"/admin/klaviyo/syncattempt/{attempt.pk}/change/",
+                f"/admin/shops/shop/{shop.pk}/change/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        pages.append(response.content.decode())
+    return pages
+
+
 def test_the_key_never_leaks(
     klaviyo_sandbox: Any, caplog: pytest.LogCaptureFixture, settings: Any,
     monkeypatch: pytest.MonkeyPatch, admin_client: Client,
@@ -134,22 +161,9 @@ def test_the_key_never_leaks(
     crashed = post("/connect", {"private_key": replacement})
     assert crashed.status_code == 500 and "boom" in crashed.content.decode()
     settings.DEBUG = False
-    reports = []
-    for record in caplog.records:
-        if record.name == "django.request" and record.exc_info:
-            reporter = ExceptionReporter(getattr(record, "request", None), *record.exc_info,
-                                         is_email=True)
-            reports += [reporter.get_traceback_text(), reporter.get_traceback_html()]
+    reports = error_reports(caplog.records)
     assert reports, "the crash should have produced an error report"
-    # The support admin.
-    for url in ("/admin/klaviyo/klaviyoconnection/",
-                f"/admin/klaviyo/klaviyoconnection/{connection.pk}/change/",
-                "/admin/klaviyo/syncattempt/",
-                f"/admin/klaviyo/syncattempt/{SyncAttempt.objects.first().pk}/change/",
-                f"/admin/shops/shop/{shop.pk}/change/"):
-        response = admin_client.get(url)
-        assert response.status_code == 200, url
-        bodies.append(response.content.decode())
+    bodies += admin_pages(admin_client, connection, shop)
 
     assert KlaviyoConnection.objects.get(shop=shop).key_display in bodies[-4]
     sinks = {
