@@ -42,3 +42,20 @@ def shop_install(
     shop.full_clean(exclude=["access_token_encrypted"])
     shop.save()
     return shop
+
+
+@transaction.atomic
+def shop_uninstall(*, shop: Shop) -> bool:
+    """Record that the merchant removed the app; False when it was already uninstalled.
+
+    The row and everything under it are kept (Shopify's privacy webhooks decide what is
+    erased, and a reinstall picks up where the shop left off).
+    """
+    locked = Shop.objects.select_for_update().get(pk=shop.pk)
+    if locked.state == Shop.State.UNINSTALLED:
+        return False
+    locked.state = Shop.State.UNINSTALLED
+    locked.uninstalled_at = timezone.now()
+    locked.save(update_fields=["state", "uninstalled_at", "updated_at"])
+    shop.state, shop.uninstalled_at = locked.state, locked.uninstalled_at
+    return True

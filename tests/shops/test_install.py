@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from notifyme.shops.models import Shop
-from notifyme.shops.services import shop_install
+from notifyme.shops.services import shop_install, shop_uninstall
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,8 @@ def test_install_normalises_the_domain_and_is_idempotent() -> None:
 
 def test_reinstall_after_uninstall_starts_a_new_install() -> None:
     shop = shop_install(domain="demo-shop.myshopify.com")
-    Shop.objects.filter(pk=shop.pk).update(state=Shop.State.UNINSTALLED)
+    assert shop_uninstall(shop=shop) and not shop_uninstall(shop=shop)
+    assert shop.state == Shop.State.UNINSTALLED and shop.uninstalled_at is not None
     again = shop_install(domain="demo-shop.myshopify.com")
     assert again.state == Shop.State.INSTALLED and again.uninstalled_at is None
     assert again.installed_at > shop.installed_at
