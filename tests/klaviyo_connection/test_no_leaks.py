@@ -19,7 +19,8 @@ from integrations.klaviyo.scopes import ALL_REQUIRED
 from integrations.klaviyo.services import attempt_recorder, client_for, connection_halt
 from notifyme.core.redis import get_redis
 from notifyme.shops.models import Shop
-from tests.fixtures.shopify import id_token, make_shop
+from tests.factories import shop_make
+from tests.fixtures.shopify import id_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,7 +99,7 @@ def test_the_key_never_leaks(
     for name in ("urllib3", "django", "integrations", "notifyme", "rq"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     klaviyo_sandbox.admin.set_rate_limits(enabled=False)
-    shop = make_shop("demo-shop.myshopify.com", name="Demo Outfitters")
+    shop = shop_make("demo-shop.myshopify.com", name="Demo Outfitters")
     account = klaviyo_sandbox.admin.create_account(name="Leak Test Klaviyo")
     admin = klaviyo_sandbox.admin
     good = admin.create_key(account["id"], "all")
