@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.scopes import ALL_REQUIRED
@@ -16,25 +17,34 @@ from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
-from tests.factories import subscription_make, variant_make
+from notifyme.sync.services import outbox_enqueue
+from tests.fixtures.shopify import make_variant
 
 pytestmark = pytest.mark.django_db
+
+
+def subscribe(shop: Shop, variant: Any, email: str) -> Subscription:
+    with transaction.atomic():
+        subscription = Subscription.objects.create(shop=shop, variant=variant, email=email)
+        outbox_enqueue(shop=shop, subscription=subscription,
+                       kind=OutboxItem.Kind.PROFILE_SYNC)
+    return subscription
 
 
 def test_lost_scope_halts_then_reconnect_resumes_the_backlog(
     shop: Shop, klaviyo_sandbox: Any, account: dict[str, Any], full_key: str,
     django_capture_on_commit_callbacks: Any, nudges: list[int],
 ) -> None:
-    variant = variant_make(shop)
+    variant = make_variant(shop)
     connection_connect(shop=shop, private_key=full_key)
-    first = subscription_make(shop, variant, email="first@example.com")
+    first = subscribe(shop, variant, "first@example.com")
     engine.run_shop(shop.pk)
     first.refresh_from_db()
     assert first.sync_state == Subscription.SyncState.SYNCED
 
     klaviyo_sandbox.admin.set_key_scopes(
         full_key, [s for s in ALL_REQUIRED if s != "profiles:write"])
-    waiting = subscription_make(shop, variant, email="waiting@example.com")
+    waiting = subscribe(shop, variant, "waiting@example.com")
     engine.run_shop(shop.pk)
     connection = KlaviyoConnection.objects.get(shop=shop)
     assert connection.status == KlaviyoConnection.Status.NEEDS_ATTENTION
