@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core.management import call_command
 
 from notifyme.dev.demo import DEMO_PRODUCTS, DEMO_SHOP_DOMAIN
-from notifyme.restocks.models import Restock
 from notifyme.subscriptions.models import Subscription
 from tests.fixtures.shopify import id_token, signed_proxy_query
 from tests.sync.workers import (
@@ -91,6 +90,11 @@ class Merchant:
         headers = {"Authorization": f"Bearer {id_token(self.shop_domain)}"}
         return requests.request(method, f"{self.app_url}/app/api/{path}", json=body,
                                 headers=headers, timeout=30)
+
+    def latest_restock(self) -> dict[str, Any]:
+        """The newest row of the restock panel (`GET /app/api/restocks`)."""
+        restocks = self.call("GET", "restocks").json()["restocks"]
+        return restocks[0] if restocks else {}
 
 
 @pytest.fixture
@@ -172,6 +176,9 @@ def test_signup_sync_restock_and_cancel_as_users_do(
         return not Subscription.objects.exclude(sync_state="synced").exists()
 
     wait(synced, "subscribers never synced")
+    status = merchant.call("GET", "klaviyo").json()
+    assert status["subscribers"] == {"pending": 0, "synced": len(SHOPPERS), "failed": 0}
+    assert status["status"] == "connected" and status["last_sync_at"]
     profiles = {p["email"]: p for p in admin.profiles(account["id"])}
     assert set(SHOPPERS) <= set(profiles)
     members = set(admin.list_members(account["id"], list_id))
@@ -198,11 +205,12 @@ def test_signup_sync_restock_and_cancel_as_users_do(
 
     # 4. The merchant restocks: one "Back in Stock" event per waiting subscriber, once each.
     _restock(5)
-    restock = Restock.objects.get()
-    wait(lambda: Restock.objects.get(pk=restock.pk).state == "completed",
+    wait(lambda: merchant.latest_restock().get("state") == "completed",
          "restock never completed")
+    restock = merchant.latest_restock()
     waiting = Subscription.objects.exclude(email=CANCELLER)
-    expected = {f"notifyme:bis:{restock.pk}:{s.pk}" for s in waiting}
+    assert (restock["total"], restock["sent"], restock["failed"]) == (len(waiting), len(waiting), 0)
+    expected = {f"notifyme:bis:{restock['id']}:{s.pk}" for s in waiting}
     events = admin.events(account["id"], metric=BACK_IN_STOCK)
     per_id = Counter(e["unique_id"] for e in events)
     assert set(per_id) == expected and max(per_id.values()) == 1, per_id
@@ -216,10 +224,12 @@ def test_signup_sync_restock_and_cancel_as_users_do(
     assert response.status_code == 201, response.text
     wait(synced, "the late signup never synced")
     _restock(5)
-    second = Restock.objects.exclude(pk=restock.pk).get()
-    wait(lambda: Restock.objects.get(pk=second.pk).state == "completed",
+    wait(lambda: merchant.latest_restock().get("id") != restock["id"]
+         and merchant.latest_restock().get("state") == "completed",
          "second restock never completed")
+    second = merchant.latest_restock()
+    assert (second["total"], second["sent"], second["failed"]) == (1, 1, 0)
     again = Counter(e["unique_id"] for e in admin.events(account["id"], metric=BACK_IN_STOCK))
     newcomer = Subscription.objects.get(email=late)
-    assert again == per_id + Counter({f"notifyme:bis:{second.pk}:{newcomer.pk}": 1}), again
+    assert again == per_id + Counter({f"notifyme:bis:{second['id']}:{newcomer.pk}": 1}), again
     assert Subscription.objects.get(email=CANCELLER).status == "unsubscribed"
