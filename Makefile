@@ -32,3 +32,5 @@ test: setup services lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy notifyme integrations sandboxes
+	# DEBUG=1: the development settings (production ones refuse to load without their secrets).
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client, override_settings
 
 from notifyme.core import crypto
-from tests.fixtures.shopify import make_shop
+from tests.factories import shop_make
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_healthz_names_redis_when_it_is_down(client: Client) -> None:
 
 
 def test_secret_bound_to_its_shop_does_not_decrypt_for_another() -> None:
-    first, second = make_shop("a-shop.myshopify.com"), make_shop("b-shop.myshopify.com")
+    first, second = shop_make("a-shop.myshopify.com"), shop_make("b-shop.myshopify.com")
     first.set_access_token("shpat_secret")
     assert first.get_access_token() == "shpat_secret"
     second.access_token_encrypted = first.access_token_encrypted

@@ -10,14 +10,15 @@ import pytest
 from django.test import Client
 
 from notifyme.shops.models import Shop
-from tests.fixtures.shopify import id_token, make_shop
+from tests.factories import shop_make
+from tests.fixtures.shopify import id_token
 
 SHOP = "demo-shop.myshopify.com"
 
 
 @pytest.fixture
 def demo_shop(db: None) -> Shop:
-    return make_shop(SHOP, name="Demo Outfitters")
+    return shop_make(SHOP, name="Demo Outfitters")
 
 
 class Api:

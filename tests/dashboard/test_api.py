@@ -11,8 +11,9 @@ from integrations.klaviyo.errors import KlaviyoRateLimitedError
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_record_error, connection_record_success
 from notifyme.subscriptions.models import Subscription
+from notifyme.sync import engine
 from tests.dashboard.conftest import Api
-from tests.fixtures.shopify import make_variant
+from tests.factories import subscription_make, variant_make
 
 pytestmark = pytest.mark.django_db
 
@@ -162,11 +163,19 @@ def test_retest_and_disconnect(
     assert body["status"] == "disconnected" and body["key"] is None
 
 
-def test_counts(api: Api, demo_shop: Any) -> None:
-    variant = make_variant(demo_shop)
-    for i, state in enumerate(["pending", "pending", "synced", "failed"]):
-        Subscription.objects.create(shop=demo_shop, variant=variant, email=f"s{i}@example.com",
-                                    sync_state=state)
+def test_counts(api: Api, demo_shop: Any, klaviyo_sandbox: Any, account: dict[str, Any],
+                full_key: str) -> None:
+    api.post("/connect", {"private_key": full_key})
+    variant = variant_make(demo_shop)
+    synced = subscription_make(demo_shop, variant, email="synced@example.com")
+    engine.run_shop(demo_shop.pk, "sync")
+    failed = subscription_make(demo_shop, variant, email="failed@example.com")
+    klaviyo_sandbox.admin.set_faults(account["id"], next_errors=[400])
+    engine.run_shop(demo_shop.pk, "sync")
+    subscription_make(demo_shop, variant, email="pending1@example.com")
+    subscription_make(demo_shop, variant, email="pending2@example.com")
+    states = dict(Subscription.objects.values_list("email", "sync_state"))
+    assert (states[synced.email], states[failed.email]) == ("synced", "failed")
     assert api.get("").json()["subscribers"] == {"pending": 2, "synced": 1, "failed": 1}
 
 

@@ -14,7 +14,9 @@ from django.test import Client
 
 from notifyme.shops.auth import RETRY_HEADER, InvalidIdToken, id_token_verify
 from notifyme.shops.models import Shop
-from tests.fixtures.shopify import id_token, make_shop
+from notifyme.shops.services import shop_uninstall
+from tests.factories import shop_make
+from tests.fixtures.shopify import id_token
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +55,7 @@ def bad_tokens() -> dict[str, Callable[[], str]]:
 
 @pytest.fixture
 def demo_shop(db: None) -> Shop:
-    return make_shop(SHOP)
+    return shop_make(SHOP)
 
 
 def test_valid_token_gives_the_shop(demo_shop: Shop) -> None:
@@ -73,8 +75,7 @@ def test_old_secret_accepted_during_rotation(demo_shop: Shop, settings: Any) -> 
 
 
 def test_uninstalled_shop_is_refused(demo_shop: Shop) -> None:
-    demo_shop.state = Shop.State.UNINSTALLED
-    demo_shop.save()
+    shop_uninstall(shop=demo_shop)
     with pytest.raises(InvalidIdToken):
         id_token_verify(id_token(SHOP))
 
@@ -94,7 +95,7 @@ def test_bad_tokens_are_refused_everywhere(case: str, demo_shop: Shop, client: C
 
 
 def test_shop_param_mismatch_is_refused(demo_shop: Shop, client: Client) -> None:
-    make_shop("other-shop.myshopify.com")
+    shop_make("other-shop.myshopify.com")
     response = client.get("/app/", {"id_token": id_token(SHOP),
                                      "shop": "other-shop.myshopify.com"})
     assert response.status_code == 302
@@ -142,7 +143,7 @@ def test_token_for_shop_a_never_touches_shop_b(
     from integrations.klaviyo.models import KlaviyoConnection
     from integrations.klaviyo.services import connection_connect
 
-    other = make_shop("other-shop.myshopify.com")
+    other = shop_make("other-shop.myshopify.com")
     account = klaviyo_sandbox.admin.create_account(name="Other Shop Klaviyo")
     key = klaviyo_sandbox.admin.create_key(account["id"], "all")
     connection_connect(shop=other, private_key=key)

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.services import connection_connect
 from notifyme.core import crypto
 from notifyme.shops.models import Shop
+from notifyme.shops.services import shop_install
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +22,17 @@ KEY_A = "pk_" + "a1b2" * 8 + "c3d"
 KEY_B = "pk_" + "9f8e" * 8 + "7d6"
 
 
+@pytest.fixture(autouse=True)
+def sandbox_keys(klaviyo_sandbox: Any) -> None:
+    """KEY_A and KEY_B are real keys of two sandbox accounts, so connecting verifies them."""
+    for name, key in (("Account A", KEY_A), ("Account B", KEY_B)):
+        account = klaviyo_sandbox.admin.create_account(name)
+        klaviyo_sandbox.admin.create_key(account["id"], "all", key=key)
+
+
 def store(shop: Shop, key: str) -> KlaviyoConnection:
-    connection = KlaviyoConnection(shop=shop, status=KlaviyoConnection.Status.CONNECTED)
-    connection.set_private_key(key)
-    connection.save()
-    return connection
+    """The merchant connects `key` (verified, then stored encrypted)."""
+    return connection_connect(shop=shop, private_key=key)
 
 
 def rotate(*args: str) -> str:
@@ -44,7 +52,10 @@ def test_key_is_encrypted_with_display_and_fingerprint(shop: Shop) -> None:
 
 def test_ciphertext_copied_to_another_shop_does_not_decrypt(shop: Shop, other_shop: Shop) -> None:
     stolen = store(shop, KEY_A).private_key_encrypted
-    victim = KlaviyoConnection.objects.create(shop=other_shop, private_key_encrypted=stolen)
+    victim = store(other_shop, KEY_B)
+    # Someone with write access to the database copies shop A's ciphertext onto shop B.
+    KlaviyoConnection.objects.filter(pk=victim.pk).update(private_key_encrypted=stolen)
+    victim.refresh_from_db()
     with pytest.raises(crypto.SecretDecryptionError) as raised:
         victim.get_private_key()
     assert KEY_A not in str(raised.value)
@@ -55,8 +66,7 @@ def test_rotation_then_old_key_removed(shop: Shop, other_shop: Shop, settings: A
     settings.NOTIFYME_ENCRYPTION_KEYS = [old]
     store(shop, KEY_A)
     store(other_shop, KEY_B)
-    shop.set_access_token("shpat_secret_token_1")
-    shop.save()
+    shop_install(domain=shop.domain, access_token="shpat_secret_token_1")
     settings.NOTIFYME_ENCRYPTION_KEYS = [new, old]
     before = list(KlaviyoConnection.objects.order_by("pk").values_list(
         "private_key_encrypted", flat=True))

@@ -19,7 +19,8 @@ from integrations.klaviyo.scopes import ALL_REQUIRED
 from integrations.klaviyo.services import attempt_recorder, client_for, connection_halt
 from notifyme.core.redis import get_redis
 from notifyme.shops.models import Shop
-from tests.fixtures.shopify import id_token, make_shop
+from tests.factories import shop_make
+from tests.fixtures.shopify import id_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,6 +64,33 @@ def fragments(key: str) -> list[str]:
     return [key, key[3:-4]]
 
 
+def error_reports(records: list[logging.LogRecord]) -> list[str]:
+    """The text and HTML error reports Django would mail for each request that crashed."""
+    reports = []
+    for record in records:
+        if record.name == "django.request" and record.exc_info:
+            reporter = ExceptionReporter(getattr(record, "request", None), *record.exc_info,
+                                         is_email=True)
+            reports += [reporter.get_traceback_text(), reporter.get_traceback_html()]
+    return reports
+
+
+def admin_pages(admin_client: Client, connection: KlaviyoConnection, shop: Shop) -> list[str]:
+    """The support admin's pages that show a connection, its attempts and its shop."""
+    attempt = SyncAttempt.objects.first()
+    assert attempt is not None
+    pages = []
+    for url in ("/admin/klaviyo/klaviyoconnection/",
+                f"/admin/klaviyo/klaviyoconnection/{connection.pk}/change/",
+                "/admin/klaviyo/syncattempt/",
+                f"/admin/klaviyo/syncattempt/{attempt.pk}/change/",
+                f"/admin/shops/shop/{shop.pk}/change/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        pages.append(response.content.decode())
+    return pages
+
+
 def test_the_key_never_leaks(
     klaviyo_sandbox: Any, caplog: pytest.LogCaptureFixture, settings: Any,
     monkeypatch: pytest.MonkeyPatch, admin_client: Client,
@@ -71,7 +99,7 @@ def test_the_key_never_leaks(
     for name in ("urllib3", "django", "integrations", "notifyme", "rq"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     klaviyo_sandbox.admin.set_rate_limits(enabled=False)
-    shop = make_shop("demo-shop.myshopify.com", name="Demo Outfitters")
+    shop = shop_make("demo-shop.myshopify.com", name="Demo Outfitters")
     account = klaviyo_sandbox.admin.create_account(name="Leak Test Klaviyo")
     admin = klaviyo_sandbox.admin
     good = admin.create_key(account["id"], "all")
@@ -134,22 +162,9 @@ def test_the_key_never_leaks(
     crashed = post("/connect", {"private_key": replacement})
     assert crashed.status_code == 500 and "boom" in crashed.content.decode()
     settings.DEBUG = False
-    reports = []
-    for record in caplog.records:
-        if record.name == "django.request" and record.exc_info:
-            reporter = ExceptionReporter(getattr(record, "request", None), *record.exc_info,
-                                         is_email=True)
-            reports += [reporter.get_traceback_text(), reporter.get_traceback_html()]
+    reports = error_reports(caplog.records)
     assert reports, "the crash should have produced an error report"
-    # The support admin.
-    for url in ("/admin/klaviyo/klaviyoconnection/",
-                f"/admin/klaviyo/klaviyoconnection/{connection.pk}/change/",
-                "/admin/klaviyo/syncattempt/",
-                f"/admin/klaviyo/syncattempt/{SyncAttempt.objects.first().pk}/change/",
-                f"/admin/shops/shop/{shop.pk}/change/"):
-        response = admin_client.get(url)
-        assert response.status_code == 200, url
-        bodies.append(response.content.decode())
+    bodies += admin_pages(admin_client, connection, shop)
 
     assert KlaviyoConnection.objects.get(shop=shop).key_display in bodies[-4]
     sinks = {

@@ -17,6 +17,7 @@ from notifyme.restocks.fanout import fanout_send_chunk
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
+from tests.factories import subscriptions_bulk_make
 from tests.fixtures.shopify import make_shop, make_variant
 
 
@@ -48,17 +49,10 @@ def add_subscribers(
     shop: Shop, variant: Variant, count: int, *, prefix: str = "s", start: int = 0,
     phone_every: int = 0, consent_every: int = 2,
 ) -> list[Subscription]:
-    """`count` active subscriptions; created_at increases with the index (oldest first)."""
-    rows = []
-    for i in range(start, start + count):
-        phone = f"+1415555{i:04d}" if phone_every and i % phone_every == 0 else ""
-        rows.append(Subscription(
-            shop=shop, variant=variant, email=f"{prefix}{i}@example.com", phone=phone,
-            notify_by_email=True, notify_by_sms=bool(phone),
-            marketing_consent=bool(consent_every) and i % consent_every == 0,
-            source=Subscription.Source.DEMO,
-        ))
-    return Subscription.objects.bulk_create(rows, batch_size=2000)
+    """`count` signups as the storefront writes them (tests/factories.py), oldest first."""
+    return subscriptions_bulk_make(
+        shop, variant, count, start=start, prefix=prefix, domain="example.com",
+        phone_every=phone_every, consent_every=consent_every, source=Subscription.Source.DEMO)
 
 
 def set_settings(shop: Shop, **fields: Any) -> RestockSettings:

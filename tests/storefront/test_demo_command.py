@@ -60,7 +60,7 @@ def test_running_it_again_changes_nothing() -> None:
 
 def test_changed_stock_is_kept_unless_reset_is_asked_for() -> None:
     _run()
-    Variant.objects.filter(shopify_id=45_120_000_000_012).update(available_quantity=7)
+    call_command("restock", DEMO_SHOP_DOMAIN, "45120000000012", "7", stdout=io.StringIO())
     _run()
     assert Variant.objects.get(shopify_id=45_120_000_000_012).available_quantity == 7
     _run("--reset-stock")

@@ -17,6 +17,7 @@ from notifyme.shops.proxy import (
     proxy_params,
     proxy_signature_valid,
 )
+from notifyme.shops.services import shop_uninstall
 from notifyme.shops.signing import app_proxy_message, app_proxy_signature
 from notifyme.subscriptions.models import Subscription
 from tests.fixtures.shopify import make_shop, make_variant, signed_proxy_query
@@ -222,7 +223,7 @@ def test_unknown_shop_is_404_naming_shop(client: Client) -> None:
 
 @pytest.mark.django_db
 def test_uninstalled_shop_is_404(client: Client, shop: Shop, sold_out_variant: object) -> None:
-    Shop.objects.filter(pk=shop.pk).update(state=Shop.State.UNINSTALLED)
+    shop_uninstall(shop=shop)
     response = subscribe(client, BODY)
     assert response.status_code == 404
     assert "shop" in response.json()["error"]["fields"]

@@ -10,6 +10,7 @@ from django.test import Client
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
+from notifyme.subscriptions.services import subscription_unsubscribe
 from notifyme.sync.models import OutboxItem
 from tests.fixtures.shopify import make_variant, signed_proxy_query
 from tests.subscriptions.helpers import (
@@ -150,7 +151,7 @@ def test_resubscribe_after_unsubscribing_creates_a_new_row(
     client: Client, sold_out_variant: Variant
 ) -> None:
     assert subscribe(client, BODY).status_code == 201
-    Subscription.objects.update(status=Subscription.Status.UNSUBSCRIBED)
+    assert subscription_unsubscribe(subscription=Subscription.objects.get())
     assert subscribe(client, BODY).status_code == 201
     assert Subscription.objects.count() == 2
 

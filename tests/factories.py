@@ -1,0 +1,142 @@
+"""Test data made the way the product makes it: through the services, never by hand.
+
+- `shop_make(domain, **fields)`: an installed shop (`notifyme.shops.services.shop_install`).
+- `variant_make(shop, ...)`: a product and variant of the shop's catalog mirror. The mirror has
+  no write service yet (Shopify's product webhooks come with the Shopify issue), so this is the
+  one place tests write it; `manage.py demo` is the other source of a catalog.
+- `subscription_make(shop, variant, email=..., ...)`: `subscription_create` (the row and its
+  PROFILE_SYNC outbox row, as a storefront signup writes them).
+- `subscriptions_bulk_make(shop, variant, count, ...)`: thousands of signups in a few queries,
+  in exactly the state `subscription_create` leaves them (tests/test_factories.py compares a
+  bulk-made row with a service-made one field by field, so the two cannot drift apart).
+- `klaviyo_connect(shop, sandbox, scopes=...)`: a fresh sandbox account and key, connected with
+  `connection_connect` (verification, list choice and encryption as the merchant's connect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.services import connection_connect
+from notifyme.catalog.models import Product, Variant
+from notifyme.shops.models import Shop
+from notifyme.shops.services import shop_install
+from notifyme.subscriptions.models import Subscription
+from notifyme.subscriptions.services import subscription_create
+from notifyme.sync.models import OutboxItem
+from notifyme.sync.services import sync_nudge
+
+DEFAULT_SHOP = "demo-shop.myshopify.com"
+BATCH = 2000
+
+
+def shop_make(domain: str = DEFAULT_SHOP, **fields: Any) -> Shop:
+    fields.setdefault("name", "Demo Shop")
+    return shop_install(domain=domain, **fields)
+
+
+def variant_make(
+    shop: Shop,
+    *,
+    shopify_id: int = 4001,
+    product_id: int = 9001,
+    quantity: int = 0,
+    tracked: bool = True,
+    policy: str = Variant.InventoryPolicy.DENY,
+    title: str = "Large",
+    product_title: str = "Linen Shirt",
+) -> Variant:
+    """A variant of a (shared, by `product_id`) product, as the catalog mirror stores it."""
+    product, _ = Product.objects.get_or_create(
+        shop=shop, shopify_id=product_id,
+        defaults={"title": product_title, "handle": "linen-shirt",
+                  "image_url": "https://cdn.example.com/shirt.jpg"},
+    )
+    return Variant.objects.create(
+        shop=shop, product=product, shopify_id=shopify_id, title=title, sku=f"SKU-{shopify_id}",
+        price=Decimal("49.00"), inventory_tracked=tracked, inventory_policy=policy,
+        available_quantity=quantity,
+    )
+
+
+def subscription_make(
+    shop: Shop, variant: Variant, *, email: str = "ada@example.com", **fields: Any
+) -> Subscription:
+    """One signup through `subscription_create` (same keyword arguments)."""
+    subscription, _ = subscription_create(shop=shop, variant=variant, email=email, **fields)
+    return subscription
+
+
+def subscriptions_bulk_make(
+    shop: Shop,
+    variant: Variant,
+    count: int,
+    *,
+    start: int = 0,
+    prefix: str = "shopper",
+    domain: str = "shop.test",
+    phone_every: int = 0,
+    consent_every: int = 0,
+    sms_consent_every: int = 0,
+    first_name: str = "",
+    locale: str = "",
+    consent_text_version: str = "v1",
+    sms_consent_text_version: str = "sms-v1",
+    source: str = Subscription.Source.STOREFRONT,
+) -> list[Subscription]:
+    """`count` signups as `subscription_create` writes them, with bulk inserts.
+
+    Shopper `i` (from `start`) is `<prefix><i>@<domain>`; every `phone_every`-th also leaves
+    `+1415555<i:04d>`, every `consent_every`-th ticks the email marketing box and every
+    `sms_consent_every`-th the SMS one (0: none; SMS consent only counts with a phone). Like the
+    service: one PROFILE_SYNC outbox row each, and one nudge after the commit.
+    """
+    now = timezone.now()
+    rows = []
+    for i in range(start, start + count):
+        consent = bool(consent_every) and i % consent_every == 0
+        phone = f"+1415555{i:04d}" if phone_every and i % phone_every == 0 else ""
+        sms = bool(phone) and bool(sms_consent_every) and i % sms_consent_every == 0
+        email = f"{prefix}{i}@{domain}"
+        rows.append(Subscription(
+            shop=shop, variant=variant, email=email, email_display=email, phone=phone,
+            first_name=first_name, notify_by_email=bool(email), notify_by_sms=bool(phone),
+            marketing_consent=consent,
+            consent_text_version=consent_text_version if consent else "",
+            consented_at=now if consent else None,
+            sms_consent=sms, sms_consent_text_version=sms_consent_text_version if sms else "",
+            sms_consented_at=now if sms else None, source=source, locale=locale,
+        ))
+    with transaction.atomic():
+        subscriptions = Subscription.objects.bulk_create(rows, batch_size=BATCH)
+        OutboxItem.objects.bulk_create(
+            [OutboxItem(shop=shop, subscription=s, kind=OutboxItem.Kind.PROFILE_SYNC)
+             for s in subscriptions], batch_size=BATCH)
+        transaction.on_commit(lambda: sync_nudge(shop_id=shop.pk))
+    return subscriptions
+
+
+@dataclass
+class Connected:
+    connection: KlaviyoConnection
+    account_id: str
+    key: str
+
+    @property
+    def list_id(self) -> str:
+        return self.connection.list_id
+
+
+def klaviyo_connect(shop: Shop, sandbox: Any, *, scopes: list[str] | str = "all",
+                    account_name: str = "") -> Connected:
+    """Connect `shop` to a new sandbox account the way the merchant's connect does."""
+    account, key = sandbox.new_account(account_name or f"Klaviyo of {shop.domain}",
+                                       scopes=scopes)
+    connection = connection_connect(shop=shop, private_key=key)
+    return Connected(connection=connection, account_id=account["id"], key=key)
