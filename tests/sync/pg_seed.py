@@ -2,8 +2,9 @@
 
 `python -m tests.sync.pg_seed <count>` with DATABASE_URL pointing at the private cluster and
 SEED_ACCOUNT_ID / SEED_KEY / SEED_LIST_ID naming a sandbox account: one shop connected through
-`connection_connect` and `count` signups from the bulk factory (half with a phone and consent to email and SMS marketing),
-each with its PROFILE_SYNC outbox row. Prints the shop id. Loopback sandbox keys only.
+`connection_connect` and `count` signups from the bulk factory (half with a phone and consent
+to email and SMS marketing), each with its PROFILE_SYNC outbox row. Prints the shop id.
+Loopback sandbox keys only.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def main() -> None:
     connection = connection_connect(shop=shop, private_key=os.environ["SEED_KEY"])
     assert connection.account_id == os.environ["SEED_ACCOUNT_ID"]
     assert connection.list_id == os.environ["SEED_LIST_ID"]
-    subscriptions_bulk_make(shop, variant, count, phone_every=2, consent_every=2, sms_consent_every=2)
+    subscriptions_bulk_make(shop, variant, count, phone_every=2, consent_every=2,
+                            sms_consent_every=2)
     print(shop.pk)
 
 
