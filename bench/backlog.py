@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -40,17 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import Sandbox, add_worker_arguments, setup_env, verdict
 from bench._cpu import postgres_server_cpu, reference_loop_ms, tree_cpu_seconds
+from integrations.klaviyo.operations import OPERATIONS
 
 DB_NAME = "notifyme_bench_backlog"
 REDIS_DB = 15  # bench/memory.py uses 11, fanout 12, pipeline 13
-# Operation -> (client operation name, burst per second, steady per minute), from the spec.
-OPERATIONS = {
-    "/api/profile-bulk-import-jobs": "bulk_import_profiles",
-    "/api/event-bulk-create-jobs": "bulk_create_events",
-    "/api/profile-subscription-bulk-create-jobs": "bulk_subscribe",
-    "/api/profile-import": "profile_import",
-    "/api/events": "create_event",
-}
 
 
 def windows_needed(calls: int, burst: int, steady: int) -> int:
@@ -72,14 +66,23 @@ def windows_needed(calls: int, burst: int, steady: int) -> int:
     return seconds
 
 
-def operation_of(path: str) -> str | None:
+def _pattern(template: str) -> re.Pattern[str]:
+    """The spec's path template as a regular expression (each `{id}` one path segment)."""
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts) + "$")
+
+
+#: (method, path pattern) -> operation name, from the client's own table of operations.
+_OPERATION_PATTERNS = [(op.method, _pattern(op.path), op.name) for op in OPERATIONS.values()]
+
+
+def operation_of(method: str, path: str) -> str | None:
+    """The client operation a logged sandbox request was (its name keys the published limits)."""
     path = path.rstrip("/")
-    if path.startswith("/api/profile-bulk-import-jobs/"):
-        return "get_bulk_import_errors" if path.endswith("import-errors") else (
-            "get_bulk_import_job")
-    if path.startswith("/api/lists/") and path.endswith("/relationships/profiles"):
-        return "add_profiles_to_list"
-    return OPERATIONS.get(path)
+    for op_method, pattern, name in _OPERATION_PATTERNS:
+        if op_method == method and pattern.match(path):
+            return name
+    return None
 
 
 def calls_per_second(requests: list[dict[str, Any]], operation: str, started: datetime
@@ -90,7 +93,8 @@ def calls_per_second(requests: list[dict[str, Any]], operation: str, started: da
     first = int(started.timestamp())
     counts: Counter[int] = Counter()
     for request in requests:
-        if operation_of(request["path"]) == operation and 200 <= request["status"] < 300:
+        if (operation_of(request["method"], request["path"]) == operation
+                and 200 <= request["status"] < 300):
             counts[int(datetime.fromisoformat(request["time"]).timestamp()) - first] += 1
     return [counts[second] for second in range(max(counts, default=-1) + 1)]
 
@@ -235,7 +239,7 @@ def run(args: argparse.Namespace) -> bool:
         sandbox.stop()
     calls: Counter[str] = Counter()
     for request in requests:
-        operation = operation_of(request["path"])
+        operation = operation_of(request["method"], request["path"])
         if operation and 200 <= request["status"] < 300:
             calls[operation] += 1
     limit_ceiling, per_op = ceiling(calls)

@@ -1,10 +1,16 @@
-"""Dependencies point one way, read from the source with `ast` (nothing is imported).
+"""Dependencies point one way, read from the source with `ast` (nothing is imported; the
+reader is tests/imports.py).
 
 Interfaces (views, admin, commands, jobs) -> domain services -> delivery -> integration clients
--> core. Production code is every module under notifyme/ and integrations/ except migrations.
+-> core. What a lower layer must tell a higher one goes through a hook the higher one registers
+in `AppConfig.ready()` (docs/architecture.md), never an import. Production code is every module
+under notifyme/ and integrations/, migrations included; every import counts, those under
+`if TYPE_CHECKING:` too, except in (d).
 
-(a) integrations/ knows no domain: of notifyme.* it may import only notifyme.core.* and
-    notifyme.shops.models (the shop is the tenant every integration is keyed by).
+(a) each package in LAYERS imports, of notifyme.* and integrations.*, only what lies below it
+    (and itself): integrations/ knows no domain (only notifyme.core and notifyme.shops.models,
+    the shop every integration is keyed by), the catalog is below restocks and subscriptions,
+    subscriptions are below sync.
 (b) production never imports the local stand-ins (`sandboxes`, or the sandbox's old home), the
     dev tools (`notifyme.dev`, except inside notifyme/dev; the URL wiring mounts them by dotted
     string, which is not an import) or the stand-ins' own dependencies.
@@ -17,16 +23,14 @@ Interfaces (views, admin, commands, jobs) -> domain services -> delivery -> inte
 
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
 from itertools import pairwise
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PRODUCTION = ("notifyme", "integrations")
-INTEGRATIONS_MAY_USE = ("notifyme.core", "notifyme.shops.models")
+import pytest
+
+from tests.imports import PRODUCTION, Import, imports, is_package, read, under
+
 STAND_INS = ("sandboxes", "integrations.klaviyo.sandbox")
 DEV_TOOLS = "notifyme.dev"
 STAND_IN_DEPENDENCIES = ("fastjsonschema", "jsonschema_rs", "klaviyo", "klaviyo_api")
@@ -36,156 +40,68 @@ ALLOWED_FUNCTION_IMPORTS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
-class Import:
-    module: str  # the importing module, e.g. notifyme.sync.jobs
-    target: str  # what it imports, resolved, e.g. notifyme.sync.nudges
-    line: int
-    function: str  # the enclosing function's dotted name ("" at module or class level)
-    type_only: bool
-
-    @property
-    def in_function(self) -> bool:
-        return bool(self.function)
-
-    @property
-    def at_app_ready(self) -> bool:
-        """Inside `AppConfig.ready()` of an apps.py: the one place Django lets an app import
-        its models-dependent modules (at import time the registry is not ready), and where
-        hooks and handlers are registered explicitly."""
-        return self.module.endswith(".apps") and self.function.endswith(".ready")
-
-    def __str__(self) -> str:
-        return f"{self.module}:{self.line} imports {self.target}"
+class Layer:
+    package: str
+    may_import: tuple[str, ...]  # of notifyme.* / integrations.*, besides the package itself
+    why: str
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _is_package(dotted: str) -> bool:
-    return (ROOT / dotted.replace(".", "/") / "__init__.py").exists()
-
-
-def _is_module(dotted: str) -> bool:
-    path = ROOT / dotted.replace(".", "/")
-    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
-
-
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-class _Collector(ast.NodeVisitor):
-    def __init__(self, module: str, is_package: bool) -> None:
-        self.module = module
-        self.package = module if is_package else module.rpartition(".")[0]
-        self.found: list[Import] = []
-        self._scope: list[tuple[str, bool]] = []  # (name, is a function)
-        self._type_only = 0
-
-    def _add(self, target: str, node: ast.stmt) -> None:
-        in_function = any(is_function for _, is_function in self._scope)
-        function = ".".join(name for name, _ in self._scope) if in_function else ""
-        self.found.append(Import(self.module, target, node.lineno, function,
-                                 self._type_only > 0))
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self._scope.append((node.name, False))
-        self.generic_visit(node)
-        self._scope.pop()
-
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        self._scope.append((node.name, True))
-        self.generic_visit(node)
-        self._scope.pop()
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_If(self, node: ast.If) -> None:
-        if not _is_type_checking(node):
-            self.generic_visit(node)
-            return
-        self._type_only += 1
-        for child in node.body:
-            self.visit(child)
-        self._type_only -= 1
-        for child in node.orelse:
-            self.visit(child)
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self._add(alias.name, node)
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        base = node.module or ""
-        if node.level:
-            anchor = self.package.split(".")
-            anchor = anchor[: len(anchor) - (node.level - 1)]
-            base = ".".join([*anchor, base] if base else anchor)
-        for alias in node.names:
-            submodule = f"{base}.{alias.name}"
-            self._add(submodule if _is_module(submodule) else base, node)
-
-
-@cache
-def imports() -> tuple[Import, ...]:
-    found: list[Import] = []
-    for top in PRODUCTION:
-        for path in sorted((ROOT / top).rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
-            module = _module_name(path)
-            collector = _Collector(module, path.name == "__init__.py")
-            collector.visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
-            found += collector.found
-    return tuple(dict.fromkeys(found))  # `from x import a, b` of one module: reported once
-
-
-def _under(name: str, prefixes: tuple[str, ...] | str) -> bool:
-    prefixes = (prefixes,) if isinstance(prefixes, str) else prefixes
-    return any(name == p or name.startswith(p + ".") for p in prefixes)
+LAYERS = [
+    Layer("integrations", ("notifyme.core", "notifyme.shops.models"),
+          "integrations know no domain: only core and the tenant root (Shop)"),
+    Layer("integrations.klaviyo", ("notifyme.core", "notifyme.shops.models"),
+          "the Klaviyo integration uses no other integration"),
+    Layer("notifyme.catalog", ("notifyme.core", "notifyme.shops"),
+          "the catalog is below restocks and subscriptions (restock detection is a catalog hook)"),
+    Layer("notifyme.subscriptions", ("notifyme.core", "notifyme.shops", "notifyme.catalog"),
+          "subscriptions are below sync (the outbox row is a lifecycle hook sync registers)"),
+]
 
 
 def _report(title: str, violations: list[str]) -> str:
     return f"{title} ({len(violations)}):\n  " + "\n  ".join(sorted(violations))
 
 
-def test_integrations_know_no_domain() -> None:
-    bad = [str(i) for i in imports() if _under(i.module, "integrations")
-           and _under(i.target, "notifyme") and not _under(i.target, INTEGRATIONS_MAY_USE)]
-    assert not bad, _report("integrations/ importing notifyme domains", bad)
+def _above(layer: Layer, found: tuple[Import, ...] | list[Import]) -> list[str]:
+    """The imports in `found` by which `layer.package` reaches above itself."""
+    allowed = (*layer.may_import, layer.package)
+    return [str(i) for i in found if under(i.module, layer.package)
+            and under(i.target, PRODUCTION) and not under(i.target, allowed)]
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=[layer.package for layer in LAYERS])
+def test_each_layer_imports_only_what_lies_below_it(layer: Layer) -> None:
+    bad = _above(layer, imports())
+    assert not bad, _report(f"{layer.package} importing above itself: {layer.why}. It may "
+                            f"import only {', '.join(layer.may_import)} and itself", bad)
 
 
 def test_production_never_imports_dev_tools_or_stand_ins() -> None:
     bad = []
     for i in imports():
-        if _under(i.module, STAND_INS):
+        if under(i.module, STAND_INS):
             continue  # a stand-in left inside the package is reported by its importers/deps
-        if _under(i.target, STAND_INS) or _under(i.target, STAND_IN_DEPENDENCIES):
+        if under(i.target, STAND_INS) or under(i.target, STAND_IN_DEPENDENCIES):
             bad.append(str(i))
-        elif _under(i.target, DEV_TOOLS) and not _under(i.module, DEV_TOOLS):
+        elif under(i.target, DEV_TOOLS) and not under(i.module, DEV_TOOLS):
             bad.append(str(i))
-    stand_ins_inside = [s for s in STAND_INS if _under(s, PRODUCTION) and _is_package(s)]
+    stand_ins_inside = [s for s in STAND_INS if under(s, PRODUCTION) and is_package(s)]
     bad += [f"{s} lives inside the production package" for s in stand_ins_inside]
     assert not bad, _report("production importing dev tools, stand-ins or their deps", bad)
 
 
 def test_no_function_level_imports_of_our_own_code() -> None:
-    bad = [str(i) for i in imports() if i.in_function and _under(i.target, PRODUCTION)
+    bad = [str(i) for i in imports() if i.in_function and under(i.target, PRODUCTION)
            and not i.at_app_ready
-           and not _under(i.module, STAND_INS)  # not production code (see the test above)
+           and not under(i.module, STAND_INS)  # not production code (see the test above)
            and (i.module, i.target) not in ALLOWED_FUNCTION_IMPORTS]
-    assert not bad, _report("function-level imports of notifyme/integrations", bad)
+    assert not bad, _report("function-level imports of notifyme/integrations (a delayed "
+                            "import hides a cycle; register a hook in AppConfig.ready())", bad)
 
 
 def _app(name: str) -> str | None:
     parts = name.split(".")
-    if len(parts) < 2 or parts[0] != "notifyme" or not _is_package(".".join(parts[:2])):
+    if len(parts) < 2 or parts[0] != "notifyme" or not is_package(".".join(parts[:2])):
         return None
     return ".".join(parts[:2])
 
@@ -255,13 +171,13 @@ def test_the_reader_resolves_relative_delayed_and_type_only_imports() -> None:
         "    from notifyme.catalog import models\n"
         "def late():\n"
         "    from ..core import crypto\n"
+        "    importlib.import_module('notifyme.dev.views')\n"
     )
-    collector = _Collector("notifyme.shops.auth", is_package=False)
-    collector.visit(ast.parse(source))
-    found = {(i.target, i.function, i.type_only) for i in collector.found}
+    found = {(i.target, i.function, i.type_only) for i in read(source, "notifyme.shops.auth")}
     assert found == {("typing", "", False), ("notifyme.shops.models", "", False),
                      ("notifyme.catalog.models", "", True),
-                     ("notifyme.core.crypto", "late", False)}
+                     ("notifyme.core.crypto", "late", False),
+                     ("notifyme.dev.views", "late", False)}
 
 
 def test_only_app_ready_may_import_late() -> None:
@@ -274,7 +190,21 @@ def test_only_app_ready_may_import_late() -> None:
     )
     for module, expected in (("notifyme.sync.apps", [True, False]),
                              ("notifyme.sync.jobs", [False, False])):
-        collector = _Collector(module, is_package=False)
-        collector.visit(ast.parse(source))
-        assert [i.at_app_ready for i in collector.found] == expected
-        assert [i.function for i in collector.found] == ["SyncConfig.ready", "SyncConfig.other"]
+        found = read(source, module)
+        assert [i.at_app_ready for i in found] == expected
+        assert [i.function for i in found] == ["SyncConfig.ready", "SyncConfig.other"]
+
+
+def test_every_rule_sees_a_violation() -> None:
+    """The rules above read what they should: each flags one planted import."""
+    planted = [
+        *read("from notifyme.sync import services\n", "integrations.klaviyo.services"),
+        *read("from integrations.shopify import client\n", "integrations.klaviyo.client"),
+        *read("from notifyme.restocks import services\n", "notifyme.catalog.services"),
+        *read("from ..sync import models\n", "notifyme.subscriptions.services"),
+    ]
+    for layer, i in zip(LAYERS, planted, strict=True):
+        assert _above(layer, [i]) == [str(i)]
+    late = read("def f():\n    from notifyme.sync import jobs\n", "notifyme.sync.nudges")[0]
+    assert late.in_function and not late.at_app_ready
+    assert str(late) == "notifyme/sync/nudges.py:2 imports notifyme.sync.jobs"

@@ -9,7 +9,6 @@ settings while those modules cannot be imported at all.
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import os
 import re
@@ -23,8 +22,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from tests.core.test_production_settings import PRODUCTION
+from tests.imports import ROOT, Import, imports, source_modules, under
 
-ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION_ROOTS = ("notifyme", "integrations")
 DEV_PACKAGES = ("notifyme.dev", "sandboxes")
 FIRST_PARTY = {"notifyme", "integrations", "sandboxes", "tests", "bench"}
@@ -35,39 +34,13 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _within(module: str, packages: tuple[str, ...] | set[str]) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in packages)
-
-
 def _production_modules() -> Iterator[tuple[str, Path]]:
-    for root in PRODUCTION_ROOTS:
-        for path in sorted((ROOT / root).rglob("*.py")):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            module = ".".join(parts)
-            if not _within(module, DEV_PACKAGES):
-                yield module, path
+    return ((m, path) for m, path in source_modules(PRODUCTION_ROOTS)
+            if not under(m, DEV_PACKAGES))
 
 
-def _imports(module: str, path: Path) -> Iterator[tuple[str, int]]:
-    """Absolute names of every module `path` imports (relative imports resolved), with lines;
-    also `importlib.import_module("...")` with a literal name."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            yield from ((alias.name, node.lineno) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            yield base, node.lineno
-            yield from ((f"{base}.{alias.name}", node.lineno) for alias in node.names)
-        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module"
-              and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)):
-            yield node.args[0].value, node.lineno
+def _production_imports() -> Iterator[Import]:
+    return (i for i in imports(PRODUCTION_ROOTS) if not under(i.module, DEV_PACKAGES))
 
 
 def _distributions_of(requirements: list[str]) -> set[str]:
@@ -118,22 +91,16 @@ def test_the_forbidden_set_covers_what_the_sandbox_extra_brings() -> None:
 
 def test_production_never_imports_the_dev_tools_the_stand_ins_or_their_dependencies() -> None:
     forbidden = _forbidden()
-    offenders: dict[str, str] = {}  # one line per import statement (its module, not its names)
-    for module, path in _production_modules():
-        for name, line in _imports(module, path):
-            if _within(name, forbidden):
-                offenders.setdefault(f"{path.relative_to(ROOT)}:{line}", name)
-    assert not offenders, "\n".join(f"{where} imports {name}" for where, name in offenders.items())
+    offenders = sorted({str(i) for i in _production_imports() if under(i.target, forbidden)})
+    assert not offenders, "\n".join(offenders)
 
 
 def test_every_third_party_import_of_production_is_a_runtime_dependency() -> None:
     allowed = _top_level_modules_of(_distributions_of(PYPROJECT["project"]["dependencies"]))
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
     missing = sorted({
-        f"{path.relative_to(ROOT)}:{line} imports {top}"
-        for module, path in _production_modules()
-        for name, line in _imports(module, path)
-        if (top := name.partition(".")[0]) and top not in stdlib | FIRST_PARTY | allowed
+        f"{i.path}:{i.line} imports {top}" for i in _production_imports()
+        if (top := i.target.partition(".")[0]) and top not in stdlib | FIRST_PARTY | allowed
     })
     assert not missing, "\n".join(missing)
 
@@ -146,7 +113,7 @@ def test_the_package_excludes_the_stand_ins() -> None:
         warnings.simplefilter("ignore")  # "[tool.setuptools] is beta"
         packages = apply_configuration(Distribution(), ROOT / "pyproject.toml").packages or []
     assert {"notifyme", "notifyme.core", "integrations.klaviyo"} <= set(packages)
-    assert not [p for p in packages if _within(p, {"sandboxes"})]
+    assert not [p for p in packages if under(p, "sandboxes")]
     # Every production package is shipped (an __init__.py-less folder would silently be left out).
     shipped = {m for m, path in _production_modules() if path.name == "__init__.py"}
     assert shipped <= set(packages)

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError
 from .inspection import account_stats, render_html
+from .registry import Registry
+from .state import AccountState
 from .web import Request, Response
 
 if TYPE_CHECKING:
@@ -61,88 +64,29 @@ class AdminApi:
 
     def _dispatch(self, req: Request, body: dict[str, Any]) -> Response:
         path = req.path.rstrip("/") or "/"
-        method = req.method
-        reg = self.registry
-        if path == "/_sandbox" and method == "GET":
-            return Response(200, render_html(reg, req.arg("account")),
-                            content_type="text/html; charset=utf-8")
-        if path == "/_sandbox/health":
-            return ok({"ok": True, "accounts": len(reg.accounts)})
-        if path == "/_sandbox/reset" and method == "POST":
-            reg.reset()
-            return ok()
-        if path == "/_sandbox/accounts":
-            if method == "POST":
-                account = reg.create_account(body.get("name") or "Sandbox Store", body.get("id"))
-                return ok(_account_view(account), 201)
-            return ok([_account_view(a) for a in list(reg.accounts.values())])
-        if path == "/_sandbox/keys":
-            if method == "POST":
-                key = reg.create_key(body["account_id"], body.get("scopes", "all"), body.get("key"))
-                return ok({"key": key}, 201)
-            return ok(reg.keys(req.arg("account_id")))
-        if path == "/_sandbox/keys/scopes" and method == "POST":
-            reg.set_scopes(body["key"], body["scopes"])
-            return ok()
-        if path == "/_sandbox/keys/revoke" and method == "POST":
-            reg.revoke(body["key"])
-            return ok()
-        if path == "/_sandbox/rate-limits":
-            if method == "POST":
-                reg.limiter.configure(enabled=bool(body.get("enabled", True)),
-                                      scale=float(body.get("scale", 1.0)),
-                                      account_id=body.get("account_id"),
-                                      windows=body.get("windows"))
-            limiter = reg.limiter
-            return ok({"enabled": limiter.default.enabled, "scale": limiter.default.scale,
-                       "windows": limiter.default.windows,
-                       "accounts": {k: vars(v) for k, v in limiter.per_account.items()}})
-        if path == "/_sandbox/requests/unattributed":
-            return ok(list(reg.unattributed))
+        route = _ROUTES.get((req.method, path)) or _ROUTES.get((ANY, path))
+        if route is not None:
+            return route(self.registry, req, body)
         match = _ACCOUNT.match(path)
         if match:
             return self._account(req, body, match.group("id"), match.group("rest") or "")
-        return fail(404, f"no admin route {method} {path}")
+        return fail(404, f"no admin route {req.method} {path}")
 
     def _account(self, req: Request, body: dict[str, Any], account_id: str,
                  rest: str) -> Response:
         reg = self.registry
-        account = reg.account(account_id)
-        method = req.method
-        if rest == "":
-            return ok(_account_view(account))
-        if rest == "faults":
-            if method == "POST":
-                return ok(reg.set_faults(account_id, body).public())
-            if method == "DELETE":
-                reg.clear_faults(account_id)
-                return ok()
-            config = reg.fault(account_id)
-            return ok(config.public() if config else {})
+        account = reg.account(account_id)  # 404 for an unknown account, whatever the route
+        route = _ACCOUNT_ROUTES.get((req.method, rest)) or _ACCOUNT_ROUTES.get((ANY, rest))
+        if route is not None:
+            return route(reg, account, req, body)
         parts = rest.split("/")
         with account.lock:
             if parts[0] == "lists":
                 return self._lists(req, body, account, parts[1:])
-            if rest == "requests":
-                return ok(list(account.requests))
-            if rest == "profiles":
-                return ok([p.admin_view() for p in account.profiles.values()])
-            if rest == "subscriptions":
-                return ok(list(account.consents.values()))
-            if rest == "unsubscriptions":
-                return ok(list(account.unsubscriptions))
-            if rest == "events":
-                metric = req.arg("metric")
-                return ok([e for e in account.events if metric is None or e["metric"] == metric])
-            if rest == "metrics":
-                return ok([{"id": m.id, "name": m.name, "created": m.created}
-                           for m in account.metrics.values()])
-            if rest == "jobs":
-                return ok([{k: v for k, v in j.items() if not k.startswith("_")}
-                           for j in account.jobs.values()])
-            if rest == "stats":
-                return ok(account_stats(reg, account))
-        return fail(404, f"no admin route {method} {req.path}")
+            view = _ACCOUNT_VIEWS.get(rest)
+            if view is not None:
+                return ok(view(reg, account, req))
+        return fail(404, f"no admin route {req.method} {req.path}")
 
     @staticmethod
     def _lists(req: Request, body: dict[str, Any], account: Any, parts: list[str]) -> Response:
@@ -163,6 +107,140 @@ class AdminApi:
             account.get_list(list_id)
             return ok(list(account.members.get(list_id, {})))
         return fail(404, f"no admin route {req.method} {req.path}")
+
+
+# ---- routes: (method, path) -> handler; ANY answers every method the table does not name ------
+ANY = "*"
+Route = Callable[[Registry, Request, dict[str, Any]], Response]
+AccountRoute = Callable[[Registry, AccountState, Request, dict[str, Any]], Response]
+AccountView = Callable[[Registry, AccountState, Request], Any]
+
+
+def _page(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    return Response(200, render_html(reg, req.arg("account")),
+                    content_type="text/html; charset=utf-8")
+
+
+def _health(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    return ok({"ok": True, "accounts": len(reg.accounts)})
+
+
+def _reset(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    reg.reset()
+    return ok()
+
+
+def _create_account(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    account = reg.create_account(body.get("name") or "Sandbox Store", body.get("id"))
+    return ok(_account_view(account), 201)
+
+
+def _accounts(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    return ok([_account_view(a) for a in list(reg.accounts.values())])
+
+
+def _create_key(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    key = reg.create_key(body["account_id"], body.get("scopes", "all"), body.get("key"))
+    return ok({"key": key}, 201)
+
+
+def _keys(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    return ok(reg.keys(req.arg("account_id")))
+
+
+def _set_scopes(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    reg.set_scopes(body["key"], body["scopes"])
+    return ok()
+
+
+def _revoke(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    reg.revoke(body["key"])
+    return ok()
+
+
+def _configure_rate_limits(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    reg.limiter.configure(enabled=bool(body.get("enabled", True)),
+                          scale=float(body.get("scale", 1.0)),
+                          account_id=body.get("account_id"), windows=body.get("windows"))
+    return _rate_limits(reg, req, body)
+
+
+def _rate_limits(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    limiter = reg.limiter
+    return ok({"enabled": limiter.default.enabled, "scale": limiter.default.scale,
+               "windows": limiter.default.windows,
+               "accounts": {k: vars(v) for k, v in limiter.per_account.items()}})
+
+
+def _unattributed(reg: Registry, req: Request, body: dict[str, Any]) -> Response:
+    return ok(list(reg.unattributed))
+
+
+_ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/_sandbox"): _page,
+    (ANY, "/_sandbox/health"): _health,
+    ("POST", "/_sandbox/reset"): _reset,
+    ("POST", "/_sandbox/accounts"): _create_account,
+    (ANY, "/_sandbox/accounts"): _accounts,
+    ("POST", "/_sandbox/keys"): _create_key,
+    (ANY, "/_sandbox/keys"): _keys,
+    ("POST", "/_sandbox/keys/scopes"): _set_scopes,
+    ("POST", "/_sandbox/keys/revoke"): _revoke,
+    ("POST", "/_sandbox/rate-limits"): _configure_rate_limits,
+    (ANY, "/_sandbox/rate-limits"): _rate_limits,
+    (ANY, "/_sandbox/requests/unattributed"): _unattributed,
+}
+
+
+def _account_details(reg: Registry, account: AccountState, req: Request,
+                     body: dict[str, Any]) -> Response:
+    return ok(_account_view(account))
+
+
+def _set_faults(reg: Registry, account: AccountState, req: Request,
+                body: dict[str, Any]) -> Response:
+    return ok(reg.set_faults(account.id, body).public())
+
+
+def _clear_faults(reg: Registry, account: AccountState, req: Request,
+                  body: dict[str, Any]) -> Response:
+    reg.clear_faults(account.id)
+    return ok()
+
+
+def _faults(reg: Registry, account: AccountState, req: Request,
+            body: dict[str, Any]) -> Response:
+    config = reg.fault(account.id)
+    return ok(config.public() if config else {})
+
+
+#: /_sandbox/accounts/{id}/<rest>: routes answered without the account's lock.
+_ACCOUNT_ROUTES: dict[tuple[str, str], AccountRoute] = {
+    (ANY, ""): _account_details,
+    ("POST", "faults"): _set_faults,
+    ("DELETE", "faults"): _clear_faults,
+    (ANY, "faults"): _faults,
+}
+
+
+def _events(reg: Registry, account: AccountState, req: Request) -> Any:
+    metric = req.arg("metric")
+    return [e for e in account.events if metric is None or e["metric"] == metric]
+
+
+#: /_sandbox/accounts/{id}/<rest>, any method: what the account holds, read under its lock.
+_ACCOUNT_VIEWS: dict[str, AccountView] = {
+    "requests": lambda reg, account, req: list(account.requests),
+    "profiles": lambda reg, account, req: [p.admin_view() for p in account.profiles.values()],
+    "subscriptions": lambda reg, account, req: list(account.consents.values()),
+    "unsubscriptions": lambda reg, account, req: list(account.unsubscriptions),
+    "events": _events,
+    "metrics": lambda reg, account, req: [{"id": m.id, "name": m.name, "created": m.created}
+                                          for m in account.metrics.values()],
+    "jobs": lambda reg, account, req: [{k: v for k, v in j.items() if not k.startswith("_")}
+                                       for j in account.jobs.values()],
+    "stats": lambda reg, account, req: account_stats(reg, account),
+}
 
 
 def _account_view(account: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .ids import now_iso, short_id, ulid
 PROFILE_FIELDS = ("email", "phone_number", "external_id", "anonymous_id", "_kx", "first_name",
                   "last_name", "organization", "locale", "title", "image")
 _FIELDS = frozenset(PROFILE_FIELDS)
+_UNIQUE = ("email", "phone_number")  # identifiers one profile owns alone
 REQUEST_LOG_SIZE = 20000
 
 
@@ -146,6 +147,19 @@ class AccountState:
               properties: dict[str, Any] | None, meta: dict[str, Any] | None,
               stamp: str | None = None) -> None:
         """Patch semantics: omitted keeps, None clears; identifier indexes follow."""
+        self._apply_attrs(profile, attrs)
+        if location is not None:
+            profile.location.update(location)
+        if properties:
+            profile.properties.update(properties)
+        patch = meta.get("patch_properties") if meta else None
+        if patch:
+            _patch_properties(profile.properties, patch)
+        profile.updated = stamp or now_iso()
+
+    def _apply_attrs(self, profile: Profile, attrs: dict[str, Any]) -> None:
+        """The PROFILE_FIELDS of `attrs` onto `profile`, keeping the identifier indexes in step
+        (one loop with no call per field: every profile of a bulk import goes through it)."""
         for name, value in attrs.items():
             if name not in _FIELDS:
                 continue
@@ -155,10 +169,9 @@ class AccountState:
             index = self._by.get(name)
             if index is not None:
                 key = self._key(name, value) if value is not None else ""
-                if value is not None and name in ("email", "phone_number"):
-                    owner = index.get(key)
-                    if owner and owner != profile.id:
-                        raise duplicate(owner)
+                if (value is not None and name in _UNIQUE
+                        and (owner := index.get(key)) and owner != profile.id):
+                    raise duplicate(owner)
                 if old is not None:
                     index.pop(self._key(name, old), None)
                 if value is not None:
@@ -167,23 +180,6 @@ class AccountState:
                 profile.attrs.pop(name, None)
             else:
                 profile.attrs[name] = value
-        if location is not None:
-            profile.location.update({k: v for k, v in location.items()})
-        if properties:
-            profile.properties.update(properties)
-        patch = (meta or {}).get("patch_properties") or {}
-        for key in _as_keys(patch.get("unset")):
-            profile.properties.pop(key, None)
-        for key, value in (patch.get("append") or {}).items():
-            current = profile.properties.get(key)
-            items = current if isinstance(current, list) else ([] if current is None else [current])
-            profile.properties[key] = [*items, *(value if isinstance(value, list) else [value])]
-        for key, value in (patch.get("unappend") or {}).items():
-            current = profile.properties.get(key)
-            if isinstance(current, list):
-                drop = value if isinstance(value, list) else [value]
-                profile.properties[key] = [v for v in current if v not in drop]
-        profile.updated = stamp or now_iso()
 
     # ---- lists ----------------------------------------------------------------------------
     def create_list(self, name: str, opt_in_process: str = "single_opt_in",
@@ -270,6 +266,21 @@ def duplicate(profile_id: str) -> ApiError:
     return ApiError(409, "duplicate_profile",
                     "A profile already exists with one of these identifiers.",
                     pointer="/data/attributes", meta={"duplicate_profile_id": profile_id})
+
+
+def _patch_properties(props: dict[str, Any], patch: dict[str, Any]) -> None:
+    """Klaviyo's `meta.patch_properties`: `unset` keys, `append`/`unappend` list values."""
+    for key in _as_keys(patch.get("unset")):
+        props.pop(key, None)
+    for key, value in (patch.get("append") or {}).items():
+        current = props.get(key)
+        items = current if isinstance(current, list) else ([] if current is None else [current])
+        props[key] = [*items, *(value if isinstance(value, list) else [value])]
+    for key, value in (patch.get("unappend") or {}).items():
+        current = props.get(key)
+        if isinstance(current, list):
+            drop = value if isinstance(value, list) else [value]
+            props[key] = [v for v in current if v not in drop]
 
 
 def _as_keys(value: Any) -> list[str]:

@@ -64,31 +64,45 @@ def to_json_schema(node: Any, components: dict[str, Any], depth: int = 0) -> Any
         return [to_json_schema(n, components, depth + 1) for n in node]
     if not isinstance(node, dict):
         return node
-    if "$ref" in node:
+    if "$ref" in node:  # siblings of a $ref (nullable too) are ignored, as OpenAPI 3.0 says
         name = node["$ref"].rsplit("/", 1)[-1]
         return to_json_schema(components[name], components, depth + 1)
+    out = _keywords(node, components, depth)
+    if node.get("nullable") is True:
+        _allow_null(out)
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+#: Keywords whose value is a schema (or a list of them), by the name JSON Schema gives them.
+_SUBSCHEMAS = {"items": "items", "additionalProperties": "additionalProperties", "not": "not",
+               "oneOf": "anyOf", "anyOf": "anyOf", "allOf": "allOf"}
+
+
+def _keywords(node: dict[str, Any], components: dict[str, Any], depth: int) -> dict[str, Any]:
+    """Every keyword of `node` but the dropped ones, sub-schemas converted, `oneOf` as `anyOf`."""
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in _DROP or key.startswith("x-"):
             continue
         if key == "properties":
             out[key] = {k: to_json_schema(v, components, depth + 1) for k, v in value.items()}
-        elif key in ("items", "additionalProperties", "not"):
-            out[key] = to_json_schema(value, components, depth + 1)
-        elif key in ("oneOf", "anyOf", "allOf"):
-            out["anyOf" if key == "oneOf" else key] = to_json_schema(value, components, depth + 1)
+        elif key in _SUBSCHEMAS:
+            out[_SUBSCHEMAS[key]] = to_json_schema(value, components, depth + 1)
         else:
             out[key] = value
-    if node.get("nullable") is True:
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        if "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-        if "anyOf" in out:
-            out["anyOf"] = [*out["anyOf"], {"type": "null"}]
-    if "properties" in out and "additionalProperties" not in out:
-        out["additionalProperties"] = False
     return out
+
+
+def _allow_null(out: dict[str, Any]) -> None:
+    """OpenAPI's `nullable: true` in JSON Schema: null for the type, the enum and the anyOf."""
+    if "type" in out:
+        out["type"] = [out["type"], "null"]
+    if "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+    if "anyOf" in out:
+        out["anyOf"] = [*out["anyOf"], {"type": "null"}]
 
 
 def _pointer(path: list[Any]) -> str:

@@ -95,30 +95,40 @@ def to_json_schema(node: Any, components: dict[str, Any], depth: int = 0) -> Any
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        return to_json_schema(components[node["$ref"].rsplit("/", 1)[-1]], components,
-                              depth + 1)
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in _DROP or key.startswith("x-"):
-            continue
-        if key == "properties":
-            out[key] = {name: to_json_schema(sub, components, depth + 1)
-                        for name, sub in value.items()}
-        elif key in ("items", "additionalProperties", "not"):
-            out[key] = to_json_schema(value, components, depth + 1)
-        elif key in ("oneOf", "anyOf", "allOf"):
-            out["anyOf" if key == "oneOf" else key] = to_json_schema(value, components,
-                                                                     depth + 1)
-        else:
-            out[key] = value
+        return _referenced(node["$ref"], components, depth)
+    out = {_json_schema_name(key): _converted(key, value, components, depth)
+           for key, value in node.items() if key not in _DROP and not key.startswith("x-")}
     if node.get("nullable") is True:
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        if "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
+        _nullable(out)
     if "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False
     return out
+
+
+def _referenced(ref: str, components: dict[str, Any], depth: int) -> Any:
+    """A `$ref` inlined; its siblings (`nullable` too) are ignored, as OpenAPI 3.0 says."""
+    return to_json_schema(components[ref.rsplit("/", 1)[-1]], components, depth + 1)
+
+
+def _json_schema_name(key: str) -> str:
+    return "anyOf" if key == "oneOf" else key  # some oneOf branches overlap
+
+
+def _converted(key: str, value: Any, components: dict[str, Any], depth: int) -> Any:
+    """One keyword's value: sub-schemas converted, anything else as it is."""
+    if key == "properties":
+        return {name: to_json_schema(sub, components, depth + 1) for name, sub in value.items()}
+    if key in ("items", "additionalProperties", "not", "oneOf", "anyOf", "allOf"):
+        return to_json_schema(value, components, depth + 1)
+    return value
+
+
+def _nullable(out: dict[str, Any]) -> None:
+    """`nullable: true` on a typed schema: null joins its type and its enum."""
+    if "type" in out:
+        out["type"] = [out["type"], "null"]
+    if "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
 
 
 @lru_cache(maxsize=64)
