@@ -19,9 +19,9 @@ def relax_gc() -> None:
     short-lived containers (rows, payload dicts, parsed JSON) that reference counting frees
     anyway. With the default gen-0 threshold the collector ran every 700 of them and regularly
     re-walked everything loaded at start (Django and the app's modules; the spec and schemas in
-    the sandbox) and, in the sandbox, the growing account state: measured in bench/backlog.py,
-    about a third of a 10,000-row bulk round's CPU in a worker, and the sandbox's CPU from ~8.7
-    to ~6.7 s. Frozen objects are never walked again.
+    the sandbox) and, in the sandbox, the growing account state — a large share of a bulk
+    round's CPU (bench/backlog.py; figures in docs/benchmarks.md). Frozen objects are never
+    walked again.
     """
     gc.collect()
     gc.freeze()

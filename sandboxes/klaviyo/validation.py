@@ -9,8 +9,8 @@ typed schema -> `"null"` allowed, `nullable` beside a `$ref` ignored as OpenAPI 
 declares properties because Klaviyo rejects undeclared fields) and compiled twice: jsonschema-rs
 (Rust) decides whether a body is valid, fastjsonschema (Python) says what is wrong with one that
 is not. A valid body — nearly every body, 1,000 events at a time — costs only the Rust check:
-a seventh of fastjsonschema's time for the same body (1.8 vs 13.6 ms per 1,000 events, 4.3 vs
-26 ms per 10,000-profile import measured here). The rejection message and pointer come from
+a small fraction of fastjsonschema's time for the same body (figures in docs/benchmarks.md).
+The rejection message and pointer come from
 fastjsonschema as before. The two implement the keywords these schemas use (type, enum,
 required, additionalProperties, anyOf, items, date/date-time formats through the same checks)
 alike, and tests/sandbox/test_contract.py holds them to it; should fastjsonschema ever accept a
