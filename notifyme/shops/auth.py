@@ -164,9 +164,16 @@ def _protect(request: HttpRequest) -> EmbeddedRequest:
     return embedded
 
 
-def _attach(request: EmbeddedRequest, session: EmbeddedSession) -> None:
+def _serve(request: EmbeddedRequest, session: EmbeddedSession, view: Callable[..., HttpResponse],
+           *args: Any, **kwargs: Any) -> HttpResponse:
+    """Run `view` for the verified session: the request carries the shop and user, and the
+    response may only be framed by that shop's admin and is never cached."""
     request.shop = session.shop
     request.shopify_user_id = session.user_id
+    response = view(request, *args, **kwargs)
+    response["Content-Security-Policy"] = frame_ancestors(session.shop.domain)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def bounce_url(request: HttpRequest) -> str:
@@ -191,11 +198,7 @@ def embedded_document(view: EmbeddedView[P]) -> PlainView[P]:
             )
         except InvalidIdToken:
             return HttpResponseRedirect(bounce_url(request))
-        _attach(request, session)
-        response = view(request, *args, **kwargs)
-        response["Content-Security-Policy"] = frame_ancestors(session.shop.domain)
-        response["Cache-Control"] = "no-store"
-        return response
+        return _serve(request, session, view, *args, **kwargs)
 
     return wrapper
 
@@ -217,10 +220,6 @@ def embedded_api(view: EmbeddedView[P]) -> PlainView[P]:
                                  reason=exc.reason)
             refusal[RETRY_HEADER] = "1"
             return refusal
-        _attach(request, session)
-        response = view(request, *args, **kwargs)
-        response["Content-Security-Policy"] = frame_ancestors(session.shop.domain)
-        response["Cache-Control"] = "no-store"
-        return response
+        return _serve(request, session, view, *args, **kwargs)
 
     return wrapper
