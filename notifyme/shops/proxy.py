@@ -8,7 +8,7 @@ older (or newer) than `SHOPIFY_PROXY_MAX_AGE_SECONDS` is refused as a replay.
 
 The signed text is the sorted `key=value` pairs with no separator, so the same signature also
 fits other splits of that text into parameters (a value could swallow `shop=...` or
-`logged_in_customer_id=...`). Three rules leave one reading: only the parameters in
+`logged_in_customer_id=...`). Three rules let at most one reading pass: only the parameters in
 `ALLOWED_PARAMS`, each at most once, and no `=` in any value. Then every `=` in the text ends a
 key, so all readings cut the text at the same places; between two cuts stand a value and the
 next key, and since no allowed name ends with another (tests check it), that key, and so the
