@@ -266,6 +266,16 @@ def test_an_ambiguous_tracking_value_reads_the_link_like_the_direct_one(
     assert subscription.status == Subscription.Status.UNSUBSCRIBED
 
 
+def test_a_padded_kx_left_unencoded_in_the_url_works_too(
+    client: Client, shop: Shop, subscription: Subscription
+) -> None:
+    query = _tracked_cancel_query(shop, subscription, _kx=PADDED_KX)
+    assert "%3D%3D" in query
+    response = client.get(f"{UNSUBSCRIBE}?{query.replace('%3D', '=')}")
+    assert response.status_code == 200
+    assert "Stop back-in-stock alerts?" in response.content.decode()
+
+
 def test_a_repeated_tracking_parameter_reads_the_link_like_the_direct_one(
     client: Client, shop: Shop, subscription: Subscription
 ) -> None:
