@@ -8,10 +8,22 @@ older (or newer) than `SHOPIFY_PROXY_MAX_AGE_SECONDS` is refused as a replay.
 
 The signed text is the sorted `key=value` pairs with no separator, so the same signature also
 fits other splits of that text into parameters (a value could swallow `shop=...` or
-`logged_in_customer_id=...`). Two rules make the split unique, so what we read is what Shopify
-signed: only the parameters in `ALLOWED_PARAMS` (none of which ends with another), each at most
-once, and no `=` in any value (every `=` in the text is then a key's end). Anything else is
-refused with a 400 naming the parameter, before the signature is even checked.
+`logged_in_customer_id=...`). Three rules let at most one reading pass: only the parameters in
+`ALLOWED_PARAMS`, each at most once, and no `=` in any value. Then every `=` in the text ends a
+key, so all readings cut the text at the same places; between two cuts stand a value and the
+next key, and since no allowed name ends with another (tests check it), that key, and so the
+value before it, is fixed. Anything else is refused with a 400 naming the parameter, before the
+signature is even checked.
+
+The cancel link (`/proxy/unsubscribe`, `allow_tracking=True`) also takes `TRACKING_PARAMS`,
+which email tools append to every link (merchants' UTM settings, Klaviyo's click tracking
+`_kx`); the app never reads them. They join the allowed names above, and still none ends with
+another. Their values are written by whoever built the link, and `_kx` may hold `=` (base64
+padding): such a value, or a repeated tracking parameter, leaves the signed text with several
+readings, so `app_proxy_verify` raises `UnreadableProxyQuery` and the cancel view reads the
+request as the direct, unsigned link, by its token alone (its authority anyway; there the
+signature only narrows the lookup to the signed shop), trusting no other query parameter.
+`POST /proxy/subscribe` keeps the strict set: nothing links to it from an email.
 
 Use `app_proxy_required` on JSON views taking a `ProxiedRequest`; it sets `request.app_proxy`.
 Views that must also work unsigned or answer in HTML call `app_proxy_verify` directly.
@@ -40,6 +52,11 @@ SHOPIFY_PARAMS = ("shop", "path_prefix", "timestamp", "logged_in_customer_id", "
 # (notifyme/subscriptions/links.py). The storefront block posts with no query of its own.
 APP_PARAMS = ("token",)
 ALLOWED_PARAMS = frozenset(SHOPIFY_PARAMS + APP_PARAMS)
+# What email tools append to links (UTM settings; Klaviyo's click tracking adds `_kx`, which
+# identifies the Klaviyo profile). Only the cancel link takes them, and nothing reads them.
+TRACKING_PARAMS = frozenset(
+    ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id", "_kx")
+)
 
 
 @dataclass(frozen=True)
@@ -71,18 +88,36 @@ class AppProxyError(Exception):
         return json_error(self.status, self.code, self.message, self.fields or None)
 
 
+class UnreadableProxyQuery(Exception):
+    """A tracking parameter repeats or holds `=`: the signed text has more than one reading, so
+    nothing in this query can be taken as what Shopify signed (see the module docstring)."""
+
+    def __init__(self, param: str) -> None:
+        super().__init__(f"The tracking parameter {param!r} leaves the signed query ambiguous.")
+        self.param = param
+
+
 def _invalid_signature(message: str) -> AppProxyError:
     return AppProxyError(401, "invalid_signature", message)
 
 
-def _params_check(params: dict[str, list[str]]) -> None:
-    """Refuse any query that could be read as another split of the signed text (see above)."""
+def _unexpected_parameter(key: str) -> AppProxyError:
+    return AppProxyError(
+        400, "unexpected_parameter", f"The parameter {key[:40]!r} is not accepted.",
+        {key[:40]: ["Remove this parameter from the URL."]},
+    )
+
+
+def _params_check(params: dict[str, list[str]], *, allow_tracking: bool) -> None:
+    """Refuse any query that could be read as another split of the signed text (see above);
+    raise `UnreadableProxyQuery` when only an (allowed) tracking parameter spoils the reading."""
+    allowed = ALLOWED_PARAMS | TRACKING_PARAMS if allow_tracking else ALLOWED_PARAMS
     for key in sorted(params):
-        if key not in ALLOWED_PARAMS:
-            raise AppProxyError(
-                400, "unexpected_parameter", f"The parameter {key[:40]!r} is not accepted.",
-                {key[:40]: ["Remove this parameter from the URL."]},
-            )
+        if key not in allowed:
+            raise _unexpected_parameter(key)
+    for key in sorted(TRACKING_PARAMS.intersection(params)):
+        if len(params[key]) > 1 or "=" in params[key][0]:
+            raise UnreadableProxyQuery(key)
     for key in sorted(params):
         if len(params[key]) > 1:
             raise _invalid_signature(f"The signed parameter {key!r} appears more than once.")
@@ -122,15 +157,19 @@ def _is_small_number(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= 18
 
 
-def app_proxy_verify(request: HttpRequest, *, now: float | None = None) -> AppProxyRequest:
+def app_proxy_verify(
+    request: HttpRequest, *, now: float | None = None, allow_tracking: bool = False
+) -> AppProxyRequest:
     """Verify the proxy signature, freshness and shop; raise `AppProxyError` when any fails.
 
+    `allow_tracking` also accepts `TRACKING_PARAMS` (only for views whose authority is not the
+    signature); then `UnreadableProxyQuery` means "read this request as unsigned".
     Order matters: nothing about shops is revealed to a request whose signature is not valid.
     """
     params = proxy_params(request.META.get("QUERY_STRING", ""))
     if "signature" not in params:
         raise _invalid_signature("This request is missing Shopify's app proxy signature.")
-    _params_check(params)
+    _params_check(params, allow_tracking=allow_tracking)
     if not proxy_signature_valid(params, secrets=accepted_secrets()):
         raise _invalid_signature("The app proxy signature does not match.")
 

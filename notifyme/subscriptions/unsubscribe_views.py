@@ -5,7 +5,9 @@ GET shows a small confirmation page; POST (form field `token`) cancels the alert
 marketing emails and texts. Cancelling alone never touches marketing consent. Reached two ways:
 
 - through the app proxy (a signed query): the signature must verify and the token must belong
-  to the signed shop;
+  to the signed shop. Email tools' tracking parameters (`utm_*`, Klaviyo's `_kx`) are accepted
+  and ignored; when one of them makes the signed query ambiguous (a value with `=`, a repeat),
+  the request is read as a direct link (see notifyme/shops/proxy.py);
 - directly from an email/SMS link (no `signature` in the query): the unguessable token alone
   authorises.
 
@@ -23,7 +25,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from notifyme.core.http import json_error
 from notifyme.shops.models import Shop
-from notifyme.shops.proxy import AppProxyError, app_proxy_verify, is_proxy_signed
+from notifyme.shops.proxy import (
+    AppProxyError,
+    UnreadableProxyQuery,
+    app_proxy_verify,
+    is_proxy_signed,
+)
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.payload import PayloadError, request_payload_read
 from notifyme.subscriptions.selectors import subscription_get_by_token
@@ -57,10 +64,17 @@ def _page(request: HttpRequest, state: str, status: int = 200, **context: Any) -
 
 
 def _signed_shop(request: HttpRequest) -> Shop | None:
-    """The signed shop for proxied requests, None for direct links; raise on a bad signature."""
+    """The signed shop for proxied requests, None for direct links; raise on a bad signature.
+
+    The token is the link's authority, the signature only narrows it to one shop; so a query a
+    tracking parameter left with several readings is read like the direct link (None).
+    """
     if not is_proxy_signed(request):
         return None
-    return app_proxy_verify(request).shop
+    try:
+        return app_proxy_verify(request, allow_tracking=True).shop
+    except UnreadableProxyQuery:
+        return None
 
 
 def _context(subscription: Subscription) -> dict[str, Any]:

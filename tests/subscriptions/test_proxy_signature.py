@@ -12,16 +12,22 @@ from django.test import Client, RequestFactory, override_settings
 
 from notifyme.shops.models import Shop
 from notifyme.shops.proxy import (
+    ALLOWED_PARAMS,
+    TRACKING_PARAMS,
+    AppProxyError,
     AppProxyRequest,
+    UnreadableProxyQuery,
     app_proxy_required,
+    app_proxy_verify,
     proxy_params,
     proxy_signature_valid,
 )
 from notifyme.shops.services import shop_uninstall
 from notifyme.shops.signing import app_proxy_message, app_proxy_signature
 from notifyme.subscriptions.models import Subscription
+from notifyme.subscriptions.services import subscription_create
 from tests.fixtures.shopify import make_shop, make_variant, signed_proxy_query
-from tests.subscriptions.helpers import SUBSCRIBE, subscribe
+from tests.subscriptions.helpers import SUBSCRIBE, UNSUBSCRIBE, subscribe
 
 VECTOR_QUERY = (
     "extra=1&extra=2&shop=shop-name.myshopify.com&path_prefix=%2Fapps%2Fawesome_reviews"
@@ -326,3 +332,99 @@ def test_every_parameter_at_most_once(client: Client, shop: Shop, sold_out_varia
         [(k, v) for k, vs in params.items() for v in vs]))
     assert response.status_code == 401
     assert param in response.json()["error"]["message"]
+
+
+def test_no_accepted_name_ends_with_another() -> None:
+    """The one-reading argument (notifyme/shops/proxy.py) needs it, tracking names included."""
+    names = ALLOWED_PARAMS | TRACKING_PARAMS
+    assert [(a, b) for a in names for b in names if a != b and a.endswith(b)] == []
+
+
+def _readings(text: str, names: frozenset[str]) -> list[dict[str, list[str]]]:
+    """Every way to cut `text` into `key=value` pairs that passes the rules (keys from `names`,
+    each once, no `=` in a value) and signs as `text`: a brute-force search, no argument used."""
+    found: list[dict[str, list[str]]] = []
+
+    def walk(at: int, pairs: dict[str, list[str]]) -> None:
+        if at == len(text):
+            if pairs and app_proxy_message(pairs) == text:
+                found.append(dict(pairs))
+            return
+        for key in names - pairs.keys():
+            start = at + len(key) + 1
+            if not text.startswith(f"{key}=", at):
+                continue
+            end = text.find("=", start)
+            for stop in range(start, len(text) + 1 if end < 0 else end + 1):
+                walk(stop, {**pairs, key: [text[start:stop]]})
+
+    walk(0, {})
+    return found
+
+
+@pytest.mark.parametrize("kx", ["", "1", "padded=="], ids=["no-kx", "kx", "kx-padded"])
+def test_a_signed_text_with_tracking_has_at_most_one_reading(kx: str) -> None:
+    now, prefix = str(int(time.time())), "/apps/notifyme"
+    signed = {"logged_in_customer_id": [""], "path_prefix": [prefix],
+              "shop": ["demo-shop.myshopify.com"], "timestamp": [now], "token": ["abc"],
+              "utm_campaign": ["xshop=evil-shop.myshopify.comtimestamp=1token=x"],
+              "utm_source": ["klaviyo"]}
+    if kx:
+        signed["_kx"] = [kx]
+    text = app_proxy_message(signed)
+    # The `=`s in the values leave no reading with each key once; without them, one: Shopify's.
+    assert _readings(text, ALLOWED_PARAMS | TRACKING_PARAMS) == []
+    clean = {**signed, "utm_campaign": ["x"], **({"_kx": ["1"]} if kx else {})}
+    assert _readings(app_proxy_message(clean), ALLOWED_PARAMS | TRACKING_PARAMS) == [
+        dict(sorted(clean.items()))
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", sorted(TRACKING_PARAMS))
+@pytest.mark.parametrize("value", ["1", "padded=="], ids=["plain", "with-equals"])
+def test_tracking_parameters_are_refused_on_subscribe(client: Client, shop: Shop,
+                                                      sold_out_variant: object, param: str,
+                                                      value: str) -> None:
+    response = subscribe(client, BODY, query=signed_proxy_query(shop.domain, extra={param: value}))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "unexpected_parameter"
+    assert param in response.json()["error"]["fields"]
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_resplit_through_tracking_parameters_cannot_change_the_shop(
+    client: Client, rf: RequestFactory, shop: Shop, other_shop: Shop, sold_out_variant: object
+) -> None:
+    """Shopify signed a cancel link for `shop` whose `utm_campaign` swallows the text of another
+    shop's query; re-split, that text would read `shop=other_shop` with the other token."""
+    ours, _ = subscription_create(shop=shop, variant=sold_out_variant, email="ada@example.com")
+    theirs, _ = subscription_create(shop=other_shop, email="bob@example.com",
+                                    variant=make_variant(other_shop, shopify_id=4001))
+    now, prefix = str(int(time.time())), "/apps/notifyme"
+    mine, other = ours.unsubscribe_token, theirs.unsubscribe_token
+    signed = {"logged_in_customer_id": [""], "path_prefix": [prefix], "shop": [shop.domain],
+              "timestamp": [now], "token": [mine],
+              "utm_campaign": [f"xshop={other_shop.domain}timestamp={now}token={other}"]}
+    forged = {"logged_in_customer_id": [""],
+              "path_prefix": [f"{prefix}shop={shop.domain}timestamp={now}token={mine}"
+                              "utm_campaign=x"],
+              "shop": [other_shop.domain], "timestamp": [now], "token": [other]}
+    forged_query, signed_query = _resplit(signed, forged), _resplit(signed, signed)
+
+    with pytest.raises(AppProxyError) as refused:
+        app_proxy_verify(rf.get(f"{UNSUBSCRIBE}?{forged_query}"), allow_tracking=True)
+    assert refused.value.status == 400 and "path_prefix" in refused.value.fields
+    with pytest.raises(UnreadableProxyQuery):  # no shop is read from it at all
+        app_proxy_verify(rf.get(f"{UNSUBSCRIBE}?{signed_query}"), allow_tracking=True)
+
+    response = client.post(f"{UNSUBSCRIBE}?{forged_query}", {"token": other})
+    assert response.status_code == 400
+    # As Shopify signed it, the query is read like the direct link: its own token, its shop.
+    response = client.post(f"{UNSUBSCRIBE}?{signed_query}", {"token": mine})
+    assert response.status_code == 200
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.status == Subscription.Status.UNSUBSCRIBED
+    assert theirs.status == Subscription.Status.ACTIVE

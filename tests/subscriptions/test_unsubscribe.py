@@ -199,3 +199,105 @@ def test_json_marketing_unsubscribe_after_cancelling(client: Client,
                         content_type="application/json")
     assert later.json() == {"status": "already_unsubscribed", "marketing": "unsubscribed"}
     assert _outbox_kinds(subscription).count(OutboxItem.Kind.UNSUBSCRIBE) == 2
+
+
+# What Klaviyo's click tracking and a merchant's UTM settings append to the cancel link.
+TRACKING = {"utm_source": "klaviyo", "utm_medium": "email",
+            "utm_campaign": "Back in stock (01JABCDEF)", "utm_content": "cancel link",
+            "utm_term": "linen", "utm_id": "01JABCDEF", "_kx": "nB3zV_8lQw.XyZ123"}
+PADDED_KX = "eyJrIjoiYSJ9==.XyZ123"  # base64 padding: `=` once decoded
+
+
+def _tracked_cancel_query(shop: Shop, subscription: Subscription, **overrides: str) -> str:
+    return signed_proxy_query(shop.domain, extra={"token": subscription.unsubscribe_token,
+                                                  **TRACKING, **overrides})
+
+
+@pytest.mark.parametrize("kx", [TRACKING["_kx"], PADDED_KX], ids=["kx", "kx-with-padding"])
+def test_a_tracked_cancel_link_through_the_proxy_cancels_the_alert(
+    client: Client, shop: Shop, subscription: Subscription, kx: str
+) -> None:
+    page = client.get(f"{UNSUBSCRIBE}?{_tracked_cancel_query(shop, subscription, _kx=kx)}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Stop back-in-stock alerts?" in html and "Linen Shirt — Large" in html
+    assert f'value="{subscription.unsubscribe_token}"' in html
+    # The form posts to the relative `unsubscribe`: the proxy signs a query of its own.
+    response = client.post(f"{UNSUBSCRIBE}?{signed_proxy_query(shop.domain)}",
+                           {"token": subscription.unsubscribe_token})
+    assert response.status_code == 200
+    assert "You're unsubscribed" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize("kx", [TRACKING["_kx"], PADDED_KX], ids=["kx", "kx-with-padding"])
+def test_a_post_to_the_tracked_url_itself_cancels_too(
+    client: Client, shop: Shop, subscription: Subscription, kx: str
+) -> None:
+    url = f"{UNSUBSCRIBE}?{_tracked_cancel_query(shop, subscription, _kx=kx)}"
+    response = client.post(url, {"token": subscription.unsubscribe_token},
+                           content_type="application/json")
+    assert response.json() == {"status": "unsubscribed"}
+
+
+def test_tracking_parameters_never_widen_the_signed_shop(
+    client: Client, other_shop: Shop, subscription: Subscription
+) -> None:
+    """Through another shop's proxy, with tracking the signature reads cleanly: still unknown."""
+    make_variant(other_shop, shopify_id=4001)
+    response = client.get(f"{UNSUBSCRIBE}?{_tracked_cancel_query(other_shop, subscription)}")
+    assert response.status_code == 404
+    assert "Linen" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("param", "value"), [("_kx", PADDED_KX), ("utm_campaign", "a=b")])
+def test_an_ambiguous_tracking_value_reads_the_link_like_the_direct_one(
+    client: Client, shop: Shop, subscription: Subscription, param: str, value: str
+) -> None:
+    """A tracking value with `=` leaves the signed text with several readings: nothing in the
+    query is trusted, not even a bad signature is looked at, and the token alone decides."""
+    query = signed_proxy_query(shop.domain, secret="wrong-secret-wrong-secret-wrong-secret",
+                               extra={"token": subscription.unsubscribe_token, param: value})
+    assert client.get(f"{UNSUBSCRIBE}?{query}").status_code == 200
+    response = client.post(f"{UNSUBSCRIBE}?{query}", {"token": subscription.unsubscribe_token})
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.UNSUBSCRIBED
+
+
+def test_a_padded_kx_left_unencoded_in_the_url_works_too(
+    client: Client, shop: Shop, subscription: Subscription
+) -> None:
+    query = _tracked_cancel_query(shop, subscription, _kx=PADDED_KX)
+    assert "%3D%3D" in query
+    response = client.get(f"{UNSUBSCRIBE}?{query.replace('%3D', '=')}")
+    assert response.status_code == 200
+    assert "Stop back-in-stock alerts?" in response.content.decode()
+
+
+def test_a_repeated_tracking_parameter_reads_the_link_like_the_direct_one(
+    client: Client, shop: Shop, subscription: Subscription
+) -> None:
+    query = f"{_tracked_cancel_query(shop, subscription)}&utm_source=newsletter"
+    assert client.get(f"{UNSUBSCRIBE}?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("param", ["fbclid", "utm_sourc", "xutm_id", "_ky", "hmac"])
+def test_other_parameters_on_the_cancel_path_are_still_refused_by_name(
+    client: Client, shop: Shop, subscription: Subscription, param: str
+) -> None:
+    query = _tracked_cancel_query(shop, subscription, **{param: "1"})
+    page = client.get(f"{UNSUBSCRIBE}?{query}")
+    assert page.status_code == 400
+    assert param in page.content.decode() and "Linen" not in page.content.decode()
+    response = client.post(f"{UNSUBSCRIBE}?{query}", {"token": subscription.unsubscribe_token},
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "unexpected_parameter"
+    assert param in response.json()["error"]["fields"]
+    # Even when a tracking value is ambiguous too: the unknown name is named first.
+    query = _tracked_cancel_query(shop, subscription, _kx=PADDED_KX, **{param: "1"})
+    assert client.get(f"{UNSUBSCRIBE}?{query}").status_code == 400
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE
