@@ -3,8 +3,9 @@
 Three credentials travel in query strings, so every access log line would carry them:
 the shopper's unsubscribe `token` (cancel links, notifyme/subscriptions/links.py), Shopify's app
 proxy `signature` (every /proxy/ request) and the App Bridge `id_token` (every /app/ document
-load). `redact` masks their values wherever a URL shows up, plain or percent-encoded (inside
-another URL's query, e.g. the bounce page's `shopify-reload`).
+load); so does Klaviyo's click-tracking `_kx`, which identifies the shopper's profile (it rides
+on tracked cancel links). `redact` masks their values wherever a URL shows up, plain or
+percent-encoded (inside another URL's query, e.g. the bounce page's `shopify-reload`).
 
 `RedactSecretsFilter` applies it to every record the app's handlers write, including the
 development server's request lines (`django.server`); `RedactingGunicornLogger` (used by
@@ -19,8 +20,8 @@ from typing import Any
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-#: Query parameters whose value is a credential.
-URL_SECRET_PARAMS = ("token", "signature", "id_token")
+#: Query parameters whose value is a credential or identifies a shopper.
+URL_SECRET_PARAMS = ("token", "signature", "id_token", "_kx")
 REDACTED = "[redacted]"
 
 _KEY = re.compile(r"pk_[A-Za-z0-9]{4,}")

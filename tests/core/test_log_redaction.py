@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "Tok3n_secret-VALUE-abcdefghijklmnopq"
 SIGNATURE = app_proxy_signature({"shop": ["demo-shop.myshopify.com"]}, "s" * 40)
 ID_TOKEN = id_token("demo-shop.myshopify.com")
-SECRETS = (TOKEN, SIGNATURE, ID_TOKEN)
+KX = "Q2lhbyBLbGF2aXlvIHByb2ZpbGU.XyZ123"  # Klaviyo's click-tracking profile id
+SECRETS = (TOKEN, SIGNATURE, ID_TOKEN, KX)
 
 URLS = [
     f"/proxy/unsubscribe?token={TOKEN}",
     f"/proxy/unsubscribe?shop=demo-shop.myshopify.com&token={TOKEN}&signature={SIGNATURE}",
+    f"/proxy/unsubscribe?_kx={KX}&token={TOKEN}&utm_source=klaviyo",
     f"/proxy/subscribe?logged_in_customer_id=&signature={SIGNATURE}&timestamp=1",
     f"/app/?embedded=1&id_token={ID_TOKEN}&shop=demo-shop.myshopify.com",
     f"/app/bounce?shopify-reload={quote('/app/?id_token=' + ID_TOKEN + '&x=1', safe='')}",
