@@ -32,7 +32,7 @@ from notifyme.shops.proxy import (
     is_proxy_signed,
 )
 from notifyme.subscriptions.models import Subscription
-from notifyme.subscriptions.payload import PayloadError, request_payload_read
+from notifyme.subscriptions.request_body import PayloadError, request_payload_read
 from notifyme.subscriptions.selectors import subscription_get_by_token
 from notifyme.subscriptions.services import subscription_unsubscribe
 from notifyme.subscriptions.views import variant_label

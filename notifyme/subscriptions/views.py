@@ -17,7 +17,7 @@ from notifyme.shops.proxy import AppProxyError, app_proxy_verify
 from notifyme.subscriptions import abuse
 from notifyme.subscriptions.forms import SubscribeInputInvalid, subscribe_input_validate
 from notifyme.subscriptions.models import Subscription
-from notifyme.subscriptions.payload import PayloadError, request_payload_read
+from notifyme.subscriptions.request_body import PayloadError, request_payload_read
 from notifyme.subscriptions.selectors import variant_get_for_shop
 from notifyme.subscriptions.services import subscription_create
 
