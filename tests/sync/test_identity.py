@@ -56,6 +56,7 @@ def test_changed_email_updates_the_same_profile_by_id(merchant: Merchant) -> Non
     engine.run_shop(merchant.shop.pk, "sync")
     sub.refresh_from_db()
     profile_id = sub.klaviyo_profile_id
+    # By hand: no service changes an email yet (Shopify's customer webhooks will).
     Subscription.objects.filter(pk=sub.pk).update(email="new@shop.test")
     sub.refresh_from_db()
     _resync(sub)
@@ -74,6 +75,7 @@ def test_stored_profile_id_that_no_longer_exists_falls_back_to_upsert(
 ) -> None:
     sub, _ = subscription_create(shop=merchant.shop, variant=merchant.variant,
                                  email="gone@shop.test")
+    # By hand: a profile deleted in Klaviyo since it was recorded.
     Subscription.objects.filter(pk=sub.pk).update(klaviyo_profile_id="01JDELETEDPROFILE00000000X")
     engine.run_shop(merchant.shop.pk, "sync")
     sub.refresh_from_db()

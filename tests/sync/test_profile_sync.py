@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from notifyme.subscriptions.models import Subscription
-from notifyme.subscriptions.services import subscription_create
+from notifyme.subscriptions.services import subscription_create, subscription_unsubscribe
 from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
 from notifyme.sync.profile_fields import CUSTOM_SOURCE, SUBSCRIBED_METRIC
@@ -92,10 +92,13 @@ def test_old_consent_is_sent_as_historical_with_its_time(merchant: Merchant, set
 
 def test_ended_subscription_is_never_subscribed(merchant: Merchant) -> None:
     [sub] = add_subscribers(merchant, 1, consent=True)
-    Subscription.objects.filter(pk=sub.pk).update(status=Subscription.Status.UNSUBSCRIBED)
+    subscription_unsubscribe(subscription=sub)  # before its profile sync ran
     engine.run_shop(merchant.shop.pk, "sync")
-    assert merchant.requests() == []
-    assert OutboxItem.objects.get(subscription=sub).state == OutboxItem.State.DONE
+    # The only call is the withdrawal looking for a profile to take off the list (none).
+    assert [(r["method"], r["operation"]) for r in merchant.requests()] == [
+        ("GET", "get_profiles")]
+    assert merchant.admin.profiles(merchant.account_id) == []
+    assert OutboxItem.objects.get(subscription=sub, kind="profile_sync").state == "done"
 
 
 def test_disconnected_shop_leaves_rows_untouched(merchant: Merchant) -> None:

@@ -128,6 +128,7 @@ def test_unsubscribe_waits_for_an_unfinished_earlier_sync(merchant: Merchant) ->
     sub, _ = subscription_create(shop=merchant.shop, variant=merchant.variant,
                                  email="lee@shop.test", marketing_consent=True)
     profile_row = OutboxItem.objects.get(subscription=sub)
+    # By hand: the profile sync is parked on an unfinished bulk import job.
     OutboxItem.objects.filter(pk=profile_row.pk).update(state=OutboxItem.State.WAITING)
     subscription_unsubscribe(subscription=sub)
     engine.run_shop(merchant.shop.pk, "sync")
@@ -163,6 +164,7 @@ def test_cancel_with_a_profile_id_klaviyo_no_longer_knows_still_completes(
     gone = _synced(merchant, email="yan@shop.test")
     kept = _synced_other(merchant, email="zed@shop.test")
     real_id = gone.klaviyo_profile_id
+    # By hand: a profile deleted in Klaviyo since it was recorded.
     Subscription.objects.filter(pk=gone.pk).update(klaviyo_profile_id="01GONEGONEGONEGONEGONEGONE")
     subscription_unsubscribe(subscription=gone)
     subscription_unsubscribe(subscription=kept)
