@@ -5,6 +5,7 @@ from __future__ import annotations
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from integrations.klaviyo.services import connection_list_set
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
 from notifyme.sync import engine
@@ -118,9 +119,7 @@ def test_deleted_list_halts_the_shop_with_the_sentence_and_keeps_rows(merchant: 
     assert sub.sync_state == Subscription.SyncState.PENDING
     # The merchant picks a new list: the same row finishes, nothing was lost.
     new_list = merchant.admin.create_list(merchant.account_id, "Restored")
-    connection.list_id = new_list
-    connection.status = KlaviyoConnection.Status.CONNECTED
-    connection.save()
+    connection_list_set(shop=merchant.shop, list_id=new_list)
     engine.run_shop(merchant.shop.pk, "sync")
     item.refresh_from_db()
     assert item.state == OutboxItem.State.DONE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from integrations.klaviyo.services import connection_disconnect
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create, subscription_unsubscribe
 from notifyme.sync import engine
@@ -103,8 +104,7 @@ def test_ended_subscription_is_never_subscribed(merchant: Merchant) -> None:
 
 def test_disconnected_shop_leaves_rows_untouched(merchant: Merchant) -> None:
     add_subscribers(merchant, 3)
-    merchant.connection.status = merchant.connection.Status.DISCONNECTED
-    merchant.connection.save()
+    connection_disconnect(shop=merchant.shop)
     assert engine.run_shop(merchant.shop.pk, "sync") == {"skipped": "not syncing"}
     rows = OutboxItem.objects.filter(shop=merchant.shop)
     assert {(r.state, r.leased_until, r.attempts) for r in rows} == {("pending", None, 0)}
