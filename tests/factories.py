@@ -1,9 +1,9 @@
 """Test data made the way the product makes it: through the services, never by hand.
 
 - `shop_make(domain, **fields)`: an installed shop (`notifyme.shops.services.shop_install`).
-- `variant_make(shop, ...)`: a product and variant of the shop's catalog mirror. The mirror has
-  no write service yet (Shopify's product webhooks come with the Shopify issue), so this is the
-  one place tests write it; `manage.py demo` is the other source of a catalog.
+- `variant_make(shop, ...)`: a product and variant of the shop's catalog mirror, through
+  `product_upsert`/`variant_upsert` (the write path of `manage.py demo` and Shopify's catalog
+  sync). A product already made for `product_id` is shared, not refreshed.
 - `subscription_make(shop, variant, email=..., ...)`: `subscription_create` (the row and its
   PROFILE_SYNC outbox row, as a storefront signup writes them).
 - `subscriptions_bulk_make(shop, variant, count, ...)`: thousands of signups in a few queries,
@@ -25,6 +25,7 @@ from django.utils import timezone
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_connect
 from notifyme.catalog.models import Product, Variant
+from notifyme.catalog.services import product_upsert, variant_upsert
 from notifyme.shops.models import Shop
 from notifyme.shops.services import shop_install
 from notifyme.subscriptions.models import Subscription
@@ -52,17 +53,17 @@ def variant_make(
     title: str = "Large",
     product_title: str = "Linen Shirt",
 ) -> Variant:
-    """A variant of a (shared, by `product_id`) product, as the catalog mirror stores it."""
-    product, _ = Product.objects.get_or_create(
-        shop=shop, shopify_id=product_id,
-        defaults={"title": product_title, "handle": "linen-shirt",
-                  "image_url": "https://cdn.example.com/shirt.jpg"},
-    )
-    return Variant.objects.create(
-        shop=shop, product=product, shopify_id=shopify_id, title=title, sku=f"SKU-{shopify_id}",
-        price=Decimal("49.00"), inventory_tracked=tracked, inventory_policy=policy,
-        available_quantity=quantity,
-    )
+    """A variant of a (shared, by `product_id`) product, through the catalog's upserts."""
+    product = Product.objects.filter(shop=shop, shopify_id=product_id).first()
+    if product is None:
+        product, _ = product_upsert(shop=shop, shopify_id=product_id, title=product_title,
+                                    handle="linen-shirt",
+                                    image_url="https://cdn.example.com/shirt.jpg")
+    return variant_upsert(
+        product=product, shopify_id=shopify_id, title=title, sku=f"SKU-{shopify_id}",
+        price=Decimal("49.00"), quantity=quantity, inventory_tracked=tracked,
+        inventory_policy=policy,
+    ).variant
 
 
 def subscription_make(

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from notifyme.core.admin import ReadOnlyAdmin
 
 
 @admin.register(KlaviyoConnection)
@@ -32,9 +33,15 @@ class KlaviyoConnectionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # connections are made by merchants (verification runs on connect)
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # status and list change through the merchant's connect and list choice
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # the merchant disconnects (`connection_disconnect`)
+
 
 @admin.register(SyncAttempt)
-class SyncAttemptAdmin(admin.ModelAdmin):
+class SyncAttemptAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "shop", "operation", "method", "path", "status_code",
                     "error_kind", "error_code", "klaviyo_error_id", "duration_ms", "records",
                     "retry_count", "subscription_id")
@@ -44,15 +51,3 @@ class SyncAttemptAdmin(admin.ModelAdmin):
     search_fields = ("shop__domain", "klaviyo_error_id", "=subscription_id")
     list_select_related = ("shop",)
     date_hierarchy = "created_at"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [field.name for field in SyncAttempt._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

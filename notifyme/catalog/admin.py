@@ -1,6 +1,8 @@
-"""Support admin for the catalog mirror. Stock is read-only in the forms: it changes only
-through `services.variant_update_stock` (webhooks, `manage.py restock`, the actions below), so
-what other apps do about a stock change (start a restock) always happens."""
+"""Support admin for the catalog mirror. Forms save through the catalog's upserts; stock is
+read-only in them: it changes only through `services.variant_update_stock` (webhooks,
+`manage.py restock`, the actions below, an upsert that changes tracking or policy), so what
+other apps do about a stock change (start a restock) always happens. A product's variants are
+listed on its page and edited on their own."""
 
 from __future__ import annotations
 
@@ -9,13 +11,16 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from notifyme.catalog.models import Product, Variant
 from notifyme.catalog.services import (
     SIMULATED_QUANTITY,
+    product_upsert,
     variant_simulate_restock,
     variant_update_stock,
+    variant_upsert,
 )
 
 #: Shopify's image URLs are https; a scheme-less URL typed in a form is too.
@@ -29,7 +34,22 @@ class VariantInline(admin.TabularInline):
     extra = 0
     fields = ("shopify_id", "title", "sku", "price", "inventory_tracked", "inventory_policy",
               "available_quantity")
-    readonly_fields = ("available_quantity",)
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _keys_read_only(obj: Any, names: tuple[str, ...]) -> tuple[str, ...]:
+    """An existing row's shop and Shopify id are its key: an upsert cannot move it."""
+    return ("shop", "shopify_id", *names) if obj is not None else names
 
 
 @admin.register(Product)
@@ -40,6 +60,16 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [VariantInline]
     formfield_overrides = URL_FIELDS
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return _keys_read_only(obj, ())
+
+    def save_model(self, request: HttpRequest, obj: Product, form: ModelForm[Any],
+                   change: bool) -> None:
+        saved, _ = product_upsert(
+            shop=obj.shop, shopify_id=obj.shopify_id, title=obj.title, handle=obj.handle,
+            image_url=obj.image_url, shopify_updated_at=obj.shopify_updated_at)
+        obj.pk = saved.pk
+
 
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
@@ -48,9 +78,24 @@ class VariantAdmin(admin.ModelAdmin):
     list_filter = ("shop", "inventory_tracked", "inventory_policy")
     search_fields = ("title", "sku", "=shopify_id", "product__title", "shop__domain")
     list_select_related = ("product", "shop")
-    readonly_fields = ("available_quantity",)
+    exclude = ("shop",)  # the product's
     formfield_overrides = URL_FIELDS
     actions = ("simulate_restock", "sell_out")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return _keys_read_only(obj, ("available_quantity",))
+
+    def save_model(self, request: HttpRequest, obj: Variant, form: ModelForm[Any],
+                   change: bool) -> None:
+        """Through `variant_upsert`: a change of tracking or policy is a stock write."""
+        saved = variant_upsert(
+            product=obj.product, shopify_id=obj.shopify_id, title=obj.title, sku=obj.sku,
+            price=obj.price, image_url=obj.image_url, quantity=obj.available_quantity,
+            inventory_tracked=obj.inventory_tracked, inventory_policy=obj.inventory_policy,
+            shopify_updated_at=obj.shopify_updated_at)
+        obj.pk, obj.shop_id = saved.variant.pk, saved.variant.shop_id
+        if saved.stock is not None:
+            self.message_user(request, f"{saved.variant}: {saved.stock.describe()}")
 
     @admin.action(description=f"Simulate restock (sell out, then {SIMULATED_QUANTITY} or the "
                               "restock threshold back in stock)")

@@ -1,22 +1,33 @@
-"""Writes to the catalog mirror: the one place a variant's stock changes.
+"""Writes to the catalog mirror: products and variants, and the one place a variant's stock changes.
 
 `variant_update_stock` is what webhooks, the support admin and `manage.py restock` call. It
 locks the variant row, writes the new quantity and fires `hooks.stock_changed` in the same
 transaction, so what other apps do about the change (the restocks app starts a restock when a
 sold-out variant comes back) is written with it or not at all, and two concurrent updates of one
 variant are seen one after the other.
+
+`product_upsert` and `variant_upsert` are the mirror's create/refresh path (the demo loader and
+tests today, Shopify's catalog sync next), idempotent by (shop, Shopify id) and saving only
+fields that changed. Stock facts (quantity, tracking, policy) are written by the upsert only when
+it creates the variant; for an existing variant a difference goes through
+`variant_update_stock` in the same transaction, so a refresh never changes stock behind restock
+detection's back. `keep_stock=True` leaves an existing variant's stock as it is (the demo keeps
+what a tester changed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.db import transaction
 
 from notifyme.catalog import hooks
 from notifyme.catalog.hooks import StockChange, StockReaction
-from notifyme.catalog.models import Variant
+from notifyme.catalog.models import Product, Variant
+from notifyme.shops.models import Shop
 
 #: The quantity a simulated restock brings back (at least: see `hooks.restock_quantity`).
 SIMULATED_QUANTITY = 10
@@ -88,3 +99,81 @@ def variant_simulate_restock(*, variant: Variant) -> StockUpdate:
     variant_update_stock(variant=variant, quantity=0)
     quantity = hooks.restock_quantity(shop=variant.shop, at_least=SIMULATED_QUANTITY)
     return variant_update_stock(variant=variant, quantity=quantity)
+
+
+@dataclass(frozen=True)
+class VariantUpsert:
+    """What `variant_upsert` did: the row, whether it was new, and the stock write, if any."""
+
+    variant: Variant
+    created: bool
+    stock: StockUpdate | None = None
+
+
+def _refresh(row: Product | Variant, fields: dict[str, Any]) -> None:
+    """Save the fields of `fields` that differ from `row` (nothing, not even `updated_at`, when
+    none does)."""
+    changed = [name for name, value in fields.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, fields[name])
+    if changed:
+        row.save(update_fields=[*changed, "updated_at"])
+
+
+@transaction.atomic
+def product_upsert(
+    *,
+    shop: Shop,
+    shopify_id: int,
+    title: str,
+    handle: str = "",
+    image_url: str = "",
+    shopify_updated_at: datetime | None = None,
+) -> tuple[Product, bool]:
+    """Create or refresh the mirror of one Shopify product; returns (product, created)."""
+    fields: dict[str, Any] = {"title": title, "handle": handle, "image_url": image_url,
+                              "shopify_updated_at": shopify_updated_at}
+    product, created = Product.objects.select_for_update().get_or_create(
+        shop=shop, shopify_id=shopify_id, defaults=fields)
+    if not created:
+        _refresh(product, fields)
+    return product, created
+
+
+@transaction.atomic
+def variant_upsert(
+    *,
+    product: Product,
+    shopify_id: int,
+    title: str = "",
+    sku: str = "",
+    price: Decimal = Decimal("0"),
+    image_url: str = "",
+    quantity: int = 0,
+    inventory_tracked: bool = True,
+    inventory_policy: str = Variant.InventoryPolicy.DENY,
+    shopify_updated_at: datetime | None = None,
+    keep_stock: bool = False,
+) -> VariantUpsert:
+    """Create or refresh the mirror of one variant of `product` (same shop).
+
+    On create every field is written as given. On refresh the descriptive fields are saved
+    where they differ, and a different quantity, tracking or policy is written by
+    `variant_update_stock` (restock detection runs), unless `keep_stock`.
+    """
+    stock = {"available_quantity": quantity, "inventory_tracked": inventory_tracked,
+             "inventory_policy": inventory_policy}
+    fields: dict[str, Any] = {"product": product, "title": title, "sku": sku, "price": price,
+                              "image_url": image_url, "shopify_updated_at": shopify_updated_at}
+    variant, created = Variant.objects.select_for_update().get_or_create(
+        shop_id=product.shop_id, shopify_id=shopify_id, defaults={**fields, **stock})
+    if created:
+        return VariantUpsert(variant, created=True)
+    _refresh(variant, fields)
+    if keep_stock or all(getattr(variant, name) == value for name, value in stock.items()):
+        return VariantUpsert(variant, created=False)
+    update = variant_update_stock(variant=variant, quantity=quantity,
+                                  inventory_tracked=inventory_tracked,
+                                  inventory_policy=inventory_policy)
+    variant.inventory_tracked, variant.inventory_policy = inventory_tracked, inventory_policy
+    return VariantUpsert(variant, created=False, stock=update)

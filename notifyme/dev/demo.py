@@ -2,7 +2,8 @@
 
 `demo_load()` is idempotent. Rows are keyed on their (stable) Shopify ids, so re-running it
 changes nothing; stock a tester changed (in the admin, or by a restock) is kept unless
-`reset_stock=True` asks for the seeded quantities back.
+`reset_stock=True` asks for the seeded quantities back (written by `variant_update_stock`, so
+restock detection sees the reset like any other stock change).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from notifyme.catalog.models import Product, Variant
+from notifyme.catalog.models import Variant
+from notifyme.catalog.services import product_upsert, variant_upsert
 from notifyme.shops.models import Shop
+from notifyme.shops.services import shop_install
 
 DEMO_SHOP_DOMAIN = "demo-shop.myshopify.com"
 DEMO_SHOP_NAME = "Demo Outfitters"
@@ -98,41 +101,26 @@ def _sku(product: SeedProduct, variant: SeedVariant) -> str:
 
 @transaction.atomic
 def demo_load(*, reset_stock: bool = False, ensure_admin: bool = False) -> DemoResult:
-    """Create or refresh the demo shop and catalog; return its variants in seed order."""
-    shop, _ = Shop.objects.update_or_create(
-        domain=DEMO_SHOP_DOMAIN,
-        defaults={"name": DEMO_SHOP_NAME, "country_code": "US", "currency": "USD",
-                  "state": Shop.State.INSTALLED, "uninstalled_at": None},
-    )
+    """Create or refresh the demo shop and catalog; return its variants in seed order.
+
+    Written through the services a real shop's data comes through (`shop_install`, the
+    catalog's upserts), so a reset of stock runs restock detection like any stock change."""
+    shop = shop_install(domain=DEMO_SHOP_DOMAIN, name=DEMO_SHOP_NAME, country_code="US",
+                        currency="USD")
     created = 0
     variants: list[Variant] = []
     for seed in DEMO_PRODUCTS:
-        product, _ = Product.objects.update_or_create(
-            shop=shop, shopify_id=seed.shopify_id,
-            defaults={"title": seed.title, "handle": seed.handle},
-        )
+        product, _ = product_upsert(shop=shop, shopify_id=seed.shopify_id, title=seed.title,
+                                    handle=seed.handle)
         for seed_variant in seed.variants:
-            fields = {
-                "product": product, "title": seed_variant.title,
-                "sku": _sku(seed, seed_variant), "price": seed.price,
-                "inventory_tracked": seed_variant.tracked, "inventory_policy": seed_variant.policy,
-            }
-            variant, was_created = Variant.objects.get_or_create(
-                shop=shop, shopify_id=seed_variant.shopify_id,
-                defaults={**fields, "available_quantity": seed_variant.stock},
+            upserted = variant_upsert(
+                product=product, shopify_id=seed_variant.shopify_id, title=seed_variant.title,
+                sku=_sku(seed, seed_variant), price=seed.price, quantity=seed_variant.stock,
+                inventory_tracked=seed_variant.tracked, inventory_policy=seed_variant.policy,
+                keep_stock=not reset_stock,
             )
-            if was_created:
-                created += 1
-            else:
-                if reset_stock:
-                    fields["available_quantity"] = seed_variant.stock
-                changed = [name for name, value in fields.items()
-                           if getattr(variant, name) != value]
-                for name in changed:
-                    setattr(variant, name, fields[name])
-                if changed:
-                    variant.save(update_fields=[*changed, "updated_at"])
-            variants.append(variant)
+            created += upserted.created
+            variants.append(upserted.variant)
     admin_created = _ensure_admin() if ensure_admin else False
     return DemoResult(shop=shop, variants=variants, created=created, admin_created=admin_created)
 

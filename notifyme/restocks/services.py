@@ -68,6 +68,34 @@ def restock_settings_get(*, shop: Shop) -> RestockSettings:
     return settings
 
 
+#: The settings a merchant (or support, in the admin) may change.
+SETTINGS_FIELDS = ("threshold", "cooldown_hours", "send_mode", "subscribers_per_unit",
+                   "batch_interval_minutes")
+
+
+@transaction.atomic
+def restock_settings_update(*, shop: Shop, **changes: object) -> RestockSettings:
+    """Change some of `SETTINGS_FIELDS` for `shop` (validated; ValidationError on a bad value).
+
+    A running restock keeps the send mode it started with; its later batches read the rest."""
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"not a restock setting: {', '.join(sorted(unknown))}")
+    restock_settings_get(shop=shop)
+    settings = RestockSettings.objects.select_for_update().get(shop=shop)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    settings.full_clean()
+    settings.save(update_fields=[*changes, "updated_at"])
+    return settings
+
+
+def restock_cancel(*, restock: Restock) -> int:
+    """Support's "Cancel": stop a running restock; its unsent, unleased deliveries are skipped
+    (returns how many). Deliveries already leased by a fan-out job finish as they go."""
+    return batches.restock_cancel(restock=restock)
+
+
 def restock_threshold(*, shop: Shop) -> int:
     """The quantity that counts as back in stock for this shop (a catalog hook)."""
     return restock_settings_get(shop=shop).threshold

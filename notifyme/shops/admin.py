@@ -1,12 +1,15 @@
+"""Support admin for shops: read-only (install and uninstall are Shopify's, through
+`shop_install` / `shop_uninstall`); the encrypted access token is never shown."""
+
 from django.contrib import admin
 
+from notifyme.core.admin import ReadOnlyAdmin
 from notifyme.shops.models import Shop
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(ReadOnlyAdmin):
     list_display = ("domain", "name", "state", "country_code", "installed_at", "uninstalled_at")
     list_filter = ("state", "country_code")
     search_fields = ("domain", "name", "email")
-    readonly_fields = ("installed_at", "uninstalled_at", "created_at", "updated_at")
     exclude = ("access_token_encrypted",)

@@ -1,4 +1,7 @@
-"""Support staff start here: find a subscriber, see both lifecycles, unsubscribe or re-sync."""
+"""Support staff start here: find a subscriber, see both lifecycles, unsubscribe or re-sync.
+
+Rows are read-only: a signup, its consent and its state change only through the services the
+actions call."""
 
 from __future__ import annotations
 
@@ -8,22 +11,20 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from notifyme.core.admin import ReadOnlyAdmin
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_requeue_sync, subscription_unsubscribe
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = ("contact", "shop", "variant", "status", "sync_state", "marketing_consent",
                     "sms_consent", "source", "created_at", "notified_at")
     list_filter = ("status", "sync_state", "marketing_consent", "sms_consent", "source", "shop")
     search_fields = ("email", "email_display", "phone", "shop__domain", "=variant__shopify_id",
                      "variant__product__title", "klaviyo_profile_id")
     list_select_related = ("shop", "variant__product")
-    readonly_fields = ("unsubscribe_token", "created_at", "updated_at", "notified_at",
-                       "unsubscribed_at", "redacted_at", "synced_at", "consented_at",
-                       "sms_consented_at", "marketing_withdrawn_at", "klaviyo_calls")
-    raw_id_fields = ("variant",)
+    readonly_fields = ("klaviyo_calls",)
     date_hierarchy = "created_at"
     actions = ("unsubscribe_selected", "requeue_sync")
 

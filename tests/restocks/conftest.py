@@ -15,6 +15,7 @@ from notifyme.catalog.models import Variant
 from notifyme.delivery.outcome import Outcome
 from notifyme.restocks.fanout import fanout_send_chunk
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
+from notifyme.restocks.services import restock_settings_update
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from tests.factories import subscriptions_bulk_make
@@ -56,11 +57,8 @@ def add_subscribers(
 
 
 def set_settings(shop: Shop, **fields: Any) -> RestockSettings:
-    settings, _ = RestockSettings.objects.get_or_create(shop=shop)
-    for name, value in fields.items():
-        setattr(settings, name, value)
-    settings.save()
-    return settings
+    """The shop's restock settings changed as support changes them (`restock_settings_update`)."""
+    return restock_settings_update(shop=shop, **fields)
 
 
 def drain(restock: Restock, *, max_rounds: int = 300, max_wait: float = 15.0

@@ -112,7 +112,7 @@ def test_flapping_within_cooldown_notifies_nobody_twice(klaviyo_sandbox: Any,
 
     # After the cool-down the still-waiting re-subscriber is alerted (the notified are not).
     long_ago = timezone.now() - timedelta(hours=25)
-    RestockDelivery.objects.filter(state="sent").update(sent_at=long_ago)
+    RestockDelivery.objects.filter(state="sent").update(sent_at=long_ago)  # clock rewound
     Restock.objects.update(finished_at=long_ago)
     variant_update_stock(variant=variant, quantity=0)
     third = stock(variant=variant, quantity=1).restock

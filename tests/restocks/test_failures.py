@@ -28,6 +28,7 @@ def test_a_400_pointing_at_events_fails_only_those(klaviyo_sandbox: Any, connect
                                                    ) -> None:
     restock = _start(connected, 40)
     bad = list(Subscription.objects.order_by("id")[:40])[12]
+    # By hand: signup validation would refuse it; a row Klaviyo rejects is what is tested.
     Subscription.objects.filter(pk=bad.pk).update(email="not-an-email@")
     drain(restock)
     assert restock.sent == 39 and restock.failed == 1
@@ -117,7 +118,7 @@ def test_a_retried_chunk_keeps_its_place(klaviyo_sandbox: Any, connected: Connec
     second = fanout_send_chunk(restock_id=restock.pk)  # fresh rows 1001-2000 meanwhile
     assert second.sent == 1000
     RestockDelivery.objects.filter(state="pending", attempts=1).update(
-        available_at=timezone.now())
+        available_at=timezone.now())  # clock: their retry is due
     third = fanout_send_chunk(restock_id=restock.pk, from_start=True)  # the delayed nudge
     assert third.sent == 1000
     sent_positions = set(RestockDelivery.objects.filter(state="sent").values_list(

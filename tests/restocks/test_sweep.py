@@ -9,7 +9,9 @@ from typing import Any
 import django_rq
 from django.utils import timezone
 
+from integrations.klaviyo.errors import KlaviyoAuthError
 from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.services import connection_halt
 from notifyme.catalog.services import variant_update_stock
 from notifyme.delivery import registry
 from notifyme.restocks import progress
@@ -43,7 +45,8 @@ def test_stalled_fanout_is_nudged_once_not_while_alive(klaviyo_sandbox: Any,
     progress.mark_alive(restock.pk)
     assert sweep_restocks()["nudged"] == 0  # a job is on it
     # Not syncing (halted): nothing to nudge.
-    KlaviyoConnection.objects.update(status=KlaviyoConnection.Status.NEEDS_ATTENTION)
+    connection_halt(connection=connected.connection, error=KlaviyoAuthError(status=401))
+    assert KlaviyoConnection.objects.get().status == KlaviyoConnection.Status.NEEDS_ATTENTION
     progress.get_redis().flushdb()
     assert sweep_restocks()["nudged"] == 0
 
@@ -55,9 +58,10 @@ def test_idle_restock_is_completed_and_due_batch_advanced(klaviyo_sandbox: Any,
     restock = detection_of(variant_update_stock(variant=connected.variant, quantity=2)).restock
     assert restock is not None
     drain(restock)
-    Restock.objects.filter(pk=restock.pk).update(next_batch_at=timezone.now())
+    Restock.objects.filter(pk=restock.pk).update(next_batch_at=timezone.now())  # clock: due
     assert sweep_restocks()["batches"] == 1
     assert "notifyme.restocks.jobs.run_restock_advance" in _bulk_jobs()
+    # By hand: as if the last batch went out and its job died before completing the restock.
     RestockDelivery.objects.filter(state="pending").update(state="sent")
     Restock.objects.filter(pk=restock.pk).update(next_batch_at=None)
     progress.get_redis().delete(f"restock:{restock.pk}:alive")  # no job has been seen lately

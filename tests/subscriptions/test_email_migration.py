@@ -34,6 +34,7 @@ def test_existing_rows_get_the_normalised_email(old_apps: Any) -> None:
     Product = old_apps.get_model("catalog", "Product")
     Variant = old_apps.get_model("catalog", "Variant")
     Subscription = old_apps.get_model("subscriptions", "Subscription")
+    # By hand, with the historical models: rows as the schema before the migration held them.
     shop = Shop.objects.create(domain="m.myshopify.com")
     product = Product.objects.create(shop=shop, shopify_id=1, title="Shirt")
     variant = Variant.objects.create(shop=shop, product=product, shopify_id=2, title="L")

@@ -132,6 +132,7 @@ def test_redact_blanks_personal_data_and_queues_a_redaction(
 def test_requeue_sync_only_for_active(shop: Shop, sold_out_variant: Variant) -> None:
     subscription, _ = subscription_create(shop=shop, variant=sold_out_variant,
                                           email="a@example.com")
+    # By hand: the state a sync failure leaves (the engine's, not this app's).
     Subscription.objects.filter(pk=subscription.pk).update(
         sync_state=Subscription.SyncState.FAILED
     )

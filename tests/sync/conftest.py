@@ -13,21 +13,27 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from notifyme.catalog.models import Variant
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
+from tests.factories import klaviyo_connect, subscriptions_bulk_make
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.shopify import make_shop, make_variant
 
 
 @dataclass
 class Merchant:
-    """A shop connected to its own sandbox account."""
+    """A shop connected to its own sandbox account (through `connection_connect`).
+
+    Connecting verifies the key and finds or creates the list, which makes Klaviyo calls of its
+    own: `attempts()` and `requests()` are what happened after the connect, so a test about the
+    sync sees exactly the sync's calls."""
 
     shop: Shop
     variant: Variant
@@ -36,6 +42,8 @@ class Merchant:
     key: str
     list_id: str
     sandbox: SandboxHandle
+    connect_attempts: int = 0  #: SyncAttempt rows up to the connect (the highest id)
+    connect_requests: int = 0  #: sandbox requests the connect made
 
     @property
     def admin(self) -> Any:
@@ -47,18 +55,21 @@ class Merchant:
     def members(self) -> list[str]:
         return self.admin.list_members(self.account_id, self.list_id)
 
+    def attempts(self) -> QuerySet[SyncAttempt]:
+        """This shop's call log since it connected."""
+        return SyncAttempt.objects.filter(shop=self.shop, id__gt=self.connect_attempts)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The requests the sandbox account received since the connect."""
+        return self.admin.requests(self.account_id)[self.connect_requests:]
+
 
 def connect(shop: Shop, sandbox: SandboxHandle, *, scopes: list[str] | str = "all"
             ) -> tuple[KlaviyoConnection, str, str, str]:
-    account, key = sandbox.new_account(f"Klaviyo of {shop.domain}", scopes=scopes)
-    list_id = sandbox.admin.create_list(account["id"], "Back in Stock")
-    connection, _ = KlaviyoConnection.objects.get_or_create(shop=shop)
-    connection.set_private_key(key)
-    connection.account_id = account["id"]
-    connection.list_id = list_id
-    connection.status = KlaviyoConnection.Status.CONNECTED
-    connection.save()
-    return connection, account["id"], key, list_id
+    """Connect the way the merchant does: a new account, its key verified by
+    `connection_connect`, which creates the "Back in Stock" list."""
+    connected = klaviyo_connect(shop, sandbox, scopes=scopes)
+    return connected.connection, connected.account_id, connected.key, connected.list_id
 
 
 def make_merchant(sandbox: SandboxHandle, domain: str = "demo-shop.myshopify.com",
@@ -66,7 +77,10 @@ def make_merchant(sandbox: SandboxHandle, domain: str = "demo-shop.myshopify.com
     shop = make_shop(domain)
     variant = make_variant(shop, shopify_id=shopify_variant, product_id=shopify_variant + 5000)
     connection, account_id, key, list_id = connect(shop, sandbox)
-    return Merchant(shop, variant, connection, account_id, key, list_id, sandbox)
+    last = SyncAttempt.objects.filter(shop=shop).aggregate(last=Max("id"))["last"] or 0
+    return Merchant(shop, variant, connection, account_id, key, list_id, sandbox,
+                    connect_attempts=last,
+                    connect_requests=len(sandbox.admin.requests(account_id)))
 
 
 @pytest.fixture
@@ -76,30 +90,25 @@ def merchant(db: None, klaviyo_sandbox: SandboxHandle) -> Merchant:
 
 def add_subscribers(
     merchant: Merchant, count: int, *, consent: bool = False, phone: bool = False,
-    start: int = 0, age: timedelta | None = None, **fields: Any,
+    start: int = 0, age: timedelta | None = None,
 ) -> list[Subscription]:
-    """`count` active subscriptions + PROFILE_SYNC rows, written with bulk_create (fast).
-    `consent` is marketing consent for every channel given (email, and SMS with `phone`)."""
-    created_at = timezone.now() - (age or timedelta(0))
-    sms = consent and phone
-    subs = [
-        Subscription(
-            shop=merchant.shop, variant=merchant.variant, email=f"shopper{start + i}@shop.test",
-            phone=f"+1415555{start + i:04d}" if phone else "", first_name="Ann",
-            notify_by_email=True, notify_by_sms=phone, marketing_consent=consent,
-            consented_at=created_at if consent else None, sms_consent=sms,
-            sms_consented_at=created_at if sms else None, locale="en-US", **fields,
-        )
-        for i in range(count)
-    ]
-    subs = Subscription.objects.bulk_create(subs, batch_size=2000)
+    """`count` storefront signups (`tests.factories.subscriptions_bulk_make`: the state
+    `subscription_create` writes, in bulk). `consent` ticks the box of every channel given
+    (email, and SMS with `phone`). `age` moves the signups (and their consent) into the past."""
+    every = 1 if consent else 0
+    subs = subscriptions_bulk_make(
+        merchant.shop, merchant.variant, count, start=start, first_name="Ann", locale="en-US",
+        phone_every=1 if phone else 0, consent_every=every, sms_consent_every=every)
     if age:
-        Subscription.objects.filter(pk__in=[s.pk for s in subs]).update(created_at=created_at)
+        # By hand: no service signs up in the past; only the clock is rewound.
+        then = timezone.now() - age
+        Subscription.objects.filter(pk__in=[s.pk for s in subs]).update(
+            created_at=then, consented_at=then if consent else None,
+            sms_consented_at=then if consent and phone else None)
         for sub in subs:
-            sub.created_at = created_at
-    OutboxItem.objects.bulk_create(
-        [OutboxItem(shop=merchant.shop, subscription=s, kind=OutboxItem.Kind.PROFILE_SYNC)
-         for s in subs], batch_size=2000)
+            sub.created_at = then
+            sub.consented_at = then if consent else None
+            sub.sms_consented_at = then if consent and phone else None
     return subs
 
 

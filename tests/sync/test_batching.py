@@ -15,7 +15,7 @@ from .conftest import Merchant, add_subscribers, drain, states
 
 
 def _calls(merchant: Merchant, suffix: str) -> list[dict]:
-    return [r for r in merchant.admin.requests(merchant.account_id)
+    return [r for r in merchant.requests()
             if r["path"].rstrip("/").endswith(suffix) and r["status"] < 300]
 
 

@@ -20,6 +20,7 @@ def test_a_400_pointing_at_one_record_fails_it_alone_and_resends_the_rest(
     settings.SYNC_IMPORT_FIRST_POLL_SECONDS = 0
     subs = add_subscribers(merchant, 20, consent=True)
     bad = subs[7]
+    # By hand: signup validation would refuse it; a record Klaviyo rejects is what is tested.
     Subscription.objects.filter(pk=bad.pk).update(email="not-an-email@@shop")
     drain(merchant.shop.pk)
     bad.refresh_from_db()
@@ -49,6 +50,7 @@ def test_import_errors_map_back_to_their_subscriber(
                                   path_prefix="/api/profile-bulk-import-jobs/")
     subs = add_subscribers(merchant, 15)
     bad = subs[3]
+    # By hand: an email Klaviyo refuses, on a row whose other steps are done (see above).
     Subscription.objects.filter(pk=bad.pk).update(email="broken@@shop")
     OutboxItem.objects.filter(subscription=bad).update(steps_done=Step.EVENT,
                                                       steps_needed=Step.BASE)
@@ -112,6 +114,7 @@ def test_timeouts_are_retried_like_outages(merchant: Merchant, settings) -> None
 
 def test_support_can_retry_failed_rows_from_the_admin(merchant: Merchant, admin_client) -> None:
     [sub] = add_subscribers(merchant, 1)
+    # By hand: a record Klaviyo refuses, then fixed (no service edits an email yet).
     Subscription.objects.filter(pk=sub.pk).update(email="bad@@shop")
     drain(merchant.shop.pk, lane="sync")
     item = OutboxItem.objects.get(subscription=sub)

@@ -6,7 +6,7 @@ import django_rq
 
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection
-from integrations.klaviyo.services import connection_connect
+from integrations.klaviyo.services import connection_connect, connection_retest
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
@@ -59,8 +59,7 @@ def test_missing_scope_halts_with_the_scope_named(merchant: Merchant) -> None:
     connection = _assert_halted_untouched(merchant, "missing_scopes", 2)
     assert "profiles:write" in connection.last_error_message
     merchant.admin.set_key_scopes(merchant.key, "all")
-    connection.status = KlaviyoConnection.Status.CONNECTED
-    connection.save()
+    connection_retest(shop=merchant.shop)  # the merchant's "Test again" after fixing the key
     drain(merchant.shop.pk, lane="sync")
     assert states(merchant.shop.pk) == {"done": 2}
 

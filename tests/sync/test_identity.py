@@ -5,6 +5,7 @@ from __future__ import annotations
 from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from integrations.klaviyo.services import connection_list_set
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
 from notifyme.sync import engine
@@ -56,6 +57,7 @@ def test_changed_email_updates_the_same_profile_by_id(merchant: Merchant) -> Non
     engine.run_shop(merchant.shop.pk, "sync")
     sub.refresh_from_db()
     profile_id = sub.klaviyo_profile_id
+    # By hand: no service changes an email yet (Shopify's customer webhooks will).
     Subscription.objects.filter(pk=sub.pk).update(email="new@shop.test")
     sub.refresh_from_db()
     _resync(sub)
@@ -74,6 +76,7 @@ def test_stored_profile_id_that_no_longer_exists_falls_back_to_upsert(
 ) -> None:
     sub, _ = subscription_create(shop=merchant.shop, variant=merchant.variant,
                                  email="gone@shop.test")
+    # By hand: a profile deleted in Klaviyo since it was recorded.
     Subscription.objects.filter(pk=sub.pk).update(klaviyo_profile_id="01JDELETEDPROFILE00000000X")
     engine.run_shop(merchant.shop.pk, "sync")
     sub.refresh_from_db()
@@ -116,9 +119,7 @@ def test_deleted_list_halts_the_shop_with_the_sentence_and_keeps_rows(merchant: 
     assert sub.sync_state == Subscription.SyncState.PENDING
     # The merchant picks a new list: the same row finishes, nothing was lost.
     new_list = merchant.admin.create_list(merchant.account_id, "Restored")
-    connection.list_id = new_list
-    connection.status = KlaviyoConnection.Status.CONNECTED
-    connection.save()
+    connection_list_set(shop=merchant.shop, list_id=new_list)
     engine.run_shop(merchant.shop.pk, "sync")
     item.refresh_from_db()
     assert item.state == OutboxItem.State.DONE

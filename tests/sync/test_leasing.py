@@ -26,6 +26,7 @@ def test_claim_takes_due_unleased_pending_rows_only(db: None) -> None:
     merchant = _fake_merchant()
     add_subscribers(merchant, 6)
     rows = list(OutboxItem.objects.order_by("id"))
+    # By hand: one row in each state `claim` must tell apart (no job has run).
     OutboxItem.objects.filter(pk=rows[0].pk).update(state="done")
     OutboxItem.objects.filter(pk=rows[1].pk).update(
         available_at=timezone.now() + timedelta(minutes=1))
@@ -44,7 +45,7 @@ def test_outcomes_are_fenced_by_the_lease_token(db: None) -> None:
     merchant = _fake_merchant()
     add_subscribers(merchant, 2)
     ids = leasing.claim(OutboxItem.objects.all(), limit=2, lease_seconds=30, token="old")
-    OutboxItem.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
+    OutboxItem.objects.update(leased_until=timezone.now() - timedelta(seconds=1))  # it died
     assert sorted(leasing.claim(OutboxItem.objects.all(), limit=2, lease_seconds=30,
                                 token="new")) == sorted(ids)
     assert leasing.complete(OutboxItem, ids, token="old") == 0

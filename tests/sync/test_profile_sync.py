@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from integrations.klaviyo.models import SyncAttempt
+from integrations.klaviyo.services import connection_disconnect
 from notifyme.subscriptions.models import Subscription
-from notifyme.subscriptions.services import subscription_create
+from notifyme.subscriptions.services import subscription_create, subscription_unsubscribe
 from notifyme.sync import engine
 from notifyme.sync.models import OutboxItem
 from notifyme.sync.profile_fields import CUSTOM_SOURCE, SUBSCRIBED_METRIC
@@ -50,10 +50,10 @@ def test_lone_signup_with_consent_syncs_everything_on_the_sync_lane(merchant: Me
     item = OutboxItem.objects.get(subscription=sub)
     assert item.state == OutboxItem.State.DONE and item.leased_until is None
     # Single path: profile-import, list add, subscribe, one event — each left an attempt row.
-    ops = list(SyncAttempt.objects.filter(shop=merchant.shop).values_list("operation", flat=True))
+    ops = list(merchant.attempts().values_list("operation", flat=True))
     assert sorted(ops) == sorted(["profile_import", "add_profiles_to_list", "bulk_subscribe",
                                   "create_event"])
-    assert all(a.status_code and a.status_code < 300 for a in SyncAttempt.objects.all())
+    assert all(a.status_code and a.status_code < 300 for a in merchant.attempts())
 
 
 def test_no_consent_means_list_membership_but_never_a_subscription(merchant: Merchant) -> None:
@@ -64,7 +64,7 @@ def test_no_consent_means_list_membership_but_never_a_subscription(merchant: Mer
     assert sub.sync_state == Subscription.SyncState.SYNCED
     assert merchant.members() == [sub.klaviyo_profile_id]
     assert merchant.admin.subscriptions(merchant.account_id) == []
-    assert not [r for r in merchant.admin.requests(merchant.account_id)
+    assert not [r for r in merchant.requests()
                 if "subscription-bulk-create" in r["path"]]
     assert len(merchant.admin.events(merchant.account_id, metric=SUBSCRIBED_METRIC)) == 1
 
@@ -93,16 +93,18 @@ def test_old_consent_is_sent_as_historical_with_its_time(merchant: Merchant, set
 
 def test_ended_subscription_is_never_subscribed(merchant: Merchant) -> None:
     [sub] = add_subscribers(merchant, 1, consent=True)
-    Subscription.objects.filter(pk=sub.pk).update(status=Subscription.Status.UNSUBSCRIBED)
+    subscription_unsubscribe(subscription=sub)  # before its profile sync ran
     engine.run_shop(merchant.shop.pk, "sync")
-    assert merchant.admin.requests(merchant.account_id) == []
-    assert OutboxItem.objects.get(subscription=sub).state == OutboxItem.State.DONE
+    # The only call is the withdrawal looking for a profile to take off the list (none).
+    assert [(r["method"], r["operation"]) for r in merchant.requests()] == [
+        ("GET", "get_profiles")]
+    assert merchant.admin.profiles(merchant.account_id) == []
+    assert OutboxItem.objects.get(subscription=sub, kind="profile_sync").state == "done"
 
 
 def test_disconnected_shop_leaves_rows_untouched(merchant: Merchant) -> None:
     add_subscribers(merchant, 3)
-    merchant.connection.status = merchant.connection.Status.DISCONNECTED
-    merchant.connection.save()
+    connection_disconnect(shop=merchant.shop)
     assert engine.run_shop(merchant.shop.pk, "sync") == {"skipped": "not syncing"}
     rows = OutboxItem.objects.filter(shop=merchant.shop)
     assert {(r.state, r.leased_until, r.attempts) for r in rows} == {("pending", None, 0)}

@@ -34,7 +34,7 @@ def test_old_history_goes_recent_history_and_pending_work_stay(merchant: Merchan
     ids = list(done.values_list("id", flat=True))
     _age(OutboxItem.objects.filter(id__in=ids[:10]), "completed_at", 8)   # past 7 days: goes
     _age(OutboxItem.objects.filter(id__in=ids[10:20]), "completed_at", 6)  # within: stays
-    OutboxItem.objects.filter(id__in=ids[20:25]).update(state="failed")
+    OutboxItem.objects.filter(id__in=ids[20:25]).update(state="failed")  # only age matters
     _age(OutboxItem.objects.filter(id__in=ids[20:23]), "completed_at", 91)  # failed, 91 days
     _age(OutboxItem.objects.filter(id__in=ids[23:25]), "completed_at", 30)  # failed, 30 days
     _age(ImportBatch.objects.filter(shop_id=shop_id), "completed_at", 91)
