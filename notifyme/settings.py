@@ -82,6 +82,12 @@ NOTIFYME_ENCRYPTION_KEYS = env_list(
     "NOTIFYME_ENCRYPTION_KEYS", _DEV_ENCRYPTION_KEY if DEBUG else ""
 )
 
+# Shopify's Admin API and OAuth endpoints: a template with `{shop}` (the shop's myshopify
+# domain); `/admin/oauth/access_token` and `/admin/api/<version>/graphql.json` are appended. The
+# local stand-in (sandboxes/shopify) is reached by pointing this at it.
+SHOPIFY_ADMIN_URL = env("SHOPIFY_ADMIN_URL", "https://{shop}").rstrip("/")
+SHOPIFY_TIMEOUT_SECONDS = float(env("SHOPIFY_TIMEOUT_SECONDS", "10"))
+
 KLAVIYO_API_URL = env("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/")
 KLAVIYO_REVISION = "2026-07-15"
 KLAVIYO_TIMEOUT_SECONDS = float(env("KLAVIYO_TIMEOUT_SECONDS", "10"))

@@ -37,6 +37,13 @@ class Shop(TimeStampedModel):
         INSTALLED = "installed", "Installed"
         UNINSTALLED = "uninstalled", "Uninstalled"
 
+    class AuthState(models.TextChoices):
+        """Can the app call the Admin API for this shop? `needs_reauth`: the refresh token is
+        gone, expired or refused, so only the merchant opening the app again can fix it."""
+
+        OK = "ok", "Authorized"
+        NEEDS_REAUTH = "needs_reauth", "Needs re-authorization"
+
     domain = models.CharField(max_length=255, unique=True, validators=[validate_shop_domain])
     name = models.CharField(max_length=255, blank=True)
     email = models.EmailField(blank=True)
@@ -46,7 +53,16 @@ class Shop(TimeStampedModel):
     state = models.CharField(max_length=16, choices=State.choices, default=State.INSTALLED)
     installed_at = models.DateTimeField(default=timezone.now)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
+    # Expiring offline tokens (shopify-platform.md §2): the access token lives 1 h, the refresh
+    # token 90 days and rotates on every refresh; both encrypted, written together.
     access_token_encrypted = models.TextField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    granted_scopes = models.CharField(max_length=1000, blank=True, editable=False)
+    auth_state = models.CharField(max_length=16, choices=AuthState.choices, default=AuthState.OK)
+    auth_state_changed_at = models.DateTimeField(null=True, blank=True)
+    shopify_shop_id = models.BigIntegerField(null=True, blank=True)
 
     objects = ShopQuerySet.as_manager()
 
@@ -66,6 +82,20 @@ class Shop(TimeStampedModel):
             crypto.encrypt(token, context=self.secret_context("shopify_access_token"))
             if token
             else ""
+        )
+
+    def set_refresh_token(self, token: str) -> None:
+        self.refresh_token_encrypted = (
+            crypto.encrypt(token, context=self.secret_context("shopify_refresh_token"))
+            if token
+            else ""
+        )
+
+    def get_refresh_token(self) -> str:
+        if not self.refresh_token_encrypted:
+            return ""
+        return crypto.decrypt(
+            self.refresh_token_encrypted, context=self.secret_context("shopify_refresh_token")
         )
 
     def get_access_token(self) -> str:
