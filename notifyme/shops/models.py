@@ -53,14 +53,17 @@ class Shop(TimeStampedModel):
     state = models.CharField(max_length=16, choices=State.choices, default=State.INSTALLED)
     installed_at = models.DateTimeField(default=timezone.now)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
+    # New columns carry a database default too: rows written by older code (or by historical
+    # models in migration tests) stay valid.
     # Expiring offline tokens (shopify-platform.md §2): the access token lives 1 h, the refresh
     # token 90 days and rotates on every refresh; both encrypted, written together.
     access_token_encrypted = models.TextField(blank=True, editable=False)
     access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False, db_default="")
     refresh_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    granted_scopes = models.CharField(max_length=1000, blank=True, editable=False)
-    auth_state = models.CharField(max_length=16, choices=AuthState.choices, default=AuthState.OK)
+    granted_scopes = models.CharField(max_length=1000, blank=True, editable=False, db_default="")
+    auth_state = models.CharField(max_length=16, choices=AuthState.choices, default=AuthState.OK,
+                                  db_default=AuthState.OK)
     auth_state_changed_at = models.DateTimeField(null=True, blank=True)
     shopify_shop_id = models.BigIntegerField(null=True, blank=True)
 
