@@ -120,14 +120,13 @@ def _json(value: Any) -> str:
 
 
 @cache
-def _environment(locale: str) -> Environment:
-    market = DEMO_MARKETS[locale]
+def _environment(locale: str, money_format: str) -> Environment:
     strings = locale_strings(locale)
     env = Environment()
     env.filters["t"] = lambda key: strings.get(str(key).removeprefix("notifyme."),
                                                f"translation missing: {locale}.{key}")
     env.filters["json"] = _json
-    env.filters["money"] = lambda cents: money(int(cents), market.money_format)
+    env.filters["money"] = lambda cents: money(int(cents), money_format)
     return env
 
 
@@ -155,15 +154,17 @@ def block_render(
     selected: Variant,
     *,
     locale: str = DEFAULT_LOCALE,
+    market: Market | None = None,
     overrides: Mapping[str, Any] | None = None,
     block_id: str = "demo",
 ) -> SafeString:
     """blocks/notify-me.liquid for one product page in the market of `locale`.
 
+    `market` replaces the demo market of `locale` (its `locale` then picks the language);
     `overrides` are the merchant's block settings (theme editor) over the schema defaults.
     Raises KeyError for a locale that is not a demo market.
     """
-    market = DEMO_MARKETS[locale]
+    market = market or DEMO_MARKETS[locale]
     context = {
         "block": {"id": block_id, "settings": {**block_defaults(), **(overrides or {})},
                   "shopify_attributes": ""},
@@ -175,12 +176,12 @@ def block_render(
         "request": {"locale": {"iso_code": market.locale}},
         "routes": {"root_url": market.root_url},
         "localization": {
-            "country": {"iso_code": market.country if locale != DEFAULT_LOCALE
-                        else product.shop.country_code},
+            "country": {"iso_code": market.country},
             "available_countries": [{"iso_code": code, "name": name}
                                     for code, name in DEMO_COUNTRIES],
         },
     }
-    template = _environment(locale).from_string(SCHEMA_RE.sub("", block_source()))
+    env = _environment(market.locale, market.money_format)
+    template = env.from_string(SCHEMA_RE.sub("", block_source()))
     # Shopify's Liquid output, not user input: the block escapes what it prints itself.
     return mark_safe(template.render(**context))  # noqa: S308
