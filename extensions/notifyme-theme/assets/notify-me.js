@@ -186,7 +186,8 @@ const init = (root) => {
 let dawn;
 const hookDawn = () => {
   if (dawn || typeof subscribe != 'function' || typeof PUB_SUB_EVENTS != 'object') return;
-  dawn = subscribe(PUB_SUB_EVENTS.variantChange, (e) => e?.data?.variant &&
+  dawn = 1;
+  subscribe(PUB_SUB_EVENTS.variantChange, (e) => e?.data?.variant &&
     doc.dispatchEvent(new CustomEvent('variant:change', { detail: { variant: e.data.variant } })));
 };
 const scan = () => {
