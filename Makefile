@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/notifyme
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 
-.PHONY: setup run test lint bench services
+.PHONY: setup run test lint bench services theme-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,17 @@ test: setup services lint
 	# DEBUG=1: the suite uses the development defaults (tests/settings.py sets it too).
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: setup
+# Shopify's theme-check on the theme app extension (tools/theme-check: pinned in its
+# package-lock.json, installed with `npm ci`; the linter itself runs offline).
+THEME_CHECK := tools/theme-check
+$(THEME_CHECK)/node_modules/.installed: $(THEME_CHECK)/package.json $(THEME_CHECK)/package-lock.json
+	cd $(THEME_CHECK) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+theme-check: $(THEME_CHECK)/node_modules/.installed
+	node $(THEME_CHECK)/check.js extensions/notifyme-theme
+
+lint: setup theme-check
 	$(BIN)/ruff check .
 	$(BIN)/mypy notifyme integrations sandboxes
 	# DEBUG=1: the development settings (production ones refuse to load without their secrets).

@@ -78,7 +78,8 @@ def test_the_sandbox_dependencies_are_an_extra_not_runtime_dependencies() -> Non
     runtime = {_normal(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
     sandbox = {_normal(Requirement(r).name)
                for r in PYPROJECT["project"]["optional-dependencies"]["sandbox"]}
-    assert sandbox == {"fastjsonschema", "jsonschema-rs", "klaviyo-api"}
+    assert sandbox == {"fastjsonschema", "jsonschema-rs", "klaviyo-api", "graphql-core",
+                       "python-liquid"}
     assert not runtime & sandbox
 
 

@@ -58,8 +58,12 @@ def signed_query(
 
 
 @csrf_exempt
-def app_proxy(request: HttpRequest, subpath: str) -> HttpResponse:
-    """Forward `/dev/apps/notifyme/<subpath>` to `/proxy/<subpath>` as Shopify would."""
+def app_proxy(request: HttpRequest, subpath: str, locale: str = "") -> HttpResponse:
+    """Forward `/dev/[<locale>/]apps/notifyme/<subpath>` to `/proxy/<subpath>` as Shopify would.
+
+    Shopify serves the app proxy under a market's language subfolder too
+    (`/fr/apps/notifyme/...`) and forwards it the same way, so `locale` changes nothing here.
+    """
     query = signed_query(
         [(key, value) for key, values in request.GET.lists() for value in values],
         shop=DEMO_SHOP_DOMAIN, secret=settings.SHOPIFY_API_SECRET,

@@ -20,10 +20,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from notifyme.catalog.models import Product, Variant
 from notifyme.dev.demo import DEMO_SHOP_DOMAIN, demo_product_seed
-from notifyme.dev.theme_block import block_context
+from notifyme.dev.theme_block import (
+    DEFAULT_LOCALE,
+    DEMO_MARKETS,
+    Market,
+    block_render,
+    market_price_cents,
+    money,
+)
 from notifyme.shops.models import Shop
 
 PROXY_PATH = "/dev/apps/notifyme"
+
+
+def _price(variant: Variant, market: Market) -> str:
+    return money(market_price_cents(variant.price, market), market.money_format)
 
 
 @dataclass(frozen=True)
@@ -95,13 +106,13 @@ def _stock(variant: Variant) -> tuple[str, str]:
     return "sold-out", "Sold out"
 
 
-def _theme_variants(variants: list[Variant]) -> dict[str, dict[str, object]]:
+def _theme_variants(variants: list[Variant], market: Market) -> dict[str, dict[str, object]]:
     """What the demo theme's own script needs to keep price, stock and Add to cart current."""
     data: dict[str, dict[str, object]] = {}
     for variant in variants:
         state, label = _stock(variant)
         data[str(variant.shopify_id)] = {
-            "title": variant.title, "price": f"${variant.price:.2f}",
+            "title": variant.title, "price": _price(variant, market),
             "available": variant.is_sellable, "stock_state": state, "stock_label": label,
         }
     return data
@@ -116,8 +127,15 @@ def _selected_variant(variants: list[Variant], requested: str | None) -> Variant
 
 
 @require_GET
-def product_page(request: HttpRequest, handle: str) -> HttpResponse:
-    """A theme's product page for one demo product, with the notify-me block in it."""
+def product_page(request: HttpRequest, handle: str, locale: str = DEFAULT_LOCALE) -> HttpResponse:
+    """A theme's product page for one demo product, with the notify-me block in it.
+
+    `locale` picks the demo market (`/dev/<locale>/storefront/...`): the block's language,
+    currency and routes.root_url, as on a store with that market's language subfolder.
+    """
+    market = DEMO_MARKETS.get(locale)
+    if market is None:
+        raise Http404("No such demo market")
     shop = _demo_shop()
     if shop is None:
         return _no_demo(request)
@@ -126,7 +144,6 @@ def product_page(request: HttpRequest, handle: str) -> HttpResponse:
         raise Http404("No such demo product")
     selected = _selected_variant(card.variants, request.GET.get("variant"))
     seed = demo_product_seed(handle)
-    block = block_context(card.product, card.variants, selected, proxy_path=PROXY_PATH)
     return render(request, "dev/product.html", {
         "shop": shop,
         "card": card,
@@ -135,8 +152,10 @@ def product_page(request: HttpRequest, handle: str) -> HttpResponse:
         "selected": selected,
         "option_name": seed.option_name if seed else "Option",
         "description": seed.description if seed else "",
-        "nm_block": block,
-        "theme_variants": _theme_variants(card.variants),
+        "locale": market.locale,
+        "price": _price(selected, market),
+        "nm_block": block_render(card.product, card.variants, selected, locale=market.locale),
+        "theme_variants": _theme_variants(card.variants, market),
         "added": request.GET.get("added") == "1",
     })
 

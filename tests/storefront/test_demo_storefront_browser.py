@@ -14,16 +14,31 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
-from notifyme.dev.theme_block import block_defaults
+from notifyme.dev.theme_block import block_defaults, locale_strings
 from notifyme.subscriptions.models import Subscription
 
 pytestmark = pytest.mark.browser
 
 SHIRT = "/dev/storefront/products/linen-camp-shirt"
+SHIRT_FR = "/dev/fr/storefront/products/linen-camp-shirt"  # the French market
 SMALL, MEDIUM, X_LARGE = 45_120_000_000_011, 45_120_000_000_012, 45_120_000_000_014
 NOTIFY = "Notify me when available"
+DAWN_PUBSUB = """
+const PUB_SUB_EVENTS = { cartUpdate: 'cart-update', variantChange: 'variant-change' };
+let subscribers = {};
+function subscribe(eventName, callback) {
+  if (subscribers[eventName] === undefined) subscribers[eventName] = [];
+  subscribers[eventName] = [...subscribers[eventName], callback];
+  return function unsubscribe() {
+    subscribers[eventName] = subscribers[eventName].filter((cb) => cb !== callback);
+  };
+}
+function publish(eventName, data) {
+  if (subscribers[eventName]) subscribers[eventName].forEach((callback) => callback(data));
+}
+"""
 
 
 @pytest.fixture
@@ -49,7 +64,7 @@ def test_shopper_subscribes_to_a_sold_out_variant(page: Page, base_url: str) -> 
 
     dialog = page.get_by_role("dialog", name="Get notified when it's back")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Linen Camp Shirt — Medium")
+    expect(dialog).to_contain_text("Linen Camp Shirt — Medium · $68.00")
     email = dialog.get_by_label("Email", exact=True)
     expect(email).to_be_focused()
 
@@ -63,7 +78,7 @@ def test_shopper_subscribes_to_a_sold_out_variant(page: Page, base_url: str) -> 
     assert not Subscription.objects.exists()
 
     email.fill("shopper@example.com")
-    dialog.get_by_label(block_defaults()["consent_text"]).check()
+    dialog.get_by_label(locale_strings()["consent"]).check()
     dialog.get_by_role("button", name="Notify me", exact=True).click()
     expect(dialog.get_by_role("status")).to_contain_text(
         "We'll email you when Linen Camp Shirt — Medium is back in stock.")
@@ -106,6 +121,84 @@ def test_button_follows_the_variant_picker_url_and_events(page: Page, base_url: 
     expect(page.get_by_role("button", name=NOTIFY)).to_be_visible()
 
 
+def test_button_follows_dawns_pub_sub_variant_change(page: Page, base_url: str) -> None:
+    """Dawn announces a variant through its pubsub.js globals, not a DOM event."""
+
+    def with_dawns_pubsub(route: Route) -> None:
+        # Dawn's constants.js + pubsub.js (assets/), classic scripts in the theme's <head>.
+        response = route.fetch()
+        body = response.text().replace("</head>", f"<script>{DAWN_PUBSUB}</script></head>", 1)
+        route.fulfill(response=response, body=body)
+
+    page.route(f"**{SHIRT}", with_dawns_pubsub)
+    page.goto(f"{base_url}{SHIRT}")
+    notify = page.get_by_role("button", name=NOTIFY)
+    expect(notify).to_be_hidden()
+    publish = "v => publish('variant-change', {data: {sectionId: 'main', variant: {id: v}}})"
+    page.evaluate(publish, X_LARGE)
+    expect(notify).to_be_visible()
+    page.evaluate(publish, SMALL)
+    expect(notify).to_be_hidden()
+    page.evaluate(publish, 999)  # another product's variant (a featured product section)
+    expect(notify).to_be_hidden()
+    page.evaluate(publish, MEDIUM)
+    expect(notify).to_be_visible()
+    # The submission names the variant whose form is open.
+    notify.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Email", exact=True).fill("dawn@example.com")
+    dialog.get_by_role("button", name="Notify me", exact=True).click()
+    expect(dialog.get_by_role("status")).to_contain_text("We'll email you")
+    assert Subscription.objects.get().variant.shopify_id == MEDIUM
+
+
+def test_a_re_rendered_block_starts_too(page: Page, base_url: str) -> None:
+    """Themes that swap the product section's HTML on a variant change bring a fresh block."""
+    page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
+    expect(page.get_by_role("button", name=NOTIFY)).to_be_visible()
+    page.evaluate("""() => {
+        const old = document.querySelector('[data-notifyme]');
+        const fresh = old.cloneNode(false);  // the server's markup: attributes + the JSON
+        fresh.append(old.querySelector('script').cloneNode(true));
+        old.replaceWith(fresh);
+    }""")
+    expect(page.get_by_role("button", name=NOTIFY)).to_have_count(1)
+    expect(page.get_by_role("button", name=NOTIFY)).to_be_visible()
+
+
+def test_french_market_page_speaks_french_and_posts_under_the_locale_prefix(
+    page: Page, base_url: str
+) -> None:
+    fr = locale_strings("fr")
+    page.goto(f"{base_url}{SHIRT_FR}?variant={SMALL}")
+    notify = page.get_by_role("button", name=fr["button"])
+    expect(notify).to_be_hidden()
+    _choose(page, MEDIUM)  # sold out
+    expect(notify).to_be_visible()
+    _choose(page, SMALL)
+    expect(notify).to_be_hidden()
+    _choose(page, X_LARGE)
+    notify.click()
+
+    dialog = page.get_by_role("dialog", name=fr["heading"])
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Linen Camp Shirt — X-Large · 62,56 €")
+    expect(dialog).to_contain_text(fr["intro"])
+    expect(dialog.get_by_label(fr["consent"])).not_to_be_checked()
+    dialog.get_by_label(fr["email"], exact=True).fill("client@example.fr")
+    with page.expect_request("**/subscribe") as posted:
+        dialog.get_by_role("button", name=fr["submit"], exact=True).click()
+    assert posted.value.url == f"{base_url}/dev/fr/apps/notifyme/subscribe"
+    assert posted.value.post_data_json["locale"] == "fr"
+    assert posted.value.post_data_json["variant_id"] == X_LARGE
+    expect(dialog.get_by_role("status")).to_have_text(
+        fr["subscribed"].replace("{item}", "Linen Camp Shirt — X-Large"))
+    expect(dialog.get_by_role("button", name=fr["done"])).to_be_focused()
+
+    subscription = Subscription.objects.get()
+    assert (subscription.locale, subscription.variant.shopify_id) == ("fr", X_LARGE)
+
+
 def test_form_works_from_the_keyboard(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
     notify = page.get_by_role("button", name=NOTIFY)
@@ -121,7 +214,7 @@ def test_form_works_from_the_keyboard(page: Page, base_url: str) -> None:
     expect(honeypot).to_have_attribute("autocomplete", "off")
     box = honeypot.bounding_box()
     assert box is None or box["x"] + box["width"] <= 0
-    dialog.get_by_label(block_defaults()["sms_consent_text"]).focus()
+    dialog.get_by_label(locale_strings()["sms_consent"]).focus()
     page.keyboard.press("Tab")
     expect(dialog.get_by_role("button", name="Notify me", exact=True)).to_be_focused()
 
@@ -159,15 +252,16 @@ def test_email_and_sms_consent_are_separate_and_start_unticked_every_time(
     page: Page, base_url: str
 ) -> None:
     defaults = block_defaults()
+    texts = locale_strings()
     page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
     notify = page.get_by_role("button", name=NOTIFY)
     notify.click()
     dialog = page.get_by_role("dialog")
-    email_box = dialog.get_by_label(defaults["consent_text"])
-    sms_box = dialog.get_by_label(defaults["sms_consent_text"])
+    email_box = dialog.get_by_label(texts["consent"])
+    sms_box = dialog.get_by_label(texts["sms_consent"])
     expect(email_box).not_to_be_checked()
     expect(sms_box).not_to_be_checked()
-    assert "Reply STOP to cancel, HELP for help" in defaults["sms_consent_text"]
+    assert "Reply STOP to cancel, HELP for help" in texts["sms_consent"]
 
     # SMS consent without a phone: the server's message shows next to the SMS box.
     dialog.get_by_label("Email", exact=True).fill("pat@example.com")
@@ -209,7 +303,7 @@ def test_email_and_sms_consent_are_separate_and_start_unticked_every_time(
     page.goto(base_url + "/dev/storefront/")
     page.go_back()
     page.get_by_role("button", name=NOTIFY).click()
-    expect(page.get_by_role("dialog").get_by_label(defaults["consent_text"])).not_to_be_checked()
+    expect(page.get_by_role("dialog").get_by_label(texts["consent"])).not_to_be_checked()
 
 
 @pytest.mark.skipif(not os.environ.get("NOTIFYME_SCREENSHOTS"), reason="set NOTIFYME_SCREENSHOTS")

@@ -35,6 +35,10 @@ const init = (root) => {
   const variants = new Map(cfg.variants.map((v) => [String(v.id), v]));
   const scope = root.closest('.shopify-section,section,main') || doc;
   let current = String(cfg.selected || '');
+  let chosen; // the variant whose form is open: what the submission names
+  // The server answers in English: its (more specific) wording for English storefronts, ours else.
+  const lang = cfg.locale || doc.documentElement.lang || 'en';
+  const local = !/^en\b/i.test(lang);
 
   // A labelled input with its error message below it
   const field = (name, input, label = h('label', { htmlFor: `${id}-${name}` }, t(name))) => {
@@ -96,12 +100,13 @@ const init = (root) => {
     if (!dialog.open) render();
   };
   const close = () => dialog.close();
+  const item = (v) => [cfg.product_title, v.title == 'Default Title' ? '' : v.title].filter(Boolean).join(' — ');
 
   on(button, 'click', () => {
-    const v = variants.get(current);
+    const v = chosen = variants.get(current);
     form.reset();
     reset();
-    subtitle.textContent = [cfg.product_title, v.title == 'Default Title' ? '' : v.title].filter(Boolean).join(' — ');
+    subtitle.textContent = item(v) + (v.price ? ' · ' + v.price : '');
     dialog.showModal();
     email.focus();
   });
@@ -113,10 +118,10 @@ const init = (root) => {
     e.preventDefault();
     const f = form.elements;
     const body = Object.fromEntries(Object.entries({
-      variant_id: variants.get(current).id, email: email.value.trim(), phone: f.phone?.value.trim(),
+      variant_id: chosen.id, email: email.value.trim(), phone: f.phone?.value.trim(),
       country: f.country?.value || cfg.country, marketing_consent: consent.checked,
       consent_text_version: ds.consentVersion, sms_consent: sms.checked,
-      sms_consent_text_version: ds.smsConsentVersion, locale: doc.documentElement.lang, website: honeypot.value,
+      sms_consent_text_version: ds.smsConsentVersion, locale: lang, website: honeypot.value,
     }).filter(([, v]) => v !== '' && v != null));
     reset();
     submit.disabled = true;
@@ -138,7 +143,7 @@ const init = (root) => {
     if (res.ok) {
       form.reset();
       reset(true);
-      say(data.message);
+      say(local || !data.message ? (s[data.status] || s.subscribed || '').replace('{item}', item(chosen)) : data.message);
       return done.focus();
     }
     const error = data.error || {};
@@ -162,7 +167,8 @@ const init = (root) => {
   });
 
   // Follow the theme's variant picker: the cart form's `id` field, `?variant=` in the URL
-  // (replaceState, back/forward) and a `variant:change` event carrying the variant.
+  // (replaceState, back/forward) and a `variant:change` event carrying the variant (Dawn's
+  // pub/sub `variant-change` is re-sent as one, below).
   const fromUrl = () => select(new URLSearchParams(location.search).get('variant'));
   on(doc, 'change', (e) => e.target.name == 'id' && scope.contains(e.target) && select(e.target.value));
   on(doc, 'variant:change', (e) => select(e.detail?.variant?.id || e.detail?.variantId), true);
@@ -175,7 +181,23 @@ const init = (root) => {
   render();
 };
 
-const scan = () => doc.querySelectorAll('[data-notifyme]').forEach(init);
+// Dawn (and themes built on it) announce variants through its pub/sub, not DOM events:
+// `subscribe(PUB_SUB_EVENTS.variantChange, cb)`, globals of its pubsub.js.
+let dawn;
+const hookDawn = () => {
+  if (dawn || typeof subscribe != 'function' || typeof PUB_SUB_EVENTS != 'object') return;
+  dawn = 1;
+  subscribe(PUB_SUB_EVENTS.variantChange, (e) => e?.data?.variant &&
+    doc.dispatchEvent(new CustomEvent('variant:change', { detail: { variant: e.data.variant } })));
+};
+const scan = () => {
+  hookDawn();
+  doc.querySelectorAll('[data-notifyme]').forEach(init);
+};
 doc.readyState == 'loading' ? on(doc, 'DOMContentLoaded', scan) : scan();
+on(window, 'load', scan);
 on(doc, 'shopify:section:load', scan);
+// Themes that re-render the product section on a variant change (HTML from the Section
+// Rendering API) bring a fresh block: start it too.
+new MutationObserver(scan).observe(doc.documentElement, { childList: true, subtree: true });
 })();
