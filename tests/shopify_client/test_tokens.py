@@ -4,7 +4,9 @@ expired / reused / refused refresh tokens, a lost refresh answer retried."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import traceback
 from datetime import timedelta
 from typing import Any
 
@@ -205,3 +207,27 @@ def test_two_workers_refreshing_at_once_send_one_refresh_and_keep_the_shop(
     assert stored.get_access_token() == current
     assert stored.get_refresh_token() == scripted_shopify.shops[DOMAIN].refresh
     assert stored.auth_state == Shop.AuthState.OK
+
+
+@pytest.mark.django_db
+def test_no_token_reaches_a_log_or_an_error(scripted_shopify: ScriptedShopify, settings: Any,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    shop = _installed(scripted_shopify)
+    _expire_access(shop)
+    tokens.access_token(shop=shop)  # a refresh
+    settings.SHOPIFY_TIMEOUT_SECONDS = 0.2
+    scripted_shopify.script.refresh_delay = 0.6
+    _expire_access(shop)
+    with pytest.raises(ShopifyUnavailable) as lost:
+        tokens.access_token(shop=shop)
+    scripted_shopify.script.always_401 = True
+    scripted_shopify.script.refresh_delay = 0.0
+    with pytest.raises(ReauthRequired) as refused:
+        AdminClient(shop).run(SHOP_INFO)
+    texts = [caplog.text, repr(shop), repr(AdminClient(shop))]
+    for error in (lost.value, refused.value):
+        texts.append("".join(traceback.format_exception(error)))
+    assert scripted_shopify.issued
+    for token in scripted_shopify.issued:
+        assert not any(token in text for text in texts), "a token leaked"
