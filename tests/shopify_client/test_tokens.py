@@ -161,6 +161,7 @@ def test_a_lost_refresh_answer_changes_nothing_and_the_retry_succeeds(
     after = Shop.objects.get(pk=shop.pk)
     assert after.refresh_token_encrypted == before.refresh_token_encrypted
     assert after.auth_state == Shop.AuthState.OK
+    scripted_shopify.wait_refreshed(1)  # Shopify did rotate; only its answer was lost
     scripted_shopify.script.refresh_delay = 0.0
     token = tokens.access_token(shop=after)  # the previous refresh token is still retryable
     assert token == scripted_shopify.shops[DOMAIN].access
@@ -221,6 +222,7 @@ def test_no_token_reaches_a_log_or_an_error(scripted_shopify: ScriptedShopify, s
     _expire_access(shop)
     with pytest.raises(ShopifyUnavailable) as lost:
         tokens.access_token(shop=shop)
+    scripted_shopify.wait_refreshed(2)
     scripted_shopify.script.always_401 = True
     scripted_shopify.script.refresh_delay = 0.0
     with pytest.raises(ReauthRequired) as refused:
