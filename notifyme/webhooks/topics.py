@@ -14,10 +14,14 @@ from __future__ import annotations
 
 # The contract names first (handler modules may import them from here or from .context).
 from notifyme.webhooks.context import EventIgnored, RetryLater, TopicHandler, WebhookContext
-from notifyme.webhooks.handlers import shops
+from notifyme.webhooks.handlers import catalog, shops
 
 __all__ = ["TOPICS", "EventIgnored", "RetryLater", "TopicHandler", "WebhookContext"]
 
 TOPICS: dict[str, TopicHandler] = {
     "app/uninstalled": shops.app_uninstalled,
+    "products/create": catalog.product_changed,
+    "products/update": catalog.product_changed,
+    "products/delete": catalog.product_deleted,
+    "inventory_levels/update": catalog.inventory_level_changed,
 }
