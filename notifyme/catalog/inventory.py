@@ -13,8 +13,10 @@ sellable quantity as the sum of `available` over the *counted* locations:
 
 The quantity is written through `variant_update_stock`, so restock detection sees the change.
 Each variant is locked before its levels are written and summed, so two levels of one variant
-arriving at once are summed one after the other (no lost update). A variant the mirror has no
-level for keeps the quantity its product snapshot gave it.
+arriving at once are summed one after the other (no lost update); only the variant row is
+locked (`of=("self",)`), never its shop or product, so level writes never wait on a product
+write's lock in the opposite order. A variant the mirror has no level for keeps the quantity its
+product snapshot gave it.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def inventory_levels_apply(*, shop: Shop, levels: Sequence[LevelSnapshot]) -> li
     updates: list[StockUpdate] = []
     for item_id, item_levels in by_item.items():
         with transaction.atomic():
-            variant = (Variant.objects.select_for_update().select_related("shop")
+            variant = (Variant.objects.select_for_update(of=("self",)).select_related("shop")
                        .filter(shop=shop, inventory_item_id=item_id, removed_at__isnull=True)
                        .first())
             if variant is None:
@@ -116,7 +118,8 @@ def shop_resync(*, shop: Shop) -> list[StockUpdate]:
     updates: list[StockUpdate] = []
     for pk in list(differing):
         with transaction.atomic():
-            variant = Variant.objects.select_for_update().select_related("shop").get(pk=pk)
+            variant = (Variant.objects.select_for_update(of=("self",))
+                       .select_related("shop").get(pk=pk))
             updates += _resync(variant)
     return updates
 

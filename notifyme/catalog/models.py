@@ -99,8 +99,9 @@ class Variant(TimeStampedModel):
 
     @property
     def accepts_alerts(self) -> bool:
-        """An alert only makes sense for tracked stock that has run out and stops sales."""
-        return self.inventory_tracked and not self.is_sellable
+        """An alert only makes sense for tracked stock that has run out and stops sales (and
+        for a variant that still exists in Shopify)."""
+        return self.inventory_tracked and not self.is_sellable and self.removed_at is None
 
     @property
     def product_url(self) -> str:

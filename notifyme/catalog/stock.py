@@ -62,9 +62,11 @@ def variant_update_stock(
     the locked row before the commit. The caller's instance gets the new quantity.
     """
     with transaction.atomic():
-        locked = Variant.objects.select_for_update().select_related("shop", "product").get(
-            pk=variant.pk
-        )
+        # Only the variant row (`of`): joining shop and product must not lock them, or every
+        # stock write of a shop would queue on the shop row and a product write could deadlock
+        # with a level write (product → variant vs variant → product).
+        locked = (Variant.objects.select_for_update(of=("self",))
+                  .select_related("shop", "product").get(pk=variant.pk))
         previous = locked.available_quantity
         locked.available_quantity = quantity
         fields = ["available_quantity", "updated_at"]
