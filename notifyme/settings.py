@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "notifyme.sync",
     "notifyme.restocks",
     "notifyme.dashboard",
+    "notifyme.webhooks",
     "integrations.klaviyo",
 ]
 if NOTIFYME_DEV_TOOLS:
