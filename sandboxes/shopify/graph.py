@@ -8,6 +8,7 @@ resolve through `__typename`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,7 @@ def gid(kind: str, number: int) -> str:
     return f"gid://shopify/{kind}/{number}"
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
