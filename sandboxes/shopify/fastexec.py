@@ -5,7 +5,9 @@ spends ~60 µs a field. The document has already been validated against the sche
 walker only needs: aliases, arguments (literals and variables), inline fragments and named
 fragments (matched on the concrete type), `__typename`, lists and nulls. Values come from the
 same `graph.py` views as in `gql.py` (callables get `(None, **args)`), so both paths return the
-same data; tests/standin/test_bulk.py compares them.
+same data; tests/standin/test_bulk.py compares them. Plain queries take this path too once their
+variables coerce (gql.py); any error falls back to graphql-core, which reports it as Shopify
+would (paths, non-null checks).
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from graphql import (
 
 class FastExecutor:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode,
-                 variables: dict[str, Any] | None = None) -> None:
+                 variables: dict[str, Any] | None = None,
+                 operation_name: str | None = None) -> None:
         self.schema = schema
         self.variables = variables or {}
         self.fragments = {d.name.value: d for d in document.definitions
                           if isinstance(d, FragmentDefinitionNode)}
-        operation = get_operation_ast(document)
+        operation = get_operation_ast(document, operation_name)
         if operation is None:
             raise GraphQLError("one operation expected")
         self.operation = operation
