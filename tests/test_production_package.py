@@ -85,7 +85,7 @@ def test_the_sandbox_dependencies_are_an_extra_not_runtime_dependencies() -> Non
 
 def test_the_forbidden_set_covers_what_the_sandbox_extra_brings() -> None:
     forbidden = _forbidden()
-    assert {"fastjsonschema", "jsonschema_rs", "klaviyo_api", "sandboxes",
+    assert {"fastjsonschema", "jsonschema_rs", "klaviyo_api", "graphql", "sandboxes",
             "notifyme.dev"} <= forbidden
     assert not forbidden & {"django", "requests", "orjson", "notifyme", "integrations"}
 

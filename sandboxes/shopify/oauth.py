@@ -129,11 +129,11 @@ def _token_exchange(app: StandinApp, shop: str, params: dict[str, Any], expiring
     claims = _id_token_check(app, shop, str(params.get("subject_token", "")))
     config = app.config
     if requested == ONLINE:
-        grant = app.tokens.issue(shop, config.scopes, expiring=True, access_ttl=86399,
-                                 refresh_ttl=0, kind="token_exchanges")
-        grant.refresh_token = grant.refresh_token_expires_in = None
+        grant = app.tokens.issue_online(shop, config.scopes, ttl=86399)
+        grant.extra = {"associated_user_scope": config.scopes,
+                       "associated_user": {"id": int(claims["sub"]) if str(
+                           claims.get("sub", "")).isdigit() else 1, "account_owner": True}}
         return grant
-    del claims
     return app.tokens.issue(shop, config.scopes, expiring=expiring, kind="token_exchanges",
                             access_ttl=config.access_ttl, refresh_ttl=config.refresh_ttl)
 

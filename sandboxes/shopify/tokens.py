@@ -55,9 +55,11 @@ class Grant:
     expires_in: int | None = None
     refresh_token: str | None = None
     refresh_token_expires_in: int | None = None
+    extra: dict[str, object] = field(default_factory=dict)  # online tokens: associated_user
 
     def body(self) -> dict[str, object]:
-        out: dict[str, object] = {"access_token": self.access_token, "scope": self.scope}
+        out: dict[str, object] = {"access_token": self.access_token, "scope": self.scope,
+                                  **self.extra}
         if self.expires_in is not None:
             out["expires_in"] = self.expires_in
         if self.refresh_token is not None:
@@ -107,15 +109,21 @@ class TokenBook:
             setattr(stats, kind, getattr(stats, kind) + 1)
             return self._pair(shop, scopes, expiring, access_ttl, refresh_ttl)
 
+    def issue_online(self, shop: str, scopes: str, *, ttl: int) -> Grant:
+        """An online (per-user) access token: no refresh token, the offline pair untouched."""
+        with self.lock:
+            self._stats(shop).token_exchanges += 1
+            return self._pair(shop, scopes, False, ttl, 0, expires=True)
+
     def _pair(self, shop: str, scopes: str, expiring: bool, access_ttl: int,
-              refresh_ttl: int) -> Grant:
+              refresh_ttl: int, *, expires: bool = False) -> Grant:
         at = time.time()
         access = "shpat_" + secrets.token_hex(16)
         self.access[digest(access)] = AccessRecord(
-            shop, scopes, at + access_ttl if expiring else None)
+            shop, scopes, at + access_ttl if expiring or expires else None)
         self._stats(shop).issued += 1
         if not expiring:
-            return Grant(access, scopes)
+            return Grant(access, scopes, access_ttl if expires else None)
         refresh = "shprt_" + secrets.token_hex(16)
         self.refresh[digest(refresh)] = RefreshRecord(shop, scopes, at + refresh_ttl)
         return Grant(access, scopes, access_ttl, refresh, refresh_ttl)

@@ -219,3 +219,14 @@ def test_the_down_switch_makes_oauth_and_the_api_unavailable(shopify_standin: St
     assert shopify_standin.graphql(shop, token, SHOP_QUERY).status_code == 503
     shopify_standin.admin.set_switches(down=False)
     assert shopify_standin.graphql(shop, token, SHOP_QUERY).status_code == 200
+
+
+def test_an_online_token_leaves_the_offline_pair_alone(shopify_standin: StandinHandle,
+                                                       shop: str) -> None:
+    offline = shopify_standin.exchange(shop).json()
+    online = shopify_standin.exchange(
+        shop, requested_token_type="urn:shopify:params:oauth:token-type:online-access-token"
+    ).json()
+    assert "refresh_token" not in online and online["expires_in"] == 86399
+    assert online["associated_user"]["id"] == 1
+    assert _refresh(shopify_standin, shop, offline["refresh_token"]).status_code == 200
