@@ -10,8 +10,10 @@ from typing import Any
 
 import django_rq
 import pytest
+from django.db import transaction
 from django.test import Client, override_settings
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from integrations.shopify.errors import ShopifyUnavailable
 from notifyme.core.redis import get_redis
@@ -22,6 +24,7 @@ from notifyme.webhooks.context import EventIgnored, RetryLater, WebhookContext
 from notifyme.webhooks.models import WebhookEvent
 from notifyme.webhooks.services import webhook_events_retry
 from notifyme.webhooks.topics import TOPICS
+from tests.fixtures.shopify import make_shop
 
 from .conftest import SHOP, deliver, states, webhook_jobs
 
@@ -234,3 +237,23 @@ def test_a_backlog_drains_in_rounds(client: Client, shop: Shop,
         deliver(client, TEST_TOPIC, {"n": n})
     assert _run()["processed"] == 8
     assert [p["n"] for p in seen] == list(range(8))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_on_commit_error_after_processing_does_not_undo_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_shop()
+
+    def nudging_handler(ctx: WebhookContext) -> str:
+        def nudge() -> None:
+            raise RedisConnectionError("Redis went away")
+
+        transaction.on_commit(nudge)
+        return "applied"
+
+    monkeypatch.setitem(TOPICS, TEST_TOPIC, nudging_handler)
+    deliver(client, TEST_TOPIC, {"n": 1})
+    assert _run()["processed"] == 1
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.attempts, event.outcome) == ("processed", 0, "applied")
