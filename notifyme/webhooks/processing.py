@@ -12,8 +12,10 @@ worker that stalled past its lease writes nothing over the next holder's work:
 - the handler's writes and the event's `processed` state commit in one transaction (a lost
   lease rolls both back);
 - `EventIgnored` -> `ignored` with the reason;
-- `RetryLater` or a Shopify outage (`ShopifyUnavailable`), or Redis being down -> retried with
-  the pipeline's backoff, and failed visibly after `WEBHOOK_MAX_ATTEMPTS` tries;
+- `RetryLater`, a Shopify error that waiting can fix (`ShopifyError.retryable`: unavailable,
+  throttled, shop locked) or Redis being down -> retried with the pipeline's backoff, and
+  failed visibly after `WEBHOOK_MAX_ATTEMPTS` tries (`ReauthRequired` and the other Shopify
+  errors fail at once, with Shopify's reason);
 - a lost database connection propagates (the job ends; the lease expires and the sweeper
   re-nudges);
 - anything else -> this event alone `failed` with the exception's type and message (support
@@ -34,7 +36,7 @@ from django.db.models import Min
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from integrations.shopify.errors import ShopifyUnavailable
+from integrations.shopify.errors import ShopifyError
 from notifyme.delivery import leasing
 from notifyme.delivery.calls import Lease, LeaseLost
 from notifyme.webhooks import conf, lanes
@@ -45,7 +47,7 @@ from notifyme.webhooks.topics import TOPICS
 logger = logging.getLogger(__name__)
 
 BUDGET_SECONDS = 10.0
-RETRYABLE: tuple[type[BaseException], ...] = (RetryLater, ShopifyUnavailable, RedisError)
+RETRYABLE: tuple[type[BaseException], ...] = (RetryLater, RedisError)
 #: Topics whose payload holds a shopper's (or the erased shop's) personal data.
 PERSONAL_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 PENDING = WebhookEvent.State.PENDING
@@ -121,7 +123,7 @@ def _outcome_of(event: WebhookEvent, token: str, error: Exception) -> str:
         leasing.complete(WebhookEvent, [event.pk], token=token, state=WebhookEvent.State.IGNORED,
                          last_error=error.reason[:2000], processed_at=timezone.now())
         return "ignored"
-    if isinstance(error, RETRYABLE):
+    if isinstance(error, RETRYABLE) or (isinstance(error, ShopifyError) and error.retryable):
         return _retry_or_give_up(event, token, error)
     logger.warning("webhook event %s (%s, shop %s) failed: %s", event.pk, event.topic,
                    event.shop_domain, type(error).__name__,
