@@ -8,7 +8,8 @@
   least once, and a lease is not a lock.
 - `EventIgnored(reason)`: nothing to do (unknown shop, not applicable); the event ends `ignored`.
 - `RetryLater(reason)`: waiting can fix it (an outage); the event is retried with backoff.
-  `integrations.shopify` outages (`ShopifyUnavailable`) are treated the same by the job.
+  `integrations.shopify` errors with `retryable` set (unavailable, throttled, shop locked) are
+  treated the same by the job.
 - Anything else: the event fails alone with the reason; the job goes on with the others.
 
 Handlers run inside one transaction with the event's outcome, so what a handler wrote and the

@@ -12,8 +12,10 @@ worker that stalled past its lease writes nothing over the next holder's work:
 - the handler's writes and the event's `processed` state commit in one transaction (a lost
   lease rolls both back);
 - `EventIgnored` -> `ignored` with the reason;
-- `RetryLater` or a Shopify outage (`ShopifyUnavailable`), or Redis being down -> retried with
-  the pipeline's backoff, and failed visibly after `WEBHOOK_MAX_ATTEMPTS` tries;
+- `RetryLater`, a Shopify error that waiting can fix (`ShopifyError.retryable`: unavailable,
+  throttled, shop locked) or Redis being down -> retried with the pipeline's backoff, and
+  failed visibly after `WEBHOOK_MAX_ATTEMPTS` tries (`ReauthRequired` and the other Shopify
+  errors fail at once, with Shopify's reason);
 - a lost database connection propagates (the job ends; the lease expires and the sweeper
   re-nudges);
 - anything else -> this event alone `failed` with the exception's type and message (support
@@ -34,7 +36,7 @@ from django.db.models import Min
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from integrations.shopify.errors import ShopifyUnavailable
+from integrations.shopify.errors import ShopifyError
 from notifyme.delivery import leasing
 from notifyme.delivery.calls import Lease, LeaseLost
 from notifyme.webhooks import conf, lanes
@@ -45,7 +47,7 @@ from notifyme.webhooks.topics import TOPICS
 logger = logging.getLogger(__name__)
 
 BUDGET_SECONDS = 10.0
-RETRYABLE: tuple[type[BaseException], ...] = (RetryLater, ShopifyUnavailable, RedisError)
+RETRYABLE: tuple[type[BaseException], ...] = (RetryLater, RedisError)
 #: Topics whose payload holds a shopper's (or the erased shop's) personal data.
 PERSONAL_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 PENDING = WebhookEvent.State.PENDING
@@ -95,27 +97,40 @@ def event_process(event: WebhookEvent, token: str) -> str:
         return "ignored"
     ctx = WebhookContext(shop=event.shop, shop_domain=event.shop_domain, topic=event.topic,
                          payload=event.payload, event=event)
+    committed: list[bool] = []
     try:
         with transaction.atomic():
+            # Registered first, so it runs before the handler's own on-commit callbacks: an
+            # error raised by one of those comes after the event was recorded as processed.
+            transaction.on_commit(lambda: committed.append(True))
             _finish(event, token, handler(ctx))
-    except _Lost:
-        return "lost"
-    except EventIgnored as ignored:
-        leasing.complete(WebhookEvent, [event.pk], token=token, state=WebhookEvent.State.IGNORED,
-                         last_error=ignored.reason[:2000], processed_at=timezone.now())
-        return "ignored"
-    except RETRYABLE as error:
-        return _retry_or_give_up(event, token, error)
-    except (OperationalError, InterfaceError):
-        raise  # the database went away: nothing can be recorded now; the lease will expire
     except Exception as error:
-        logger.warning("webhook event %s (%s, shop %s) failed: %s", event.pk, event.topic,
-                       event.shop_domain, type(error).__name__,
-                       exc_info=event.topic not in PERSONAL_TOPICS)
-        leasing.fail(WebhookEvent, [event.pk], token=token, error=_reason(error),
-                     processed_at=timezone.now())
-        return "failed"
+        if committed:
+            logger.warning("webhook event %s (%s): an on-commit action failed after it was "
+                           "processed: %s", event.pk, event.topic, type(error).__name__)
+            return "processed"
+        return _outcome_of(event, token, error)
     return "processed"
+
+
+def _outcome_of(event: WebhookEvent, token: str, error: Exception) -> str:
+    """Record what the handler's exception means (see module docstring)."""
+    if isinstance(error, _Lost):
+        return "lost"
+    if isinstance(error, (OperationalError, InterfaceError)):
+        raise error  # the database went away: nothing can be recorded now; the lease expires
+    if isinstance(error, EventIgnored):
+        leasing.complete(WebhookEvent, [event.pk], token=token, state=WebhookEvent.State.IGNORED,
+                         last_error=error.reason[:2000], processed_at=timezone.now())
+        return "ignored"
+    if isinstance(error, RETRYABLE) or (isinstance(error, ShopifyError) and error.retryable):
+        return _retry_or_give_up(event, token, error)
+    logger.warning("webhook event %s (%s, shop %s) failed: %s", event.pk, event.topic,
+                   event.shop_domain, type(error).__name__,
+                   exc_info=error if event.topic not in PERSONAL_TOPICS else None)
+    leasing.fail(WebhookEvent, [event.pk], token=token, error=_reason(error),
+                 processed_at=timezone.now())
+    return "failed"
 
 
 def _round(shop_domain: str, counts: Counter[str]) -> bool:

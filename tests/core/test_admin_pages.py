@@ -16,9 +16,10 @@ from notifyme.restocks.models import Restock, RestockDelivery, StockWatch
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync.models import ImportBatch, OutboxItem
+from notifyme.webhooks.models import WebhookEvent
 from tests.factories import subscription_make, variant_make
 
-OUR_APPS = {"shops", "catalog", "subscriptions", "sync", "restocks", "klaviyo"}
+OUR_APPS = {"shops", "catalog", "subscriptions", "sync", "restocks", "klaviyo", "webhooks"}
 OUR_MODELS = [m for m in apps.get_models() if m._meta.app_label in OUR_APPS]
 
 
@@ -39,7 +40,7 @@ def test_changelist_and_search_render(client: Client, shop: object, model: type)
 
 #: Rows only services write (work rows, the call log, signups, shops): staff never edit them.
 READ_ONLY = [Shop, Subscription, OutboxItem, ImportBatch, Restock, RestockDelivery, StockWatch,
-             SyncAttempt, KlaviyoConnection]
+             SyncAttempt, KlaviyoConnection, WebhookEvent]
 
 
 @pytest.mark.parametrize("model", READ_ONLY, ids=lambda m: m.__name__)

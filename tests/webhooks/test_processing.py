@@ -10,10 +10,12 @@ from typing import Any
 
 import django_rq
 import pytest
+from django.db import transaction
 from django.test import Client, override_settings
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from integrations.shopify.errors import ShopifyUnavailable
+from integrations.shopify.errors import ReauthRequired, ShopifyUnavailable
 from notifyme.core.redis import get_redis
 from notifyme.delivery import leasing, registry, sweeper
 from notifyme.shops.models import Shop
@@ -22,6 +24,7 @@ from notifyme.webhooks.context import EventIgnored, RetryLater, WebhookContext
 from notifyme.webhooks.models import WebhookEvent
 from notifyme.webhooks.services import webhook_events_retry
 from notifyme.webhooks.topics import TOPICS
+from tests.fixtures.shopify import make_shop
 
 from .conftest import SHOP, deliver, states, webhook_jobs
 
@@ -44,6 +47,8 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
             raise RetryLater("Shopify said wait")
         if action == "outage":
             raise ShopifyUnavailable("503 from Shopify")
+        if action == "reauth":
+            raise ReauthRequired("refresh token expired")
         if action == "ignore":
             raise EventIgnored("not for us")
         if action == "write-then-raise":
@@ -101,11 +106,12 @@ def test_duplicate_is_processed_once(client: Client, shop: Shop,
 def test_events_run_oldest_first_and_a_failing_handler_fails_alone(
     client: Client, shop: Shop, seen: list[dict[str, Any]],
 ) -> None:
-    for payload in ({"n": 1}, {"n": 2, "do": "raise"}, {"n": 3}, {"n": 4, "do": "ignore"}):
+    for payload in ({"n": 1}, {"n": 2, "do": "raise"}, {"n": 3}, {"n": 4, "do": "ignore"},
+                    {"n": 5, "do": "reauth"}):
         deliver(client, TEST_TOPIC, payload)
     summary = _run()
-    assert [p["n"] for p in seen] == [1, 2, 3, 4]
-    assert (summary["processed"], summary["failed"], summary["ignored"]) == (2, 1, 1)
+    assert [p["n"] for p in seen] == [1, 2, 3, 4, 5]
+    assert (summary["processed"], summary["failed"], summary["ignored"]) == (2, 2, 1)
     rows = list(WebhookEvent.objects.order_by("id").values_list("state", "outcome",
                                                                 "last_error"))
     assert rows == [
@@ -113,6 +119,7 @@ def test_events_run_oldest_first_and_a_failing_handler_fails_alone(
         ("failed", "", "ValueError: no such variant 42"),
         ("processed", f"echo 3 for {SHOP}", ""),
         ("ignored", "", "not for us"),
+        ("failed", "", "ReauthRequired: Shopify needs_reauth: refresh token expired"),
     ]
 
 
@@ -136,7 +143,8 @@ def test_retry_later_backs_off_then_fails_visibly(client: Client, shop: Shop,
     event = WebhookEvent.objects.get()
     assert event.state == "pending" and event.attempts == 1
     assert event.available_at > timezone.now()
-    assert event.last_error in {"Shopify said wait", "ShopifyUnavailable: 503 from Shopify"}
+    expected = "Shopify said wait" if action == "retry" else "503 from Shopify"
+    assert expected in event.last_error
     assert get_redis().zscore("sync:delayed", f"webhooks|{SHOP}") is not None
     assert _run().get("retry") is None  # not due yet: nothing claimed
     for _ in range(2):
@@ -234,3 +242,23 @@ def test_a_backlog_drains_in_rounds(client: Client, shop: Shop,
         deliver(client, TEST_TOPIC, {"n": n})
     assert _run()["processed"] == 8
     assert [p["n"] for p in seen] == list(range(8))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_on_commit_error_after_processing_does_not_undo_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_shop()
+
+    def nudging_handler(ctx: WebhookContext) -> str:
+        def nudge() -> None:
+            raise RedisConnectionError("Redis went away")
+
+        transaction.on_commit(nudge)
+        return "applied"
+
+    monkeypatch.setitem(TOPICS, TEST_TOPIC, nudging_handler)
+    deliver(client, TEST_TOPIC, {"n": 1})
+    assert _run()["processed"] == 1
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.attempts, event.outcome) == ("processed", 0, "applied")
