@@ -30,9 +30,11 @@ class Product(TimeStampedModel):
     handle = models.CharField(max_length=255, blank=True)
     image_url = models.URLField(max_length=1000, blank=True)
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE,
+                              db_default=Status.ACTIVE)
     published_online = models.BooleanField(
-        default=True, help_text="Published to the Online Store (only such products restock).")
+        default=True, db_default=True,
+        help_text="Published to the Online Store (only such products restock).")
     removed_at = models.DateTimeField(
         null=True, blank=True, help_text="Deleted in Shopify (the row stays for its history).")
 

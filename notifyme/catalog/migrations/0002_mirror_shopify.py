@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='product',
             name='published_online',
-            field=models.BooleanField(default=True, help_text='Published to the Online Store (only such products restock).'),
+            field=models.BooleanField(db_default=True, default=True, help_text='Published to the Online Store (only such products restock).'),
         ),
         migrations.AddField(
             model_name='product',
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='product',
             name='status',
-            field=models.CharField(choices=[('active', 'Active'), ('draft', 'Draft'), ('archived', 'Archived')], default='active', max_length=16),
+            field=models.CharField(choices=[('active', 'Active'), ('draft', 'Draft'), ('archived', 'Archived')], db_default='active', default='active', max_length=16),
         ),
         migrations.AddField(
             model_name='variant',
