@@ -4,8 +4,9 @@
 claims the row under a lease and, for an installed shop whose Klaviyo connection is connected:
 - the key has `data-privacy:write` (verified on connect, `scopes.OPTIONAL_SCOPES`): one
   `request_profile_deletion` per identifier — each Klaviyo profile id our rows recorded, the
-  email, the phone (Klaviyo takes one identifier per job and deletes every profile it names;
-  a repeat is harmless, so a retry simply sends them again). Outcome `deletion_requested`.
+  email, the phone (Klaviyo takes one identifier per job and deletes every profile it names).
+  `deletions_done` keeps the progress, so a retry sends only the rest (a repeat would be
+  harmless anyway). Outcome `deletion_requested`.
 - otherwise (or Klaviyo answers 403 for the scope: it is then dropped from the connection's
   verified scopes): unsubscribe the email/phone from email and SMS marketing
   (`bulk_unsubscribe`) and take the profiles off the merchant's list; outcome `unsubscribed`
@@ -136,7 +137,8 @@ def erasure_run(*, erasure_id: int) -> str:
         ctx = Delivery.open(connection)
         outcome, notice = _erase(ctx, item, _contact(item))
     except Blocked as blocked:
-        leasing.release(KlaviyoErasure, [item.pk], token=token, delay=blocked.wait)
+        leasing.release(KlaviyoErasure, [item.pk], token=token, delay=blocked.wait,
+                        deletions_done=item.deletions_done)
         _later(item.pk, blocked.wait)
         return f"rate limited ({blocked.wait:.2f}s)"
     except Halted:
@@ -144,7 +146,8 @@ def erasure_run(*, erasure_id: int) -> str:
     except (KlaviyoError, RedisError) as error:
         if isinstance(error, RedisError) or error.retryable:
             retried = leasing.retry(KlaviyoErasure, [item.pk], token=token,
-                                    error=type(error).__name__)
+                                    error=type(error).__name__,
+                                    deletions_done=item.deletions_done)
             _later(item.pk, retried.delay)
             return f"retry in {retried.delay:.0f}s"
         return _finish(item, token, KlaviyoErasure.State.FAILED, Outcome.FAILED,
@@ -160,9 +163,13 @@ def _erase(ctx: Delivery, item: KlaviyoErasure, contact: Subject) -> tuple[str, 
         identifiers = [{"profile_id": pid} for pid in item.profile_ids]
         identifiers += [{"email": contact.email}] if contact.email else []
         identifiers += [{"phone": contact.phone}] if contact.phone else []
-        if all(_delete(ctx, identifier) for identifier in identifiers):
+        for identifier in identifiers[item.deletions_done:]:
+            if not _delete(ctx, identifier):
+                _scope_lost(ctx.connection)
+                break
+            item.deletions_done += 1
+        else:
             return Outcome.DELETION_REQUESTED, ""
-        _scope_lost(ctx.connection)
     profile_ids = _unsubscribe(ctx, item, contact)
     return Outcome.UNSUBSCRIBED, notices.unsubscribed(profile_ids)
 

@@ -94,6 +94,9 @@ class KlaviyoErasure(WorkRow):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="klaviyo_erasures")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     profile_ids = models.JSONField(default=list, blank=True)
+    #: Deletion requests Klaviyo already accepted (of: profile ids, email, phone, in order), so
+    #: a retry after a rate-limit wait or an outage sends only the rest.
+    deletions_done = models.PositiveSmallIntegerField(default=0)
     contact_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
