@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "notifyme.restocks",
     "notifyme.privacy",
     "notifyme.dashboard",
+    "notifyme.webhooks",
     "integrations.klaviyo",
 ]
 if NOTIFYME_DEV_TOOLS:
