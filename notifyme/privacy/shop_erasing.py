@@ -1,10 +1,12 @@
 """Erasing a whole shop (`shop/redact`), inside the caller's transaction.
 
 Generic over the models, so a table added later is covered without touching this module:
-every model with a foreign key to `Shop` is counted (the audit's "how many rows"), rows whose
-key does not cascade are deleted explicitly, and deleting the Shop row takes the rest by
-cascade (subscriptions and their outbox rows, deliveries and call log, catalog, restocks,
-settings, the Klaviyo connection with its encrypted key, the Shopify tokens on the row itself).
+every model whose foreign key to `Shop` cascades is counted (the audit's "how many rows"), and
+deleting the Shop row takes them all (subscriptions and their outbox rows, deliveries and call
+log, catalog, restocks, settings, the Klaviyo connection with its encrypted key, the Shopify
+tokens on the row itself). A model whose key to Shop is SET_NULL keeps its rows by design,
+unlinked: today only `WebhookEvent` (the delivery log; the webhook job clears the payloads of
+the shop's finished events after a `shop/redact`, and they are pruned after 7/30 days).
 `ComplianceRequest` rows are the exception: they are the audit that stays (their shop link is
 cleared, the domain stays; their stored data-request subjects are wiped first). Redis: the
 shop's rate-limit counters are deleted after the commit.
@@ -40,12 +42,11 @@ def shop_erase(*, shop: Shop) -> dict[str, int]:
     """Delete every row of `shop` but its audit rows; returns {model label: rows}."""
     counts: dict[str, int] = {}
     for model, field in _shop_keys():
-        rows = model._default_manager.filter(**{field.name: shop})
-        count = rows.count()
+        if field.remote_field.on_delete is not models.CASCADE:
+            continue
+        count = model._default_manager.filter(**{field.name: shop}).count()
         if count:
             counts[model._meta.label_lower] = counts.get(model._meta.label_lower, 0) + count
-        if field.remote_field.on_delete is not models.CASCADE:
-            rows.delete()
     ComplianceRequest.objects.filter(shop=shop).update(
         subject_encrypted="", subject_expires_at=None, shop=None)
     shop_id = shop.pk

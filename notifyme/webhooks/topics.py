@@ -14,10 +14,13 @@ from __future__ import annotations
 
 # The contract names first (handler modules may import them from here or from .context).
 from notifyme.webhooks.context import EventIgnored, RetryLater, TopicHandler, WebhookContext
-from notifyme.webhooks.handlers import shops
+from notifyme.webhooks.handlers import privacy, shops
 
 __all__ = ["TOPICS", "EventIgnored", "RetryLater", "TopicHandler", "WebhookContext"]
 
 TOPICS: dict[str, TopicHandler] = {
     "app/uninstalled": shops.app_uninstalled,
+    "customers/data_request": privacy.customers_data_request,
+    "customers/redact": privacy.customers_redact,
+    "shop/redact": privacy.shop_redact,
 }

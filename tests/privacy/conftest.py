@@ -13,20 +13,22 @@ import pytest
 from django.apps import apps
 from django.db import models
 from django.db.models.functions import Cast
+from django.test import Client
 
 from notifyme.catalog.models import Variant
 from notifyme.catalog.services import variant_update_stock
 from notifyme.core.redis import get_redis
-from notifyme.privacy import services
 from notifyme.privacy.erasure import erasure_run
 from notifyme.privacy.models import KlaviyoErasure
 from notifyme.restocks.services import detection_of
 from notifyme.shops.models import Shop
 from notifyme.subscriptions import abuse
 from notifyme.subscriptions.models import Subscription
+from notifyme.webhooks.models import WebhookEvent
+from notifyme.webhooks.processing import process_shop
 from tests.factories import Connected, klaviyo_connect, subscription_make
 from tests.fixtures.sandbox import SandboxHandle
-from tests.fixtures.shopify import make_shop, make_variant
+from tests.fixtures.shopify import make_shop, make_variant, signed_webhook
 from tests.restocks.conftest import drain as fanout_drain
 from tests.sync.conftest import drain
 
@@ -162,12 +164,16 @@ def run_erasures(*, patience: float = 10.0) -> list[str]:
     return outcomes
 
 
-def deliver(topic: str, payload: dict[str, Any], *, shop_domain: str) -> str:
-    """Shopify sends a compliance webhook and the app processes it."""
-    shop = Shop.objects.filter(domain=shop_domain).first()
-    body = {"shop_domain": shop_domain, **payload}
-    if topic == "customers/data_request":
-        return services.customer_data_request(shop=shop, payload=body)
-    if topic == "customers/redact":
-        return services.customer_redact(shop=shop, payload=body)
-    return services.shop_redact(shop_domain=shop_domain, payload=body)
+def deliver(topic: str, payload: dict[str, Any], *, shop_domain: str,
+            webhook_id: str | None = None) -> str:
+    """Shopify posts a signed compliance webhook to `POST /webhooks/shopify` (200 at once) and
+    a worker runs the shop's webhook job; the event's outcome line (what support sees)."""
+    body, headers = signed_webhook(topic, {"shop_domain": shop_domain, **payload},
+                                   shop_domain=shop_domain, webhook_id=webhook_id)
+    response = Client().post("/webhooks/shopify", body, content_type="application/json",
+                             **headers)
+    assert response.status_code == 200, response.content
+    process_shop(shop_domain)
+    event = WebhookEvent.objects.get(webhook_id=headers["HTTP_X_SHOPIFY_WEBHOOK_ID"])
+    assert event.payload is None  # the personal payload is gone once processed
+    return event.outcome or event.last_error
