@@ -18,6 +18,7 @@ import logging
 
 from django.apps import apps
 from django.db import models, transaction
+from django.utils import timezone
 
 from notifyme.privacy.models import ComplianceRequest
 from notifyme.shops.models import Shop
@@ -47,8 +48,10 @@ def shop_erase(*, shop: Shop) -> dict[str, int]:
         count = model._default_manager.filter(**{field.name: shop}).count()
         if count:
             counts[model._meta.label_lower] = counts.get(model._meta.label_lower, 0) + count
-    ComplianceRequest.objects.filter(shop=shop).update(
-        subject_encrypted="", subject_expires_at=None, shop=None)
+    requests = ComplianceRequest.objects.filter(shop=shop)
+    requests.exclude(state=ComplianceRequest.State.COMPLETED).update(
+        state=ComplianceRequest.State.COMPLETED, completed_at=timezone.now())
+    requests.update(subject_encrypted="", subject_expires_at=None, shop=None)
     shop_id = shop.pk
     shop.delete()
     counts["shops.shop"] = 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from notifyme.privacy import services
 from notifyme.webhooks.context import WebhookContext
+from notifyme.webhooks.models import WebhookEvent
 
 
 def customers_data_request(ctx: WebhookContext) -> str:
@@ -26,4 +27,10 @@ def customers_redact(ctx: WebhookContext) -> str:
 
 
 def shop_redact(ctx: WebhookContext) -> str:
-    return services.shop_redact(shop_domain=ctx.shop_domain, payload=ctx.payload)
+    """Also drops the shop's other finished webhook events (the delivery log: the shop is
+    gone); this event stays as the record of the request until pruned, and pending ones are
+    processed (as for an unknown shop) and pruned like any other."""
+    outcome = services.shop_redact(shop_domain=ctx.shop_domain, payload=ctx.payload)
+    dropped = WebhookEvent.objects.filter(shop_domain=ctx.shop_domain).exclude(
+        pk=ctx.event.pk).exclude(state=WebhookEvent.State.PENDING).delete()[0]
+    return f"{outcome}; {dropped} webhook log rows dropped"
