@@ -10,11 +10,11 @@ class PrivacyConfig(AppConfig):
         # Django idiom: modules that use models are imported once the app registry is ready.
         from integrations.klaviyo import hooks as klaviyo_hooks
         from notifyme.delivery import registry
-        from notifyme.privacy import erasure
+        from notifyme.privacy import erasure, sweep
         from notifyme.shops import hooks as shop_hooks
 
         registry.register(registry.Handler(
-            name="privacy", sweep=erasure.erasures_sweep, delayed=erasure.DELAYED,
+            name="privacy", sweep=sweep.privacy_sweep, delayed=erasure.DELAYED,
             warm_up=("notifyme.privacy.jobs",)))
         # Held Klaviyo erasures go as soon as the shop is back (reinstall, reconnect).
         shop_hooks.on_reinstalled(erasure.erasures_resume_for_shop)

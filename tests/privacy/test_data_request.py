@@ -7,11 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from notifyme.privacy.models import ComplianceRequest
+from notifyme.privacy.sweep import privacy_sweep
 from tests.fixtures.shopify import id_token, make_shop
 from tests.privacy.conftest import (
     CUSTOMER_ID,
@@ -124,3 +127,12 @@ def test_a_shopper_the_app_does_not_know_gets_an_answered_request(store: Store) 
     assert "0 subscriptions found" in outcome
     audit = ComplianceRequest.objects.get()
     assert audit.state == ComplianceRequest.State.COMPLETED and audit.subject_encrypted == ""
+
+
+def test_an_unopened_report_is_forgotten_after_30_days(store: Store) -> None:
+    deliver("customers/data_request", REQUEST, shop_domain=store.shop.domain)
+    assert privacy_sweep()["expired_reports"] == 0
+    ComplianceRequest.objects.update(subject_expires_at=timezone.now() - timedelta(seconds=1))
+    assert privacy_sweep()["expired_reports"] == 1
+    audit = ComplianceRequest.objects.get()
+    assert audit.subject_encrypted == "" and audit.state == ComplianceRequest.State.COMPLETED
