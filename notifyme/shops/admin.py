@@ -1,5 +1,5 @@
 """Support admin for shops: read-only (install and uninstall are Shopify's, through
-`shop_install` / `shop_uninstall`); the encrypted access token is never shown."""
+`shop_install` / `shop_uninstall`); the encrypted tokens are never shown."""
 
 from django.contrib import admin
 
@@ -12,4 +12,6 @@ class ShopAdmin(ReadOnlyAdmin):
     list_display = ("domain", "name", "state", "country_code", "installed_at", "uninstalled_at")
     list_filter = ("state", "country_code")
     search_fields = ("domain", "name", "email")
-    exclude = ("access_token_encrypted",)
+    # Never shown, not even read-only: the encrypted tokens (and, with them, their expiries).
+    exclude = ("access_token_encrypted", "access_token_expires_at", "refresh_token_encrypted",
+               "refresh_token_expires_at")
