@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "notifyme.delivery",
     "notifyme.sync",
     "notifyme.restocks",
+    "notifyme.privacy",
     "notifyme.dashboard",
     "notifyme.webhooks",
     "integrations.klaviyo",

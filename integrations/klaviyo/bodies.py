@@ -151,6 +151,22 @@ def event_create(*, metric: str, profile: dict[str, Any], properties: dict[str, 
     return {"data": {"type": "event", "attributes": attributes}}
 
 
+def profile_deletion(*, profile_id: str = "", email: str = "", phone: str = "") -> Body:
+    """A data-privacy deletion job for the profiles one identifier names (Klaviyo refuses a
+    request with more than one): the profile id, else the email, else the phone number."""
+    profile: Body = {"type": "profile", "attributes": {}}
+    if profile_id:
+        profile["id"] = profile_id
+    elif email:
+        profile["attributes"] = {"email": email}
+    elif phone:
+        profile["attributes"] = {"phone_number": phone}
+    else:
+        raise ValueError("a deletion needs a profile id, an email or a phone number")
+    return {"data": {"type": "data-privacy-deletion-job",
+                     "attributes": {"profile": {"data": profile}}}}
+
+
 def _bulk_events(entries: Any) -> Body:
     return {"data": {"type": "event-bulk-create-job",
                      "attributes": {"events-bulk-create": {"data": entries}}}}

@@ -263,6 +263,16 @@ class KlaviyoClient:
         self._request(OPERATIONS["bulk_unsubscribe"], records=len(profiles),
                       body=bodies.unsubscribe_job(profiles, list_id=list_id))
 
+    # -- data privacy ----------------------------------------------------------------------------
+
+    def request_profile_deletion(self, *, profile_id: str = "", email: str = "",
+                                 phone: str = "") -> None:
+        """Ask Klaviyo to delete every profile one identifier names (202; asynchronous on
+        Klaviyo's side). Needs `data-privacy:write`; one identifier per request."""
+        self._request(OPERATIONS["request_profile_deletion"],
+                      body=bodies.profile_deletion(profile_id=profile_id, email=email,
+                                                   phone=phone))
+
     # -- events ----------------------------------------------------------------------------------
 
     def create_event(

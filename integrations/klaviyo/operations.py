@@ -51,6 +51,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               "SubscriptionDeleteJobCreateQuery"),
     Operation("create_event", "POST", "/api/events", "EventCreateQueryV2"),
     Operation("bulk_create_events", "POST", "/api/event-bulk-create-jobs", "EventsBulkCreateJob"),
+    # Needs the optional scope `data-privacy:write` (scopes.OPTIONAL_SCOPES): privacy erasures.
+    Operation("request_profile_deletion", "POST", "/api/data-privacy-deletion-jobs",
+              "DataPrivacyCreateDeletionJobQuery"),
 )}
 
 
@@ -81,4 +84,8 @@ SCOPE_PROBES: tuple[ScopeProbe, ...] = (
     ScopeProbe("subscriptions:write", Operation(
         "verify_subscriptions_write", "POST", "/api/profile-subscription-bulk-create-jobs"),
         body={}),
+    # Optional (scopes.OPTIONAL_SCOPES): its absence does not refuse the key. The body `{}`
+    # is invalid, so no deletion job is ever created by the probe.
+    ScopeProbe("data-privacy:write", Operation(
+        "verify_data_privacy_write", "POST", "/api/data-privacy-deletion-jobs"), body={}),
 )

@@ -82,6 +82,7 @@ PUBLISHED_LIMITS: dict[str, dict[str, int]] = {
     "bulk_unsubscribe": _L,
     "create_event": _XL,
     "bulk_create_events": _M,
+    "request_profile_deletion": {"burst": 3, "steady": 60},
 }
 # An operation we do not know gets the most conservative common tier.
 UNKNOWN_LIMITS = _XS

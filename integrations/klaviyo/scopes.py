@@ -49,6 +49,16 @@ ALL_REQUIRED: tuple[str, ...] = tuple(
     dict.fromkeys(scope for scopes in REQUIRED_SCOPES.values() for scope in scopes)
 )
 
+#: Scopes the app uses when the key has them but never refuses a key for: scope → what it
+#: enables. Without `data-privacy:write` a privacy erasure unsubscribes the shopper and takes
+#: them off the list, and the merchant is told the profile itself remains (docs/privacy.md).
+OPTIONAL_SCOPES: dict[str, str] = {
+    "data-privacy:write": "deleting a shopper's Klaviyo profile on a privacy request",
+}
+
+#: Every scope the app may use: the required ones, then the optional ones.
+ALL_KNOWN: tuple[str, ...] = (*ALL_REQUIRED, *OPTIONAL_SCOPES)
+
 DEFAULT_LIST_NAME = "Back in Stock"
 PRIVATE_KEY_RE = re.compile(r"pk_[A-Za-z0-9]{16,80}")
 PUBLIC_KEY_RE = re.compile(r"[A-Za-z0-9]{6}")
@@ -119,6 +129,13 @@ class VerifiedKey:
     account_id: str
     account_name: str
     scopes: list[str] = field(default_factory=lambda: list(ALL_REQUIRED))
+    #: The optional scopes (OPTIONAL_SCOPES) the key turned out to have.
+    optional: list[str] = field(default_factory=list)
+
+    @property
+    def all_scopes(self) -> list[str]:
+        """What `KlaviyoConnection.scopes_verified` records: required, then optional held."""
+        return [*self.scopes, *self.optional]
 
 
 def key_clean(raw: object) -> str:
@@ -174,6 +191,8 @@ def key_verify(*, client: KlaviyoClient) -> VerifiedKey:
             raise ConnectionRefused.from_error(error) from None
         except KlaviyoError:
             pass  # any other 4xx comes after the scope check too
+    optional_missing = missing & set(OPTIONAL_SCOPES)
+    missing -= optional_missing
     if missing:
         ordered = [s for s in ALL_REQUIRED if s in missing] + sorted(missing - set(ALL_REQUIRED))
         raise ConnectionRefused("missing_scopes", missing_scopes=ordered)
@@ -182,6 +201,7 @@ def key_verify(*, client: KlaviyoClient) -> VerifiedKey:
     return VerifiedKey(
         account_id=str(account.get("id") or ""),
         account_name=str(contact.get("organization_name") or attributes.get("name") or ""),
+        optional=[s for s in OPTIONAL_SCOPES if s not in optional_missing],
     )
 
 

@@ -117,7 +117,7 @@ def connection_connect(
         connection.account_id = verified.account_id
         connection.account_name = verified.account_name
         connection.list_id, connection.list_name = chosen_id, chosen_name
-        connection.scopes_verified = verified.scopes
+        connection.scopes_verified = verified.all_scopes
         connection.verified_at = connection.connected_at = now
         connection.status = KlaviyoConnection.Status.CONNECTED
         connection.disconnected_at = None
@@ -188,7 +188,7 @@ def connection_retest(*, shop: Shop) -> KlaviyoConnection:
     except ConnectionRefused as refused:
         raise _refused_and_recorded(connection, refused) from None
     connection.account_name = verified.account_name or connection.account_name
-    connection.scopes_verified = verified.scopes
+    connection.scopes_verified = verified.all_scopes
     connection.verified_at = timezone.now()
     _resume(connection)
     return connection

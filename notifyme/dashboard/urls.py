@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from notifyme.dashboard import api, views
+from notifyme.dashboard import api, privacy_api, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -17,4 +17,6 @@ urlpatterns = [
     path("api/klaviyo/panel", views.panel, name="api_panel"),
     path("api/restocks", include("notifyme.dashboard.restock_api")),
     path("api/locations", include("notifyme.dashboard.locations_api")),
+    path("api/privacy", privacy_api.overview, name="api_privacy"),
+    path("api/privacy/", include("notifyme.dashboard.privacy_api")),
 ]

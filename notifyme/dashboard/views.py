@@ -16,11 +16,12 @@ from django.views.decorators.http import require_GET
 
 from integrations.klaviyo.scopes import REQUIRED_SCOPES
 from notifyme.dashboard.endpoint import merchant_endpoint
+from notifyme.privacy.selectors import compliance_notices, compliance_requests_list
 from notifyme.shops.auth import EmbeddedRequest, embedded_document
 from notifyme.sync.selectors import sync_status
 
 #: Panels other features add to the page when their template exists (e.g. restock progress).
-EXTRA_PANELS = ("dashboard/_restocks.html",)
+EXTRA_PANELS = ("dashboard/_restocks.html", "dashboard/_privacy.html")
 
 
 def _extra_panels() -> list[str]:
@@ -45,6 +46,8 @@ def page_context(request: EmbeddedRequest) -> dict[str, Any]:
         "features": REQUIRED_SCOPES,
         "api_key": settings.SHOPIFY_API_KEY,
         "extra_panels": _extra_panels(),
+        "privacy_requests": compliance_requests_list(shop=shop),
+        "privacy_notices": compliance_notices(shop=shop),
     }
 
 

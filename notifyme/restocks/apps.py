@@ -12,6 +12,7 @@ class RestocksConfig(AppConfig):
         from notifyme.catalog import hooks as catalog_hooks
         from notifyme.delivery import registry
         from notifyme.restocks import jobs, nudging, services, sweep
+        from notifyme.shops import hooks as shop_hooks
 
         registry.register(registry.Handler(
             name="restocks", sweep=sweep.sweep_restocks, delayed=nudging.DELAYED,
@@ -21,3 +22,5 @@ class RestocksConfig(AppConfig):
         catalog_hooks.on_restock_threshold(services.restock_threshold)
         # A reconnected shop's halted fan-outs continue now, not at the next sweep.
         klaviyo_hooks.on_connection_resumed(jobs.restocks_resume)
+        # An uninstall cancels the shop's unfinished restocks (the fan-out refuses its work).
+        shop_hooks.on_uninstalled(services.restocks_stop_for_uninstall)

@@ -108,15 +108,17 @@ def restock_count(*, restock_id: int, sent: int = 0, failed: int = 0, skipped: i
         Restock.objects.filter(pk=restock_id).update(**changes)
 
 
-def restock_cancel(*, restock: Restock) -> int:
-    """Stop a restock: its unsent, unleased deliveries become skipped; returns how many."""
+def restock_cancel(*, restock: Restock, reason: str = "Restock cancelled.") -> int:
+    """Stop a running (or sold-out-paused) restock: its unsent, unleased deliveries become
+    skipped with `reason`; returns how many."""
     now = timezone.now()
     with transaction.atomic():
         skipped = RestockDelivery.objects.filter(
             restock=restock, state=RestockDelivery.State.PENDING, leased_until__isnull=True
-        ).update(state=RestockDelivery.State.SKIPPED, last_error="Restock cancelled.")
+        ).update(state=RestockDelivery.State.SKIPPED, last_error=reason)
         restock_count(restock_id=restock.pk, skipped=skipped)
-        Restock.objects.filter(pk=restock.pk, state=Restock.State.RUNNING).update(
+        Restock.objects.filter(pk=restock.pk, state__in=[
+            Restock.State.RUNNING, Restock.State.PAUSED_SOLD_OUT]).update(
             state=Restock.State.CANCELLED, cancelled_at=now, finished_at=now, next_batch_at=None
         )
     return skipped

@@ -46,6 +46,7 @@ from notifyme.delivery.sql import relax_commit
 from notifyme.restocks import batches, nudging, progress, sql
 from notifyme.restocks.events import DeliveryRow, build_events, event_properties
 from notifyme.restocks.models import Restock, RestockDelivery
+from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,9 @@ def fanout_send_chunk(*, restock_id: int, from_start: bool = False) -> Outcome:
         return result
     link = KlaviyoConnection.objects.select_related("shop").filter(
         shop_id=restock.shop_id).first()
-    if link is None or not link.is_syncing:
-        result.notes.append("connection not syncing")  # rows wait; the reconnect resumes them
+    refused = _refusal(link)
+    if refused or link is None:
+        result.notes.append(refused)  # rows wait; the reconnect (or reinstall) resumes them
         return result
     progress.mark_alive(restock_id)
     # The limiter first: a job that must wait has claimed nothing, so waiting costs no writes
@@ -109,6 +111,16 @@ def fanout_send_chunk(*, restock_id: int, from_start: bool = False) -> Outcome:
         # while it was still in flight), so a job whose chunk was the tail checks.
         batches.restock_finish_if_done(restock=restock)
     return result
+
+
+def _refusal(link: KlaviyoConnection | None) -> str:
+    """Why this shop's deliveries may not go now ("" when they may): no Klaviyo call is made
+    for a shop that is not syncing, nor for one that uninstalled the app."""
+    if link is None or not link.is_syncing:
+        return "connection not syncing"
+    if link.shop.state != Shop.State.INSTALLED:
+        return "shop uninstalled"
+    return ""
 
 
 def _claim(restock_id: int, *, token: str, from_start: bool) -> list[int]:

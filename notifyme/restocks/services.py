@@ -98,6 +98,26 @@ def restock_cancel(*, restock: Restock) -> int:
     return batches.restock_cancel(restock=restock)
 
 
+UNINSTALLED_REASON = ("Cancelled: the app was uninstalled. The subscriber is still waiting and "
+                      "is notified at the next restock after a reinstall.")
+
+
+def restocks_stop_for_uninstall(*, shop: Shop) -> str | None:
+    """The `shop_uninstalled` hook: cancel the shop's unfinished restocks with the reason.
+
+    Cancelled rather than paused: a reinstall may come days later, when the stock that
+    started the restock is long gone; the unsent subscribers stay active, so the next restock
+    after a reinstall notifies them. Deliveries a fan-out job already holds finish (one call
+    in flight at most); the fan-out refuses an uninstalled shop's next chunk."""
+    unfinished = Restock.objects.filter(
+        shop=shop, state__in=[Restock.State.RUNNING, Restock.State.PAUSED_SOLD_OUT])
+    cancelled = 0
+    for restock in unfinished:
+        batches.restock_cancel(restock=restock, reason=UNINSTALLED_REASON)
+        cancelled += 1
+    return f"{cancelled} restocks cancelled" if cancelled else None
+
+
 def restock_threshold(*, shop: Shop) -> int:
     """The quantity that counts as back in stock for this shop (a catalog hook)."""
     return restock_settings_get(shop=shop).threshold

@@ -21,6 +21,7 @@ from django.utils import timezone
 from integrations.klaviyo.models import KlaviyoConnection
 from notifyme.restocks import batches, nudging, progress
 from notifyme.restocks.models import Restock, RestockDelivery
+from notifyme.shops.models import Shop
 
 logger = logging.getLogger(__name__)
 PAUSED_WATCH = timedelta(days=2)
@@ -33,6 +34,7 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
     recent_pause = Q(state=Restock.State.PAUSED_SOLD_OUT, paused_at__gte=now - PAUSED_WATCH)
     active = Restock.objects.filter(Q(state=Restock.State.RUNNING) | recent_pause).filter(
         shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED,
+        shop__state=Shop.State.INSTALLED,
     ).values_list("id", flat=True)
     nudged = finished = 0
     for restock_id in active:
@@ -49,7 +51,7 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
         if stalled.exists():
             nudged += int(nudging.fanout_nudge(restock_id=restock_id))
     batches_due = Restock.objects.filter(
-        state=Restock.State.RUNNING, next_batch_at__lte=now
+        state=Restock.State.RUNNING, next_batch_at__lte=now, shop__state=Shop.State.INSTALLED
     ).values_list("id", flat=True)
     advanced = 0
     for restock_id in batches_due:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from notifyme.shops import hooks
 from notifyme.shops.models import Shop, normalize_shop_domain
+
+#: The Shop fields that hold what Shopify granted; all cleared on uninstall (the access token
+#: is already revoked by Shopify then) and before a reinstall stores its new grant.
+TOKEN_FIELDS = ("access_token_encrypted", "access_token_expires_at", "refresh_token_encrypted",
+                "refresh_token_expires_at", "granted_scopes")
+
+
+def _tokens_clear(shop: Shop) -> None:
+    """Forget the shop's Shopify tokens and scopes (`tokens_forget`'s field clearing)."""
+    shop.access_token_encrypted = shop.refresh_token_encrypted = shop.granted_scopes = ""
+    shop.access_token_expires_at = shop.refresh_token_expires_at = None
 
 
 @transaction.atomic
@@ -24,13 +36,21 @@ def shop_install(
     `<name>.myshopify.com`). A reinstall after an uninstall starts a new `installed_at`. The
     Shopify access token is stored encrypted, and only when one is given (a re-run without one
     keeps the stored token).
+
+    A reinstall starts clean: no token of the previous install survives (`uninstall` cleared
+    them; cleared again here in case one was written since), and `hooks.shop_reinstalled`
+    fires in this transaction so held work can resume (the sync app nudges the shop's outbox
+    when its Klaviyo connection is still connected; see docs/privacy.md). The subscribers are
+    still there: only `shop/redact` erases them.
     """
     domain = normalize_shop_domain(domain)
     shop = Shop.objects.select_for_update().filter(domain=domain).first()
+    reinstall = shop is not None and shop.state == Shop.State.UNINSTALLED
     if shop is None:
         shop = Shop(domain=domain)
-    elif shop.state == Shop.State.UNINSTALLED:
+    elif reinstall:
         shop.installed_at = timezone.now()
+        _tokens_clear(shop)
     shop.name = name or shop.name
     shop.email = email or shop.email
     shop.country_code = country_code
@@ -41,21 +61,30 @@ def shop_install(
         shop.set_access_token(access_token)
     shop.full_clean(exclude=["access_token_encrypted"])
     shop.save()
+    if reinstall:
+        hooks.reinstall_reactions(shop=shop)
     return shop
 
 
 @transaction.atomic
 def shop_uninstall(*, shop: Shop) -> bool:
-    """Record that the merchant removed the app; False when it was already uninstalled.
+    """Record that the merchant removed the app (`app/uninstalled`); False when it was already
+    uninstalled (a redelivery changes nothing).
 
-    The row and everything under it are kept (Shopify's privacy webhooks decide what is
-    erased, and a reinstall picks up where the shop left off).
+    In one transaction: state → uninstalled, the Shopify tokens and scopes are forgotten, and
+    `hooks.shop_uninstalled` fires (the restocks app cancels running restocks; the sync and
+    restock workers refuse an uninstalled shop's work from now on, so no Klaviyo call is made
+    for it). The row, the subscribers and the Klaviyo connection are kept: `shop/redact`
+    (48 h later) erases them, and a reinstall before that finds the waitlist where it was.
     """
     locked = Shop.objects.select_for_update().get(pk=shop.pk)
     if locked.state == Shop.State.UNINSTALLED:
         return False
     locked.state = Shop.State.UNINSTALLED
     locked.uninstalled_at = timezone.now()
-    locked.save(update_fields=["state", "uninstalled_at", "updated_at"])
-    shop.state, shop.uninstalled_at = locked.state, locked.uninstalled_at
+    _tokens_clear(locked)
+    locked.save(update_fields=["state", "uninstalled_at", *TOKEN_FIELDS, "updated_at"])
+    hooks.uninstall_reactions(shop=locked)
+    for name in ("state", "uninstalled_at", *TOKEN_FIELDS):
+        setattr(shop, name, getattr(locked, name))
     return True

@@ -23,6 +23,7 @@ import ipaddress
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -154,3 +155,25 @@ def subscribe_contact_check(*, shop_id: int, contacts: list[str], now: float | N
             window=_setting("SUBSCRIBE_RATE_PER_CONTACT_WINDOW_SECONDS", 3600),
             now=now,
         )
+
+
+def _delete_matching(pattern: str) -> int:
+    client: Any = get_redis()
+    deleted = 0
+    for key in client.scan_iter(match=pattern, count=500):
+        deleted += int(client.delete(key))
+    return deleted
+
+
+def subscribe_contact_forget(*, shop_id: int, contacts: list[str]) -> int:
+    """Delete the per-contact rate-limit counters of these contacts at this shop (a privacy
+    erasure: even a keyed digest links the windows to one shopper); returns keys deleted."""
+    return sum(
+        _delete_matching(f"{KEY_PREFIX}:contact:{shop_id}:"
+                         f"{contact_digest(shop_id=shop_id, contact=contact)}:*")
+        for contact in contacts if contact)
+
+
+def subscribe_shop_forget(*, shop_id: int) -> int:
+    """Delete every per-contact rate-limit counter of a shop (`shop/redact`)."""
+    return _delete_matching(f"{KEY_PREFIX}:contact:{shop_id}:*")

@@ -9,6 +9,7 @@ class SyncConfig(AppConfig):
         # Django idiom: modules that use models are imported once the app registry is ready.
         from integrations.klaviyo import hooks as klaviyo_hooks
         from notifyme.delivery import registry
+        from notifyme.shops import hooks as shop_hooks
         from notifyme.subscriptions import hooks as subscription_hooks
         from notifyme.sync import lanes, retention, services, sweep
 
@@ -21,3 +22,6 @@ class SyncConfig(AppConfig):
         subscription_hooks.on_lifecycle(services.outbox_for_subscription)
         # A reconnected shop's pending subscribers sync now, not at the next sweep.
         klaviyo_hooks.on_connection_resumed(services.sync_nudge)
+        # Uninstalled: the engine holds the shop's rows; reinstalled: they go again.
+        shop_hooks.on_uninstalled(services.outbox_hold)
+        shop_hooks.on_reinstalled(services.outbox_resume)

@@ -2,7 +2,8 @@
 
 1. Clear the lane's nudge marker (a nudge arriving from now on enqueues a successor).
 2. Check the connection: not CONNECTED -> return at once, rows untouched (they resume when the
-   merchant reconnects: `connection_connect` nudges).
+   merchant reconnects: `connection_connect` nudges). An uninstalled shop likewise: its rows are
+   held, no Klaviyo call is made, and a reinstall nudges them (`services.outbox_resume`).
 3. Rounds, within a time budget: poll due import jobs, claim due rows (`sync` lane: up to 50,
    newest first, so a fresh signup goes first; `bulk` lane: up to 10,000, oldest first), hand
    PROFILE_SYNC rows to `profile_sync` and withdrawals to `consent_out`. A full bulk claim
@@ -33,6 +34,7 @@ from notifyme.core.crypto import SecretDecryptionError
 from notifyme.delivery import conf, leasing, nudges
 from notifyme.delivery.calls import Blocked, Delivery, Halted, Lease, LeaseLost
 from notifyme.delivery.outcome import Outcome
+from notifyme.shops.models import Shop
 from notifyme.sync import bulk_import, consent_out, lanes, profile_sync, rows, stages
 from notifyme.sync.models import ImportBatch, OutboxItem
 
@@ -177,6 +179,8 @@ def run_shop(shop_id: int, lane: str = "sync") -> dict[str, Any]:
                   .filter(shop_id=shop_id).first())
     if connection is None or not connection.is_syncing:
         return {"skipped": "not syncing"}
+    if connection.shop.state != Shop.State.INSTALLED:
+        return {"skipped": "shop uninstalled"}  # rows held until a reinstall (or shop/redact)
     try:
         ctx = Delivery.open(connection)
     except SecretDecryptionError:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.klaviyo.models import KlaviyoConnection
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.hooks import Lifecycle
 from notifyme.subscriptions.models import Subscription
@@ -61,6 +62,26 @@ def outbox_retry_failed(*, item_ids: Iterable[int]) -> int:
         for shop_id in sorted({shop_id for _, shop_id, _ in rows}):
             transaction.on_commit(functools.partial(sync_nudge, shop_id=shop_id))
     return count
+
+
+def outbox_hold(*, shop: Shop) -> str | None:
+    """The `shop_uninstalled` hook: the shop's unfinished outbox rows stay as they are (the
+    engine and the sweeper skip an uninstalled shop, so none is sent); says how many wait."""
+    held = OutboxItem.objects.filter(
+        shop=shop, state__in=[OutboxItem.State.PENDING, OutboxItem.State.WAITING]).count()
+    return f"{held} Klaviyo sync rows held" if held else None
+
+
+def outbox_resume(*, shop: Shop) -> str | None:
+    """The `shop_reinstalled` hook: held rows go again once the reinstall commits — if the
+    shop's Klaviyo connection is still connected (a revoked key then halts the connection at
+    the first call, with the merchant-facing sentence; a disconnected or halted connection
+    keeps the rows until the merchant reconnects, as always)."""
+    connection = KlaviyoConnection.objects.filter(shop=shop).first()
+    if connection is None or not connection.is_syncing:
+        return None
+    transaction.on_commit(functools.partial(sync_nudge, shop_id=shop.pk))
+    return "Klaviyo sync resumed"
 
 
 def sync_nudge(*, shop_id: int) -> bool:

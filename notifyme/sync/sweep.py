@@ -1,8 +1,9 @@
 """The subscriber sync's part of the sweep: shops with outbox work nobody is nudged for.
 
-Reads only PostgreSQL: shops whose connection is syncing and that have outbox rows due and not
-leased, rows whose lease expired (their worker died), or import jobs due for a poll; each gets a
-job on the lane its backlog calls for (`verify=True` replaces a nudge marker whose job vanished).
+Reads only PostgreSQL: installed shops whose connection is syncing and that have outbox rows due
+and not leased, rows whose lease expired (their worker died), or import jobs due for a poll; each
+gets a job on the lane its backlog calls for (`verify=True` replaces a nudge marker whose job
+vanished).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
+from notifyme.shops.models import Shop
 from notifyme.sync import lanes
 from notifyme.sync.models import ImportBatch, OutboxItem
 
@@ -23,7 +25,8 @@ BULK_THRESHOLD = 50
 def due_shops() -> dict[int, int]:
     """{shop id: due row count} for syncing shops: due rows, expired leases, due import polls."""
     now = timezone.now()
-    syncing = Q(shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED)
+    syncing = Q(shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED,
+                shop__state=Shop.State.INSTALLED)
     free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
     rows = (OutboxItem.objects.filter(syncing, free, state=OutboxItem.State.PENDING,
                                       available_at__lte=now)

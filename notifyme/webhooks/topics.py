@@ -14,7 +14,7 @@ from __future__ import annotations
 
 # The contract names first (handler modules may import them from here or from .context).
 from notifyme.webhooks.context import EventIgnored, RetryLater, TopicHandler, WebhookContext
-from notifyme.webhooks.handlers import catalog, shops
+from notifyme.webhooks.handlers import catalog, privacy, shops
 
 __all__ = ["TOPICS", "EventIgnored", "RetryLater", "TopicHandler", "WebhookContext"]
 
@@ -24,4 +24,7 @@ TOPICS: dict[str, TopicHandler] = {
     "products/update": catalog.product_changed,
     "products/delete": catalog.product_deleted,
     "inventory_levels/update": catalog.inventory_level_changed,
+    "customers/data_request": privacy.customers_data_request,
+    "customers/redact": privacy.customers_redact,
+    "shop/redact": privacy.shop_redact,
 }

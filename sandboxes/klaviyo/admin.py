@@ -128,6 +128,10 @@ class SandboxAdmin:
     def metrics(self, account_id: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/accounts/{account_id}/metrics")
 
+    def deletions(self, account_id: str) -> list[dict[str, Any]]:
+        """Data-privacy deletion jobs: {"id", "identifier", "profile_ids", "requested_at"}."""
+        return self._call("GET", f"/accounts/{account_id}/deletions")
+
     def jobs(self, account_id: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/accounts/{account_id}/jobs")
 

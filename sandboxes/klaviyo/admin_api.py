@@ -13,7 +13,7 @@ Contract (JSON in, JSON out; `SandboxAdmin` in admin.py is the client):
   GET|POST /_sandbox/accounts/{id}/lists   (POST {"name", "id"?})
   DELETE /_sandbox/accounts/{id}/lists/{list_id};  GET .../lists/{list_id}/members
   GET  /_sandbox/accounts/{id}/{requests|profiles|subscriptions|unsubscriptions|events|metrics|
-       jobs|stats}   (`events?metric=NAME`)
+       jobs|deletions|stats}   (`events?metric=NAME`)
 Keys travel in bodies, never in URLs, so no access log can hold one.
 """
 
@@ -234,6 +234,7 @@ _ACCOUNT_VIEWS: dict[str, AccountView] = {
     "profiles": lambda reg, account, req: [p.admin_view() for p in account.profiles.values()],
     "subscriptions": lambda reg, account, req: list(account.consents.values()),
     "unsubscriptions": lambda reg, account, req: list(account.unsubscriptions),
+    "deletions": lambda reg, account, req: list(account.deletions),
     "events": _events,
     "metrics": lambda reg, account, req: [{"id": m.id, "name": m.name, "created": m.created}
                                           for m in account.metrics.values()],

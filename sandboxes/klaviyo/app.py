@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from . import handlers_consent, handlers_events, handlers_lists, handlers_profiles, rules
+from . import (
+    handlers_consent,
+    handlers_events,
+    handlers_lists,
+    handlers_privacy,
+    handlers_profiles,
+    rules,
+)
 from .auth import Identity, authenticate, identify, require_scopes
 from .errors import ApiError, server_error, throttled
 from .faults import HTML_403, Fault
@@ -51,6 +58,7 @@ HANDLERS: dict[str, Handler] = {
     "bulk_create_events": handlers_events.bulk_create_events,
     "get_accounts": handlers_events.get_accounts,
     "get_metrics": handlers_events.get_metrics,
+    "request_profile_deletion": handlers_privacy.request_profile_deletion,
 }
 REVISION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 BODY_TYPES = ("application/vnd.api+json", "application/json")

@@ -71,6 +71,8 @@ SUPPORTED: tuple[tuple[str, str, str, str | None], ...] = (
     ("bulk_create_events", "POST", "/api/event-bulk-create-jobs", "EventsBulkCreateJob"),
     ("get_accounts", "GET", "/api/accounts", None),
     ("get_metrics", "GET", "/api/metrics", None),
+    ("request_profile_deletion", "POST", "/api/data-privacy-deletion-jobs",
+     "DataPrivacyCreateDeletionJobQuery"),
 )
 
 _L = {"burst": 75, "steady": 750}
@@ -103,6 +105,7 @@ FALLBACK: dict[str, tuple[tuple[str, ...], dict[str, int]]] = {
     "bulk_create_events": (("events:write",), _M),
     "get_accounts": (("accounts:read",), _XS),
     "get_metrics": (("metrics:read",), _M),
+    "request_profile_deletion": (("data-privacy:write",), {"burst": 3, "steady": 60}),
 }
 
 # Limits the spec states only in prose: (op_id, query key, value) -> limits.

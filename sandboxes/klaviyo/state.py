@@ -86,6 +86,7 @@ class AccountState:
         self._event_prefix = ulid()[:18]  # event ids: ULID-like prefix + sequence (cheap)
         self.duplicates_dropped = 0
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.deletions: list[dict[str, Any]] = []  # data-privacy deletion jobs (handlers_privacy)
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self.request_count = 0
         self.throttled = 0
@@ -180,6 +181,21 @@ class AccountState:
                 profile.attrs.pop(name, None)
             else:
                 profile.attrs[name] = value
+
+    def delete_profile(self, profile: Profile) -> None:
+        """Erase a profile as a data-privacy deletion does: the profile, its identifier
+        indexes, list memberships, consent records and events."""
+        self.profiles.pop(profile.id, None)
+        for name, index in self._by.items():
+            value = profile.attrs.get(name)
+            if value is not None and index.get(self._key(name, value)) == profile.id:
+                del index[self._key(name, value)]
+        for members in self.members.values():
+            members.pop(profile.id, None)
+        for key in [k for k in self.consents if k[0] == profile.id]:
+            del self.consents[key]
+        self.unsubscriptions = [u for u in self.unsubscriptions if u["profile_id"] != profile.id]
+        self.events = [e for e in self.events if e["profile_id"] != profile.id]
 
     # ---- lists ----------------------------------------------------------------------------
     def create_list(self, name: str, opt_in_process: str = "single_opt_in",

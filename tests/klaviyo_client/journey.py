@@ -7,7 +7,9 @@ Between them the steps call every client operation, with the variations that cha
 profiles with every field and with a single identifier, consent for email, SMS and both, fresh
 and historical, without consent, list membership one by one and through bulk import jobs
 (with an import error to page through), events one by one and in bulk, for the sync and for a
-restock, unsubscribe and redaction, and every scope probe.
+restock, unsubscribe and redaction, a shopper's privacy erasure (`customers/redact`: profile
+deletion jobs by profile id and by email, the data-privacy scope probe included), and every
+scope probe.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from integrations.klaviyo.client import KlaviyoClient
 from integrations.klaviyo.selectors import klaviyo_lists
 from integrations.klaviyo.services import connection_connect, connection_retest
 from notifyme.catalog.services import variant_update_stock
+from notifyme.privacy.erasure import erasure_run
+from notifyme.privacy.models import KlaviyoErasure
+from notifyme.privacy.services import customer_redact
 from notifyme.restocks.services import detection_of
 from notifyme.subscriptions.services import (
     subscription_create,
@@ -88,4 +93,8 @@ def run(sandbox: SandboxHandle, settings: Any, monkeypatch: pytest.MonkeyPatch) 
         subscription_unsubscribe(subscription=volunteers[0], marketing=True)  # consent withdrawn
         subscription_redact(subscription=ann)
         drain(shop.pk, lane="sync")
+        customer_redact(shop=shop, payload={"customer": {"id": None, "email": "cy@shop.test",
+                                                         "phone": None}})
+        for erasure in KlaviyoErasure.objects.filter(shop=shop):  # the key has data-privacy
+            erasure_run(erasure_id=erasure.pk)
     return recorder

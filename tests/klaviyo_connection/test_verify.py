@@ -63,6 +63,7 @@ def test_full_key_verifies_and_names_the_account(
     assert verified.account_id == account["id"]
     assert verified.account_name == "Demo Outfitters Klaviyo"
     assert verified.scopes == list(ALL_REQUIRED)
+    assert verified.optional == ["data-privacy:write"]  # optional, held by an "all" key
 
 
 def test_probes_create_nothing(
