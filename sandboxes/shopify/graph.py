@@ -240,6 +240,10 @@ def node_view(ctx: Ctx, value: str) -> dict[str, Any] | None:
 def shop_view(ctx: Ctx) -> dict[str, Any]:
     shop = ctx.shop
     url = f"https://{shop.domain}"
+    address = {"id": gid("ShopAddress", shop.id), "country": shop.country,
+               "countryCodeV2": shop.country, "countryCode": shop.country, "city": "New York",
+               "address1": "1 Stand-in Street", "address2": None, "zip": "10001",
+               "province": "New York", "provinceCode": "NY", "company": None, "phone": None}
     return {
         "__typename": "Shop", "id": gid("Shop", shop.id), "name": shop.name,
         "email": shop.email, "contactEmail": shop.email, "myshopifyDomain": shop.domain,
@@ -249,9 +253,7 @@ def shop_view(ctx: Ctx) -> dict[str, Any]:
         "url": url, "shopOwnerName": "Stand-in Owner",
         "primaryDomain": {"id": gid("Domain", shop.id), "host": shop.domain, "url": url,
                           "sslEnabled": True},
-        "billingAddress": {"id": gid("ShopAddress", shop.id), "country": shop.country,
-                           "countryCodeV2": shop.country, "city": "Ottawa",
-                           "address1": "1 Stand-in Street", "zip": "K1A 0A1"},
+        "billingAddress": address, "shopAddress": address,
         "plan": {"displayName": "Development", "partnerDevelopment": True,
                  "shopifyPlus": False, "publicDisplayName": "Development"},
         "currencyFormats": {"moneyFormat": "${{amount}}",
