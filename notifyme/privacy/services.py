@@ -133,7 +133,7 @@ def customer_redact(*, shop: Shop | None, payload: dict[str, Any]) -> str:
         _klaviyo_erasure(row=row, shop=shop, subject=subject, profile_ids=erased.profile_ids)
     elif created:
         row.klaviyo_outcome = Outcome.NOTHING_SENT
-    if not KlaviyoErasure.objects.filter(request=row, state=KlaviyoErasure.State.PENDING):
+    if not KlaviyoErasure.objects.filter(request=row, state=KlaviyoErasure.State.PENDING).exists():
         row.state = ComplianceRequest.State.COMPLETED
         row.completed_at = row.completed_at or timezone.now()
     row.save()
