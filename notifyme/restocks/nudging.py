@@ -91,10 +91,16 @@ def fanout_regrow(*, restock_id: int) -> bool:
 
 def materialise_nudge(*, restock_id: int, verify: bool = False) -> bool:
     """Queue the job that writes the rest of a restock's deliveries (at most one queued per
-    restock; `verify=True` from the sweeper replaces a marker whose job vanished)."""
-    return _safely("queue the materialiser", restock_id, lambda: nudges.enqueue_coalesced(
-        kind=MATERIALISE_KIND, lane=QUEUE, key=restock_id, func=MATERIALISE_JOB,
-        args=(restock_id,), verify=verify, options=JOB_OPTIONS))
+    restock; `verify=True` from the sweeper replaces a marker whose job vanished); True if a job
+    was queued. Best effort: the sweeper resumes a materialisation whose job never came."""
+    try:
+        return nudges.enqueue_coalesced(
+            kind=MATERIALISE_KIND, lane=QUEUE, key=restock_id, func=MATERIALISE_JOB,
+            args=(restock_id,), verify=verify, options=JOB_OPTIONS)
+    except Exception:
+        logger.warning("could not queue the materialiser for restock %s; the sweeper will",
+                       restock_id)
+        return False
 
 
 def restock_advance_at(*, restock_id: int, when: datetime) -> bool:
