@@ -10,10 +10,11 @@ models' `_meta`, values always travel as parameters.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 from notifyme.delivery.sql import ids_where
 from notifyme.restocks.models import Restock, RestockDelivery
@@ -33,17 +34,19 @@ SUBSCRIPTION = Subscription._meta.db_table
 Mark = tuple[datetime, int]
 
 
-def _keyset(after: Mark | None, upto: Mark | None, params: dict[str, Any]) -> str:
+def _keyset(connection: BaseDatabaseWrapper, after: Mark | None, upto: Mark | None,
+            params: dict[str, Any]) -> str:
     """SQL for "(s.created_at, s.id) > after and <= upto", spelled so that the subscriptions'
     (shop, variant, status, created_at) index serves it as a range (a row comparison would not
-    be an index condition there)."""
+    be an index condition there). Times go as the backend stores them (SQLite: its text)."""
+    adapt = connection.ops.adapt_datetimefield_value
     sql = ""
     if after is not None:
-        params["after_at"], params["after_id"] = after
+        params["after_at"], params["after_id"] = adapt(after[0]), after[1]
         sql += (" AND s.created_at >= %(after_at)s"
                 " AND (s.created_at > %(after_at)s OR s.id > %(after_id)s)")
     if upto is not None:
-        params["upto_at"], params["upto_id"] = upto
+        params["upto_at"], params["upto_id"] = adapt(upto[0]), upto[1]
         sql += (" AND s.created_at <= %(upto_at)s"
                 " AND (s.created_at < %(upto_at)s OR s.id <= %(upto_id)s)")
     return sql
@@ -60,12 +63,20 @@ def chunk_end(
     statement = (
         f"SELECT s.created_at, s.id FROM {SUBSCRIPTION} s WHERE s.shop_id = %(shop)s "
         f"AND s.variant_id = %(variant)s AND s.status = %(active)s AND s.id <= %(ceiling)s"
-        f"{_keyset(after, None, params)} ORDER BY s.created_at, s.id LIMIT 1 OFFSET %(skip)s"
+        f"{_keyset(connection, after, None, params)} "
+        f"ORDER BY s.created_at, s.id LIMIT 1 OFFSET %(skip)s"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
-    return (row[0], int(row[1])) if row else None
+    if not row:
+        return None
+    created = row[0]
+    if isinstance(created, str):  # SQLite hands its text back
+        created = datetime.fromisoformat(created)
+    if timezone.is_naive(created):
+        created = timezone.make_aware(created, UTC)
+    return created, int(row[1])
 
 
 def insert_deliveries(
@@ -127,7 +138,8 @@ def insert_deliveries(
         f"{state}, %(available_at)s, NULL, '', 0, %(prefix)s || CAST(s.id AS VARCHAR(20)), "
         f"NULL, {note} "
         f"FROM {SUBSCRIPTION} s WHERE s.shop_id = %(shop)s AND s.variant_id = %(variant)s "
-        f"AND s.status = %(active)s AND s.id <= %(ceiling)s{_keyset(after, upto, params)}"
+        f"AND s.status = %(active)s AND s.id <= %(ceiling)s"
+        f"{_keyset(connection, after, upto, params)}"
         f"{in_flight} ON CONFLICT (restock_id, subscription_id) DO NOTHING"
     )
     with connection.cursor() as cursor:
