@@ -1,7 +1,7 @@
 """Stock write → first "Back in Stock" event accepted, for a variant with 1,000,000 waiting.
 
     .venv/bin/python bench/restock_first_event.py [--subscribers 1000000] [--runs 3]
-        [--workers 4] [--fanout-runs N]
+        [--workers 4] [--fanout-runs N] [--materialise-runs N] [--reuse]
 
 Per run: a fresh variant with that many active subscriptions (one INSERT … SELECT
 generate_series, `_common.bulk_subscribers`), a fresh sandbox account (so its request log holds
@@ -72,11 +72,35 @@ def materialised_at(restock_id: int) -> float | None:
     return when.timestamp() if when is not None else None
 
 
-def one_run(sandbox: c.Sandbox, shop, product, index: int, size: int, args) -> dict[str, float]:
+def waiting_variant(shop, product, index: int, size: int, args, reused: list) -> tuple:
+    """(variant, seconds seeding took): fresh subscribers, or with `--reuse` after the first
+    run the same variant again — the previous restock cancelled, its notified subscribers
+    active again, sold out (cool-down 0 h, so nobody is skipped)."""
+    from notifyme.catalog.models import Variant
+    from notifyme.catalog.services import variant_update_stock
+    from notifyme.restocks.services import restock_settings_update
+    from notifyme.subscriptions.models import Subscription
+
+    if args.reuse and reused:
+        variant = reused[0]
+        started = time.monotonic()
+        Subscription.objects.filter(variant=variant).exclude(status="active").update(
+            status="active", notified_at=None)
+        variant_update_stock(variant=variant, quantity=0)
+        return variant, time.monotonic() - started
+    restock_settings_update(shop=shop, cooldown_hours=0)
+    variant = Variant.objects.create(shop=shop, product=product, shopify_id=7100 + index,
+                                     title=f"Run {index}", sku=f"FIRST-{index}", price="10.00",
+                                     available_quantity=0)
+    reused.append(variant)
+    return variant, c.bulk_subscribers(shop, variant, size, prefix=f"f{index}-")
+
+
+def one_run(sandbox: c.Sandbox, shop, product, index: int, size: int, args,
+            reused: list) -> dict[str, float]:
     from django.db import connection
 
     from integrations.klaviyo.services import connection_connect
-    from notifyme.catalog.models import Variant
     from notifyme.catalog.services import variant_update_stock
     from notifyme.restocks.models import Restock, RestockDelivery
     from notifyme.restocks.services import detection_of
@@ -85,10 +109,7 @@ def one_run(sandbox: c.Sandbox, shop, product, index: int, size: int, args) -> d
     account = sandbox.admin.create_account(f"First Event {index}")
     connection_connect(shop=shop, private_key=sandbox.admin.create_key(account["id"], "all"))
     account_id = account["id"]
-    variant = Variant.objects.create(shop=shop, product=product, shopify_id=7100 + index,
-                                     title=f"Run {index}", sku=f"FIRST-{index}", price="10.00",
-                                     available_quantity=0)
-    took = c.bulk_subscribers(shop, variant, size, prefix=f"f{index}-")
+    variant, took = waiting_variant(shop, product, index, size, args, reused)
     with connection.cursor() as cursor:  # the same fresh statistics for every run and version
         cursor.execute(f"VACUUM ANALYZE {Subscription._meta.db_table}")
         cursor.execute(f"ANALYZE {RestockDelivery._meta.db_table}")
@@ -102,10 +123,12 @@ def one_run(sandbox: c.Sandbox, shop, product, index: int, size: int, args) -> d
         c.wait_until(lambda: sandbox.admin.stats(account_id)["events"] > 0,
                      timeout=args.timeout, interval=0.02)
         first = (first_accepted(sandbox, account_id) or float("inf")) - wall0
-        c.wait_until(lambda: materialised_at(restock.pk) is not None, timeout=args.timeout,
-                     interval=0.1)
-        mat = materialised_at(restock.pk) or 0.0
-        materialised = max(returned, mat - wall0 if mat else returned)
+        materialised = float("nan")
+        if index < args.materialise_runs:
+            c.wait_until(lambda: materialised_at(restock.pk) is not None,
+                         timeout=args.timeout, interval=0.1)
+            mat = materialised_at(restock.pk) or 0.0
+            materialised = max(returned, mat - wall0 if mat else returned)
         result = {"first": first, "returned": returned, "materialised": materialised,
                   "inserted": took}
         if index < args.fanout_runs:
@@ -130,7 +153,7 @@ def one_run(sandbox: c.Sandbox, shop, product, index: int, size: int, args) -> d
         from notifyme.restocks.services import restock_cancel
 
         restock_cancel(restock=restock)
-    print(f"  run {index + 1}: {size:,} subscribers (seeded in {took:.1f} s); stock write "
+    print(f"  run {index + 1}: {size:,} subscribers (seeded/reset in {took:.1f} s); stock write "
           f"returned in {returned:.2f} s; first event accepted {first:.2f} s after the stock "
           f"write (ceiling {CEILING:.0f} s); every delivery row written after "
           f"{materialised:.2f} s")
@@ -150,18 +173,25 @@ def main() -> int:
     parser.add_argument("--fanout-runs", type=int, default=None,
                         help="wait for the whole fan-out in the first N runs only (default:"
                              " all); the others stop once every row is written")
+    parser.add_argument("--materialise-runs", type=int, default=None,
+                        help="wait until every row is written in the first N runs only")
+    parser.add_argument("--reuse", action="store_true",
+                        help="seed once; later runs restock the same variant again")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--db", default="notifyme_perf_first_event")
     parser.add_argument("--redis-db", type=int, default=8)
     args = parser.parse_args()
     if args.fanout_runs is None:
         args.fanout_runs = args.runs
+    if args.materialise_runs is None:
+        args.materialise_runs = args.runs
     c.setup_env(args.db, args.redis_db, extra=c.NO_LIMITS)
     sandbox = c.Sandbox.start(limits=False)
     try:
         shop, variant, _ = c.make_shop_connected(
             sandbox, domain="first-event-bench.myshopify.com", name="First Event Bench")
-        results = [one_run(sandbox, shop, variant.product, i, args.subscribers, args)
+        reused: list = []
+        results = [one_run(sandbox, shop, variant.product, i, args.subscribers, args, reused)
                    for i in range(args.runs)]
     finally:
         sandbox.stop()
@@ -170,7 +200,9 @@ def main() -> int:
     print(f"first event (s), {len(results)} runs: {spread(firsts)} (ceiling {CEILING:.0f} s) "
           f"-> {c.verdict(fast)}")
     print(f"stock write returned (s): {spread([r['returned'] for r in results])}")
-    print(f"all rows materialised (s): {spread([r['materialised'] for r in results])}")
+    written = [r["materialised"] for r in results if r["materialised"] == r["materialised"]]
+    if written:
+        print(f"all rows materialised (s), {len(written)} runs: {spread(written)}")
     complete = all(r["ok"] for r in results)
     full = [r for r in results if "all" in r]
     if full:

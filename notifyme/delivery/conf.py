@@ -30,9 +30,10 @@ DEFAULTS: dict[str, float] = {
     "RESTOCK_FANOUT_CHAINS": 4.0,
     # A restock with a fan-out job seen within this is not re-nudged by the sweeper.
     "RESTOCK_ALIVE_SECONDS": 30.0,
-    # Deliveries written in the stock write's transaction (the oldest subscribers): enough for
-    # every fan-out chain's first full chunk, small enough to keep that transaction short.
-    "RESTOCK_FIRST_CHUNK": 5000.0,
+    # Deliveries written in the stock write's transaction (the oldest subscribers): one full
+    # fan-out chunk, so the first request can go at commit while that transaction stays short
+    # (the other chains start as soon as the materialiser's first chunk lands).
+    "RESTOCK_FIRST_CHUNK": 1000.0,
     # Deliveries the materialiser writes per transaction after that, and how long one
     # materialise job keeps going before it hands over to a successor job.
     "RESTOCK_MATERIALISE_CHUNK": 20000.0,
