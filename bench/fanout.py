@@ -4,7 +4,7 @@
 
 Ours: real RQ workers + the sync sweeper fan the restock out in bulk requests of 1,000 events
 through the shared limiter. Measured from the restock's commit to the moment the sandbox holds
-every event (detection + the one INSERT … SELECT of the deliveries is reported separately).
+every event (detection + the first chunk of deliveries is reported separately).
 Ceiling: the time Klaviyo's limits themselves allow for that many bulk requests (burst 10/s,
 steady 150/min for Bulk Create Events: n <= 150 requests need n / 10 s, more need n / 150 min).
 PASS needs: time <= 1.15 x ceiling, zero 429s caused by our traffic (sandbox stats), every
@@ -59,7 +59,7 @@ def ours(sandbox: c.Sandbox, subscribers: int, workers: int, worker_class: str,
         t0 = time.monotonic()
         restock = detection_of(variant_update_stock(variant=variant, quantity=40)).restock
         t1 = time.monotonic()
-        assert restock is not None and restock.total == subscribers
+        assert restock is not None  # its first chunk of rows; the workers write the rest
         done = c.wait_until(lambda: sandbox.admin.stats(account_id)["events"] >= subscribers,
                             timeout=timeout, interval=0.05)
         t2 = time.monotonic()
@@ -76,8 +76,8 @@ def ours(sandbox: c.Sandbox, subscribers: int, workers: int, worker_class: str,
     ratio = elapsed / ceiling
     bulk_requests = sum(1 for r in sandbox.admin.requests(account_id)
                         if r["path"] == "/api/event-bulk-create-jobs")
-    print(f"restock #{restock.pk}: detected + {subscribers:,} deliveries inserted in "
-          f"{t1 - t0:.2f} s (one transaction)")
+    print(f"restock #{restock.pk}: detected + first chunk of deliveries inserted in "
+          f"{t1 - t0:.2f} s; {restock.total:,} deliveries in all")
     print(f"ours: {len(per_id):,} events accepted in {elapsed:.2f} s "
           f"({subscribers / elapsed:,.0f} events/s, {bulk_requests} bulk requests, "
           f"{workers} workers)")
@@ -92,7 +92,7 @@ def ours(sandbox: c.Sandbox, subscribers: int, workers: int, worker_class: str,
           f"{stats['duplicates_dropped']}, restock state {restock.state}, sent {restock.sent:,} "
           f"-> {c.verdict(lost == 0 and dupes == 0 and restock.sent == subscribers)}")
     ok = (done and ratio <= MAX_RATIO and stats["throttled"] == 0 and lost == 0 and dupes == 0
-          and restock.sent == subscribers)
+          and restock.sent == restock.total == subscribers)
     return ok, subscribers / elapsed
 
 

@@ -40,6 +40,7 @@ def queries_per_thousand(shop, product, n: int, shopify_id: int) -> tuple[int, f
 
     from notifyme.catalog.models import Variant
     from notifyme.catalog.services import variant_update_stock
+    from notifyme.restocks.materialise import materialise_run
     from notifyme.restocks.services import detection_of
 
     variant = Variant.objects.create(shop=shop, product=product, shopify_id=shopify_id,
@@ -48,6 +49,9 @@ def queries_per_thousand(shop, product, n: int, shopify_id: int) -> tuple[int, f
     c.bulk_subscribers(shop, variant, n, prefix=f"q{shopify_id}-")
     restock = detection_of(variant_update_stock(variant=variant, quantity=5)).restock
     assert restock is not None
+    # Every row first (a bigger restock starts with its first chunk): the queries counted are
+    # the fan-out's alone.
+    materialise_run(restock_id=restock.pk, seconds=600)
     with CaptureQueriesContext(connection) as captured:
         fanout_in_process(restock.pk)
     restock.refresh_from_db()
@@ -92,7 +96,7 @@ def main() -> int:
         t0 = time.monotonic()
         restock = detection_of(variant_update_stock(variant=variant, quantity=50)).restock
         t1 = time.monotonic()
-        assert restock is not None and restock.total == args.subscribers
+        assert restock is not None  # its first chunk of rows; the workers write the rest
         target = already + args.subscribers
         done = c.wait_until(lambda: sandbox.admin.stats(account_id)["events"] >= target,
                             timeout=args.timeout, interval=0.1)
@@ -102,10 +106,11 @@ def main() -> int:
         c.wait_until(lambda: Restock.objects.get(pk=restock.pk).sent >= args.subscribers,
                      timeout=30, interval=0.1)
         restock = Restock.objects.get(pk=restock.pk)
+        assert restock.total == args.subscribers, f"total {restock.total}"
         fanout = t2 - t1
         rate = args.subscribers / fanout
-        print(f"restock #{restock.pk}: detect + insert {args.subscribers:,} deliveries "
-              f"{t1 - t0:.2f} s")
+        print(f"restock #{restock.pk}: detect + insert the first chunk of deliveries "
+              f"{t1 - t0:.2f} s (the workers write the rest while they send)")
         fast = done and rate >= FLOOR_EVENTS_PER_SECOND
         print(f"fan-out: {args.subscribers:,} events accepted in {fanout:.2f} s = "
               f"{rate:,.0f} events/s with {args.workers} workers (limits off); "

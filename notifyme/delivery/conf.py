@@ -30,6 +30,14 @@ DEFAULTS: dict[str, float] = {
     "RESTOCK_FANOUT_CHAINS": 4.0,
     # A restock with a fan-out job seen within this is not re-nudged by the sweeper.
     "RESTOCK_ALIVE_SECONDS": 30.0,
+    # Deliveries written in the stock write's transaction (the oldest subscribers): one full
+    # fan-out chunk, so the first request can go at commit while that transaction stays short
+    # (the other chains start as soon as the materialiser's first chunk lands).
+    "RESTOCK_FIRST_CHUNK": 1000.0,
+    # Deliveries the materialiser writes per transaction after that, and how long one
+    # materialise job keeps going before it hands over to a successor job.
+    "RESTOCK_MATERIALISE_CHUNK": 20000.0,
+    "RESTOCK_MATERIALISE_SECONDS": 20.0,
 }
 
 
@@ -54,3 +62,15 @@ def restock_chains() -> int:
 
 def restock_alive_seconds() -> int:
     return max(5, int(value("RESTOCK_ALIVE_SECONDS")))
+
+
+def restock_first_chunk() -> int:
+    return max(1, int(value("RESTOCK_FIRST_CHUNK")))
+
+
+def restock_materialise_chunk() -> int:
+    return max(1, int(value("RESTOCK_MATERIALISE_CHUNK")))
+
+
+def restock_materialise_seconds() -> float:
+    return max(0.0, value("RESTOCK_MATERIALISE_SECONDS"))

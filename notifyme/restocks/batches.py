@@ -1,4 +1,4 @@
-"""A restock's lifecycle after it started: batches, pause on sell-out, completion.
+"""A restock's lifecycle after it started: batches, pause on sell-out, completion, cancel.
 
 Batched sending releases the oldest `batch_size` waiting deliveries at a time (their
 `available_at` goes from NULL to now); before every later batch the variant's current stock is
@@ -20,23 +20,38 @@ from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
 
 
 def release_batch(*, restock: Restock, now: datetime, size: int) -> int:
-    """Release the next batch and schedule the one after it (or none when nothing waits)."""
+    """Release the next batch and schedule the one after it (or none when nothing waits).
+
+    While the restock is still materialising, the part of the batch not written yet is owed
+    (`batch_owed`): the materialiser releases it as it writes it, and more batches follow."""
     # Due at once, even when `now` is a (test's or sweeper's) later evaluation time.
     released = sql.release_batch(connection, restock_id=restock.pk, size=size,
                                  now=min(now, timezone.now()))
-    waiting = RestockDelivery.objects.filter(
+    restock.batch_owed = max(0, size - released) if restock.materialising else 0
+    waiting = restock.materialising or RestockDelivery.objects.filter(
         restock=restock, state=RestockDelivery.State.PENDING, available_at__isnull=True
     ).exists()
     settings = RestockSettings.objects.get(shop_id=restock.shop_id)
     restock.next_batch_at = (
         now + timedelta(minutes=settings.batch_interval_minutes) if waiting else None
     )
-    restock.save(update_fields=["next_batch_at"])
+    restock.save(update_fields=["next_batch_at", "batch_owed"])
     if restock.next_batch_at is not None:
         when = restock.next_batch_at
         transaction.on_commit(
             lambda: nudging.restock_advance_at(restock_id=restock.pk, when=when))
     return released
+
+
+def close_materialisation(*, restock: Restock, now: datetime) -> None:
+    """No more deliveries will be written for `restock` (cancelled, paused, or taken over by a
+    later restock); call with its row locked. A materialiser chunk in flight then rolls back
+    (its watermark UPDATE requires an open materialisation), and the subscribers it had not
+    reached stay active for the next restock."""
+    if restock.materialised_at is None:
+        restock.materialised_at = now
+        restock.batch_owed = 0
+        Restock.objects.filter(pk=restock.pk).update(materialised_at=now, batch_owed=0)
 
 
 def restock_advance(*, restock_id: int, now: datetime | None = None) -> str:
@@ -56,6 +71,7 @@ def restock_advance(*, restock_id: int, now: datetime | None = None) -> str:
         variant = restock.variant
         variant.refresh_from_db(fields=["available_quantity"])
         if variant.available_quantity <= 0:
+            close_materialisation(restock=restock, now=now)
             restock.state = Restock.State.PAUSED_SOLD_OUT
             restock.paused_at = restock.finished_at = now
             restock.next_batch_at = None
@@ -79,14 +95,18 @@ def restock_finish(*, restock: Restock, now: datetime) -> None:
 
 
 def restock_finish_if_done(*, restock: Restock, now: datetime | None = None) -> bool:
-    """Complete a running restock with no pending delivery left; True if it is finished."""
+    """Complete a running restock with no pending delivery left and every delivery written
+    (never while it is still materialising: the fan-out may catch up with the materialiser);
+    True if it is finished."""
     if restock.state != Restock.State.RUNNING:
         return True
     if RestockDelivery.objects.filter(
         restock=restock, state=RestockDelivery.State.PENDING
     ).exists():
         return False
-    updated = Restock.objects.filter(pk=restock.pk, state=Restock.State.RUNNING).update(
+    updated = Restock.objects.filter(
+        pk=restock.pk, state=Restock.State.RUNNING, materialised_at__isnull=False
+    ).update(
         state=Restock.State.COMPLETED, completed_at=now or timezone.now(),
         finished_at=now or timezone.now(), next_batch_at=None,
     )
@@ -110,9 +130,12 @@ def restock_count(*, restock_id: int, sent: int = 0, failed: int = 0, skipped: i
 
 def restock_cancel(*, restock: Restock, reason: str = "Restock cancelled.") -> int:
     """Stop a running (or sold-out-paused) restock: its unsent, unleased deliveries become
-    skipped with `reason`; returns how many."""
+    skipped with `reason` and no more are written (the row lock first, so a materialiser chunk
+    either committed before — and is skipped here — or rolls back); returns how many."""
     now = timezone.now()
     with transaction.atomic():
+        locked = Restock.objects.select_for_update().get(pk=restock.pk)
+        close_materialisation(restock=locked, now=now)
         skipped = RestockDelivery.objects.filter(
             restock=restock, state=RestockDelivery.State.PENDING, leased_until__isnull=True
         ).update(state=RestockDelivery.State.SKIPPED, last_error=reason)

@@ -7,7 +7,9 @@ Contract of `fanout_send_chunk(restock_id=...)` (what the `bulk` queue job calls
   that finds nothing to claim after all wastes one slot: only at the end.)
 - Claims due rows under a fresh lease token (many workers never hold the same row), and as soon
   as it holds a full chunk it enqueues its successor, so `RESTOCK_FANOUT_CHAINS` chunks per
-  restock are in flight.
+  restock are in flight. A chain that catches up with the materialiser (a short claim while
+  rows are still being written) is counted and restarted after the next chunk is written
+  (`nudging.fanout_starved` / `fanout_regrow`).
 - Sends through the pipeline's call wrapper (`notifyme.delivery.calls`): the lease is renewed at
   half-time before each call, the SyncAttempt is written with the outcome, and the outcomes are
   the pipeline's four: wait (429 / limiter: rows back at the cool-down's end, no attempt),
@@ -81,7 +83,8 @@ def fanout_send_chunk(*, restock_id: int, from_start: bool = False) -> Outcome:
         return result
     lease = Lease(model=RestockDelivery, token=leasing.new_token(),
                   seconds=conf.restock_lease_seconds())
-    ids = _claim(restock_id, token=lease.token, from_start=from_start)
+    ids = _claim(restock_id, token=lease.token, from_start=from_start,
+                 materialising=restock.materialising)
     result.claimed = len(ids)
     if not ids:
         batches.restock_finish_if_done(restock=restock)
@@ -123,8 +126,9 @@ def _refusal(link: KlaviyoConnection | None) -> str:
     return ""
 
 
-def _claim(restock_id: int, *, token: str, from_start: bool) -> list[int]:
-    """Lease due rows after the claim hint first, then anywhere (retries sit below it)."""
+def _claim(restock_id: int, *, token: str, from_start: bool, materialising: bool) -> list[int]:
+    """Lease due rows after the claim hint first, then anywhere (retries sit below it). Short
+    while the restock is `materialising`: this chain caught up with the materialiser."""
     rows = RestockDelivery.objects.filter(restock_id=restock_id)
     limit, lease = conf.restock_chunk_size(), conf.restock_lease_seconds()
     hint = 0 if from_start else progress.claim_hint(restock_id)
@@ -137,6 +141,8 @@ def _claim(restock_id: int, *, token: str, from_start: bool) -> list[int]:
         if len(ids) < limit:
             ids += leasing.claim(rows, limit=limit - len(ids), lease_seconds=lease,
                                  token=token, order_by=("position",))
+    if len(ids) < limit and materialising:
+        nudging.fanout_starved(restock_id=restock_id)
     return ids
 
 

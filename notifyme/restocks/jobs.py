@@ -7,7 +7,7 @@ the Klaviyo client and requests already loaded.
 
 from __future__ import annotations
 
-from notifyme.restocks import batches, fanout
+from notifyme.restocks import batches, fanout, materialise
 from notifyme.restocks.models import Restock
 from notifyme.restocks.nudging import fanout_nudge
 
@@ -18,6 +18,10 @@ def run_fanout_chunk(restock_id: int, from_start: bool = False) -> None:
 
 def run_restock_advance(restock_id: int) -> None:
     batches.restock_advance(restock_id=restock_id)
+
+
+def run_restock_materialise(restock_id: int) -> None:
+    materialise.materialise_run(restock_id=restock_id)
 
 
 def restocks_resume(*, shop_id: int) -> int:

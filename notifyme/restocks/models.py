@@ -1,10 +1,11 @@
 """Restocks: a variant came back, and every waiting subscriber gets one "Back in Stock" event.
 
 `Restock` is one detected return of stock; `RestockDelivery` is the outbox row for one
-subscriber of it (written in the same transaction as the restock, claimed by fan-out jobs with
-a lease). The rows are the truth: Redis only carries nudges, so a lost job, a flushed Redis or a
-killed worker delays deliveries but never loses or duplicates them — the deterministic
-`unique_id` makes a resend after a crash a no-op in Klaviyo.
+subscriber of it (the first chunk written in the same transaction as the restock, the rest by
+the materialiser, `notifyme.restocks.materialise`; claimed by fan-out jobs with a lease). The
+rows are the truth: Redis only carries nudges, so a lost job, a flushed Redis or a killed worker
+delays deliveries but never loses or duplicates them — the deterministic `unique_id` makes a
+resend after a crash a no-op in Klaviyo.
 """
 
 from __future__ import annotations
@@ -89,6 +90,26 @@ class Restock(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     next_batch_at = models.DateTimeField(null=True, blank=True)
+    # Materialisation (notifyme.restocks.materialise): the deliveries are written in chunks,
+    # oldest subscription first, the first one in the stock write's transaction. The restock's
+    # subscribers are the active subscriptions of the variant with an id up to
+    # `subscription_ceiling` (the highest id committed when it started). The watermark
+    # (`materialised_upto_at`, `materialised_upto_id`) is the (created_at, id) of the last
+    # subscription covered; `materialised` counts the rows written (= the last position);
+    # `materialised_at` is set once no row will be added (all written, or closed by cancel,
+    # pause or a later restock taking over).
+    subscription_ceiling = models.BigIntegerField(null=True, blank=True)
+    materialised_upto_at = models.DateTimeField(null=True, blank=True)
+    materialised_upto_id = models.BigIntegerField(null=True, blank=True)
+    materialised = models.PositiveIntegerField(default=0)
+    materialised_at = models.DateTimeField(null=True, blank=True)
+    # Decided once at the start, applied to every chunk: the cool-down join (NULL = no earlier
+    # restock could have notified anyone within it) and the in-flight exclusion.
+    cooldown_since = models.DateTimeField(null=True, blank=True)
+    exclude_in_flight = models.BooleanField(default=False)
+    # Batched: rows of the current batch not released yet because they were not written yet
+    # (the materialiser releases them as it writes them).
+    batch_owed = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["shop", "started_at"]),
@@ -100,6 +121,11 @@ class Restock(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state != self.State.RUNNING
+
+    @property
+    def materialising(self) -> bool:
+        """Are deliveries still being written (the total still growing)?"""
+        return self.materialised_at is None and self.state == self.State.RUNNING
 
     @property
     def remaining(self) -> int:

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 QUEUE = "bulk"
 FANOUT_JOB = "notifyme.restocks.jobs.run_fanout_chunk"
 ADVANCE_JOB = "notifyme.restocks.jobs.run_restock_advance"
+MATERIALISE_JOB = "notifyme.restocks.jobs.run_restock_materialise"
+MATERIALISE_KIND = "restock-materialise"
 DELAYED_PREFIX = "restock-fanout"
 ADVANCE_PREFIX = "restock-advance"
 JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 120}
@@ -68,6 +70,37 @@ def fanout_nudge_later(*, restock_id: int, seconds: float) -> bool:
     """
     progress.mark_alive(restock_id, seconds + conf.restock_alive_seconds())
     return nudges.later(DELAYED_PREFIX, restock_id, seconds)
+
+
+def fanout_starved(*, restock_id: int) -> None:
+    """A fan-out job found fewer due rows than a chunk while the restock is still being
+    materialised: its chain would end here. Count it (the materialiser restarts that many chains
+    after its next chunk, `fanout_regrow`) and come back shortly in any case."""
+    progress.note_starved(restock_id)
+    fanout_nudge_later(restock_id=restock_id, seconds=0.5)
+
+
+def fanout_regrow(*, restock_id: int) -> bool:
+    """After a chunk of deliveries was written: restart the chains that ran dry (at most
+    `RESTOCK_FANOUT_CHAINS`)."""
+    starved = progress.take_starved(restock_id)
+    if not starved:
+        return False
+    return fanout_nudge(restock_id=restock_id, chains=min(starved, conf.restock_chains()))
+
+
+def materialise_nudge(*, restock_id: int, verify: bool = False) -> bool:
+    """Queue the job that writes the rest of a restock's deliveries (at most one queued per
+    restock; `verify=True` from the sweeper replaces a marker whose job vanished); True if a job
+    was queued. Best effort: the sweeper resumes a materialisation whose job never came."""
+    try:
+        return nudges.enqueue_coalesced(
+            kind=MATERIALISE_KIND, lane=QUEUE, key=restock_id, func=MATERIALISE_JOB,
+            args=(restock_id,), verify=verify, options=JOB_OPTIONS)
+    except Exception:
+        logger.warning("could not queue the materialiser for restock %s; the sweeper will",
+                       restock_id)
+        return False
 
 
 def restock_advance_at(*, restock_id: int, when: datetime) -> bool:

@@ -1,4 +1,5 @@
-"""Live fan-out signals kept in Redis: events sent per second (for rate/ETA) and "a job is alive".
+"""Live fan-out signals kept in Redis: events sent per second (for rate/ETA), "a job is alive",
+"a materialiser is writing", chains that ran dry, and the claim hint.
 
 Both are hints with short TTLs, never the truth (the database counters are): a flushed Redis
 shows a rate of 0 for a minute and lets the sweeper re-nudge a restock one tick early. Writes
@@ -72,6 +73,53 @@ def is_alive(restock_id: int) -> bool:
         return bool(get_redis().exists(_alive_key(restock_id)))
     except Exception:
         return False
+
+
+def _materialising_key(restock_id: int) -> str:
+    return f"restock:{restock_id}:materialising"
+
+
+def mark_materialising(restock_id: int) -> None:
+    """A materialise job is writing this restock's deliveries (the sweeper leaves it alone)."""
+    try:
+        get_redis().set(_materialising_key(restock_id), "1", ex=conf.restock_alive_seconds())
+    except Exception:
+        logger.debug("could not mark restock materialising", exc_info=True)
+
+
+def is_materialising(restock_id: int) -> bool:
+    try:
+        return bool(get_redis().exists(_materialising_key(restock_id)))
+    except Exception:
+        return False
+
+
+def _starved_key(restock_id: int) -> str:
+    return f"restock:{restock_id}:starved"
+
+
+def note_starved(restock_id: int) -> None:
+    """One fan-out chain of this restock ran out of written rows (see nudging.fanout_starved)."""
+    key = _starved_key(restock_id)
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 300)
+        pipe.execute()
+    except Exception:
+        logger.debug("could not count a starved chain", exc_info=True)
+
+
+def take_starved(restock_id: int) -> int:
+    """How many chains ran dry since the last call (and reset the count)."""
+    try:
+        pipe = get_redis().pipeline(transaction=True)
+        pipe.get(_starved_key(restock_id))
+        pipe.delete(_starved_key(restock_id))
+        raw: Any = pipe.execute()[0]
+    except Exception:
+        return 0
+    return int(raw) if raw else 0
 
 
 # -- claim hint ----------------------------------------------------------------------------

@@ -30,7 +30,8 @@ def restock_progress_list(*, shop: Shop, limit: int = 10) -> list[dict[str, Any]
     for r in restocks:
         rate = rates.get(r.pk, 0.0)
         remaining = r.remaining
-        eta = round(remaining / rate) if rate > 0 and remaining and r.state == "running" else None
+        eta = (round(remaining / rate) if rate > 0 and remaining and r.state == "running"
+               and not r.materialising else None)  # no ETA while the total still grows
         items.append({
             "id": r.pk,
             "product_title": r.variant.product.title,
@@ -40,6 +41,7 @@ def restock_progress_list(*, shop: Shop, limit: int = 10) -> list[dict[str, Any]
             "state_label": r.get_state_display(),
             "send_mode": r.send_mode,
             "total": r.total,
+            "materialising": r.materialising,
             "sent": r.sent,
             "failed": r.failed,
             "skipped": r.skipped,

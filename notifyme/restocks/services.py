@@ -6,9 +6,10 @@ runs inside the stock write's transaction, with the variant row locked: when the
 sellable quantity rises to the shop's threshold after it had sold out, a restock starts — only
 for a product published to the Online Store and not removed in Shopify (a hidden product's
 variant stays armed; publishing it with stock re-runs detection, see catalog.mirror).
-`restock_start` writes the `Restock` and one `RestockDelivery` per active subscription in ONE
-transaction with a single INSERT … SELECT (nothing is loaded into Python, so a million
-subscribers cost one statement), then nudges the fan-out on commit.
+`restock_start` writes the `Restock` and the first chunk of its `RestockDelivery` rows (one per
+active subscription, oldest first) in that transaction with one INSERT … SELECT (nothing is
+loaded into Python), then nudges the fan-out on commit; the materialiser writes the rest while
+the first events go (`notifyme.restocks.materialise`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.utils import timezone
 from notifyme.catalog.hooks import StockChange
 from notifyme.catalog.models import Variant
 from notifyme.catalog.services import StockUpdate
-from notifyme.restocks import batches, jobs, sql
+from notifyme.restocks import batches, jobs, materialise, nudging, sql
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings, StockWatch
 from notifyme.shops.models import Shop
 
@@ -48,6 +49,8 @@ class RestockDetection:
             r = self.restock
             noun = "subscriber" if r.total == 1 else "subscribers"
             text = f"restock #{r.pk} started: {r.total} {noun}"
+            if r.materialising:
+                text += " so far (the rest are being added)"
             if r.skipped:
                 text += f" ({r.skipped} skipped: notified within the cool-down)"
             if r.send_mode == RestockSettings.SendMode.BATCHED:
@@ -182,13 +185,18 @@ def _detect(variant: Variant, watch: StockWatch, previous: int, quantity: int
 
 
 def restock_start(*, variant: Variant, quantity: int | None = None) -> Restock | None:
-    """Create a running restock and its deliveries (oldest subscription first); None if empty.
+    """Create a running restock and its first deliveries (oldest subscription first); None if
+    nobody is waiting.
 
-    Runs in one transaction (joining the caller's). Contacts notified for this variant within
-    the shop's cool-down get a `skipped` row instead of a second alert; subscribers still in
-    flight in an earlier unfinished restock stay with it; subscribers whose turn had not come
-    in an earlier paused/batched restock move into this one, keeping their place. The fan-out
-    is nudged only after the transaction commits.
+    Runs in one transaction (joining the caller's). The restock's subscribers are the variant's
+    active subscriptions with an id up to the highest committed now; the first
+    `RESTOCK_FIRST_CHUNK` of them get their rows here, the rest are written in the background
+    while the fan-out sends (`notifyme.restocks.materialise`). Contacts notified for this
+    variant within the shop's cool-down get a `skipped` row instead of a second alert;
+    subscribers still in flight in an earlier unfinished restock stay with it; subscribers whose
+    turn had not come in an earlier paused/batched restock (or not written yet by its
+    materialiser) move into this one, keeping their place. The fan-out (and the materialiser)
+    are nudged only after the transaction commits.
     """
     settings = restock_settings_get(shop=variant.shop)
     quantity = variant.available_quantity if quantity is None else quantity
@@ -199,29 +207,25 @@ def restock_start(*, variant: Variant, quantity: int | None = None) -> Restock |
             shop_id=variant.shop_id, variant=variant, quantity=quantity,
             send_mode=settings.send_mode, started_at=now,
             batch_size=max(1, quantity * settings.subscribers_per_unit) if batched else None,
+            subscription_ceiling=sql.subscription_ceiling(connection),
         )
         _take_over_waiting(variant=variant, restock=restock, now=now)
         cutoff = now - timedelta(hours=settings.cooldown_hours)
-        sql.insert_deliveries(
-            connection, restock_id=restock.pk, shop_id=variant.shop_id, variant_id=variant.pk,
-            cooldown_cutoff=cutoff if _recently_restocked(variant, restock, cutoff) else None,
-            exclude_in_flight=_has_in_flight(variant, restock),
-            available_at=None if batched else now,
-        )
-        counts = sql.delivery_counts(connection, restock_id=restock.pk)
-        if not counts:
+        restock.cooldown_since = cutoff if _recently_restocked(variant, restock, cutoff) else None
+        restock.exclude_in_flight = _has_in_flight(variant, restock)
+        restock.save(update_fields=["cooldown_since", "exclude_in_flight"])
+        materialise.write_first(restock=restock, now=now)
+        if restock.materialised == 0 and not restock.materialising:
             restock.delete()
             return None
-        restock.total = counts.get(RestockDelivery.State.PENDING, 0)
-        restock.skipped = counts.get(RestockDelivery.State.SKIPPED, 0)
-        restock.save(update_fields=["total", "skipped"])
-        if restock.total == 0:
+        if restock.total == 0 and not restock.materialising:
             batches.restock_finish(restock=restock, now=now)
         elif batched:
             batches.release_batch(restock=restock, now=now, size=restock.batch_size or 1)
-        transaction.on_commit(lambda: _nudge(restock.pk))
-    logger.info("restock %s started for variant %s: %s to send, %s skipped",
-                restock.pk, variant.pk, restock.total, restock.skipped)
+        transaction.on_commit(lambda: _nudge(restock.pk, materialise=restock.materialising))
+    logger.info("restock %s started for variant %s: %s to send, %s skipped%s",
+                restock.pk, variant.pk, restock.total, restock.skipped,
+                " so far (materialising the rest)" if restock.materialising else "")
     return restock
 
 
@@ -244,7 +248,8 @@ def _has_in_flight(variant: Variant, restock: Restock) -> bool:
 
 def _take_over_waiting(*, variant: Variant, restock: Restock, now: datetime) -> None:
     """Rows of earlier restocks whose batch never came are skipped here and re-queued in
-    `restock` (their subscriptions are still active, so the insert picks them up in order)."""
+    `restock` (their subscriptions are still active, so the insert picks them up in order);
+    earlier restocks still materialising stop (the rest of their subscribers come here)."""
     earlier = Restock.objects.filter(
         variant=variant, state__in=[Restock.State.RUNNING, Restock.State.PAUSED_SOLD_OUT]
     ).exclude(pk=restock.pk)
@@ -257,8 +262,13 @@ def _take_over_waiting(*, variant: Variant, restock: Restock, now: datetime) -> 
             old.total -= moved
             old.skipped += moved
             old.save(update_fields=["total", "skipped"])
+        # Its subscribers not written yet are active and not in flight: this restock takes
+        # them (a chunk of its materialiser racing this lock rolls back).
+        batches.close_materialisation(restock=old, now=now)
         batches.restock_finish_if_done(restock=old, now=now)
 
 
-def _nudge(restock_id: int) -> None:
-    jobs.fanout_nudge(restock_id=restock_id)
+def _nudge(restock_id: int, *, materialise: bool) -> None:
+    jobs.fanout_nudge(restock_id=restock_id)  # first: the first events go before the rest
+    if materialise:
+        nudging.materialise_nudge(restock_id=restock_id)

@@ -2,17 +2,19 @@
 """The set-based statements behind restocks (portable SQL: PostgreSQL, and SQLite for `make run`).
 
 Everything here touches any number of rows with a constant number of statements: one INSERT …
-SELECT writes a million deliveries, one UPDATE marks a thousand sent. Table names come from the
+SELECT writes a chunk of deliveries (any size, by a range of subscriptions), one UPDATE marks a
+thousand sent. Table names come from the
 models' `_meta`, values always travel as parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 from notifyme.delivery.sql import ids_where
 from notifyme.restocks.models import Restock, RestockDelivery
@@ -28,17 +30,73 @@ RESTOCK = Restock._meta.db_table
 SUBSCRIPTION = Subscription._meta.db_table
 
 
+#: A subscription's place in line, and a watermark between chunks: (created_at, id).
+Mark = tuple[datetime, int]
+
+
+def _keyset(connection: BaseDatabaseWrapper, after: Mark | None, upto: Mark | None,
+            params: dict[str, Any]) -> str:
+    """SQL for "(s.created_at, s.id) > after and <= upto", spelled so that the subscriptions'
+    (shop, variant, status, created_at) index serves it as a range (a row comparison would not
+    be an index condition there). Times go as the backend stores them (SQLite: its text)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = ""
+    if after is not None:
+        params["after_at"], params["after_id"] = adapt(after[0]), after[1]
+        sql += (" AND s.created_at >= %(after_at)s"
+                " AND (s.created_at > %(after_at)s OR s.id > %(after_id)s)")
+    if upto is not None:
+        params["upto_at"], params["upto_id"] = adapt(upto[0]), upto[1]
+        sql += (" AND s.created_at <= %(upto_at)s"
+                " AND (s.created_at < %(upto_at)s OR s.id <= %(upto_id)s)")
+    return sql
+
+
+def chunk_end(
+    connection: BaseDatabaseWrapper, *, shop_id: int, variant_id: int, ceiling: int,
+    after: Mark | None, limit: int,
+) -> Mark | None:
+    """The mark of the `limit`-th waiting subscription after `after` (oldest first), or None
+    when fewer than `limit` are left: the next chunk then takes them all."""
+    params: dict[str, Any] = {"shop": shop_id, "variant": variant_id, "ceiling": ceiling,
+                              "active": Subscription.Status.ACTIVE, "skip": max(0, limit - 1)}
+    statement = (
+        f"SELECT s.created_at, s.id FROM {SUBSCRIPTION} s WHERE s.shop_id = %(shop)s "
+        f"AND s.variant_id = %(variant)s AND s.status = %(active)s AND s.id <= %(ceiling)s"
+        f"{_keyset(connection, after, None, params)} "
+        f"ORDER BY s.created_at, s.id LIMIT 1 OFFSET %(skip)s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    if not row:
+        return None
+    created = row[0]
+    if isinstance(created, str):  # SQLite hands its text back
+        created = datetime.fromisoformat(created)
+    if timezone.is_naive(created):
+        created = timezone.make_aware(created, UTC)
+    return created, int(row[1])
+
+
 def insert_deliveries(
     connection: BaseDatabaseWrapper,
     *,
     restock_id: int,
     shop_id: int,
     variant_id: int,
+    ceiling: int,
+    after: Mark | None,
+    upto: Mark | None,
+    position_base: int,
     cooldown_cutoff: datetime | None,
     exclude_in_flight: bool,
     available_at: datetime | None,
 ) -> int:
-    """One row per active subscription of the variant, numbered oldest first; returns the count.
+    """One row per active subscription of the variant with an id up to `ceiling` and a mark
+    in (`after`, `upto`] (None: unbounded), numbered oldest first from `position_base` + 1;
+    returns the count. A row that exists already is left alone (ON CONFLICT DO NOTHING), so a
+    chunk written twice adds nothing.
 
     With `cooldown_cutoff`, a subscription whose email or phone got this variant's event since
     then is inserted as `skipped` (nobody is alerted twice while stock flaps). With
@@ -46,8 +104,8 @@ def insert_deliveries(
     variant are left out: that delivery will reach them.
     """
     params: dict[str, Any] = {
-        "restock": restock_id, "shop": shop_id, "variant": variant_id,
-        "available_at": available_at, "cutoff": cooldown_cutoff,
+        "restock": restock_id, "shop": shop_id, "variant": variant_id, "ceiling": ceiling,
+        "available_at": available_at, "cutoff": cooldown_cutoff, "base": position_base,
         "pending": RestockDelivery.State.PENDING, "skipped": RestockDelivery.State.SKIPPED,
         "sent": RestockDelivery.State.SENT, "active": Subscription.Status.ACTIVE,
         "prefix": f"notifyme:bis:{restock_id}:",
@@ -69,21 +127,44 @@ def insert_deliveries(
     in_flight = ""
     if exclude_in_flight:
         in_flight = (
-            f"AND NOT EXISTS (SELECT 1 FROM {DELIVERY} d JOIN {RESTOCK} r ON r.id = d.restock_id "
+            f" AND NOT EXISTS (SELECT 1 FROM {DELIVERY} d JOIN {RESTOCK} r ON r.id = d.restock_id "
             f"WHERE d.subscription_id = s.id AND r.variant_id = %(variant)s "
             f"AND r.id <> %(restock)s AND d.state = %(pending)s AND d.available_at IS NOT NULL)"
         )
     statement = (
         f"INSERT INTO {DELIVERY} (restock_id, subscription_id, position, state, available_at, "
         f"leased_until, lease_token, attempts, unique_id, sent_at, last_error) "
-        f"SELECT %(restock)s, s.id, ROW_NUMBER() OVER (ORDER BY s.created_at, s.id), {state}, "
-        f"%(available_at)s, NULL, '', 0, %(prefix)s || CAST(s.id AS VARCHAR(20)), NULL, {note} "
+        f"SELECT %(restock)s, s.id, %(base)s + ROW_NUMBER() OVER (ORDER BY s.created_at, s.id), "
+        f"{state}, %(available_at)s, NULL, '', 0, %(prefix)s || CAST(s.id AS VARCHAR(20)), "
+        f"NULL, {note} "
         f"FROM {SUBSCRIPTION} s WHERE s.shop_id = %(shop)s AND s.variant_id = %(variant)s "
-        f"AND s.status = %(active)s {in_flight}"
+        f"AND s.status = %(active)s AND s.id <= %(ceiling)s"
+        f"{_keyset(connection, after, upto, params)}"
+        f"{in_flight} ON CONFLICT (restock_id, subscription_id) DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return int(cursor.rowcount)
+
+
+def pending_after(connection: BaseDatabaseWrapper, *, restock_id: int, position: int) -> int:
+    """Pending rows of a restock after `position` (the partial pending index serves it: the
+    count of a chunk just written costs that chunk, not the restock)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {DELIVERY} WHERE restock_id = %s AND state = %s "
+            f"AND position > %s",
+            [restock_id, RestockDelivery.State.PENDING, position],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def subscription_ceiling(connection: BaseDatabaseWrapper) -> int:
+    """The highest subscription id committed now (ids come from one sequence; the primary key
+    answers it without reading the variant's subscriptions)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {SUBSCRIPTION}")
+        return int(cursor.fetchone()[0])
 
 
 def delivery_counts(connection: BaseDatabaseWrapper, *, restock_id: int) -> dict[str, int]:

@@ -6,7 +6,9 @@ pipeline's sweeper (`notifyme.delivery.sweeper`), and safe to call any time:
   which no fan-out job touched recently (`progress.is_alive`), get their fan-out restarted;
 - running batched restocks whose next batch is due get `restock_advance`;
 - running restocks with nothing left to send are completed (a safety net: the job that sent
-  the last chunk normally does it).
+  the last chunk normally does it);
+- running restocks whose deliveries are not all written and whose materialise job was not
+  seen lately get a materialise job again (it resumes from the restock's watermark).
 A flushed Redis or SIGKILLed workers therefore delay deliveries by at most a lease plus a tick.
 """
 
@@ -50,14 +52,25 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
         ).filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
         if stalled.exists():
             nudged += int(nudging.fanout_nudge(restock_id=restock_id))
+    resumed = sum(int(nudging.materialise_nudge(restock_id=restock_id, verify=True))
+                  for restock_id in _stranded_materialisations())
     batches_due = Restock.objects.filter(
         state=Restock.State.RUNNING, next_batch_at__lte=now, shop__state=Shop.State.INSTALLED
     ).values_list("id", flat=True)
     advanced = 0
     for restock_id in batches_due:
         advanced += int(nudging.restock_advance_at(restock_id=restock_id, when=now))
-    if nudged or advanced or finished:
-        logger.info("restock sweep: %s fan-outs nudged, %s batches due, %s finished",
-                    nudged, advanced, finished)
-    return {"nudged": nudged, "batches": advanced, "finished": finished}
+    if nudged or advanced or finished or resumed:
+        logger.info("restock sweep: %s fan-outs nudged, %s batches due, %s finished, "
+                    "%s materialisations resumed", nudged, advanced, finished, resumed)
+    return {"nudged": nudged, "batches": advanced, "finished": finished,
+            "materialise": resumed}
+
+
+def _stranded_materialisations() -> list[int]:
+    """Running restocks with deliveries still to write and no materialise job seen lately
+    (killed worker, lost job, flushed Redis): they resume from their watermark."""
+    ids = Restock.objects.filter(state=Restock.State.RUNNING, materialised_at__isnull=True
+                                 ).values_list("id", flat=True)
+    return [restock_id for restock_id in ids if not progress.is_materialising(restock_id)]
 

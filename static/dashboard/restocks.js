@@ -34,7 +34,9 @@
       cell(tr, r.product_title + (r.variant_title ? " — " + r.variant_title : "") +
                " (restock #" + r.id + ", " + r.quantity + " back)");
       cell(tr, r.state_label);
+      // While the restock is still writing its deliveries the total grows: "so far".
       var sent = cell(tr, r.sent.toLocaleString() + " / " + r.total.toLocaleString() +
+                          (r.materialising ? "+ so far" : "") +
                           (r.failed ? " (" + r.failed + " failed)" : ""));
       var bar = document.createElement("div");
       bar.className = "restocks-bar";

@@ -14,6 +14,7 @@ from integrations.klaviyo.services import connection_connect
 from notifyme.catalog.models import Variant
 from notifyme.delivery.outcome import Outcome
 from notifyme.restocks.fanout import fanout_send_chunk
+from notifyme.restocks.materialise import materialise_run
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings
 from notifyme.restocks.services import restock_settings_update
 from notifyme.shops.models import Shop
@@ -61,10 +62,22 @@ def set_settings(shop: Shop, **fields: Any) -> RestockSettings:
     return restock_settings_update(shop=shop, **fields)
 
 
-def drain(restock: Restock, *, max_rounds: int = 300, max_wait: float = 15.0
-          ) -> list[Outcome]:
+def materialise_all(restock: Restock) -> Restock:
+    """Write every delivery row of a restock that started with its first chunk, in this
+    process — what the workers' materialise job does (`notifyme.restocks.materialise`)."""
+    materialise_run(restock_id=restock.pk, seconds=600)
+    restock.refresh_from_db()
+    return restock
+
+
+def drain(restock: Restock, *, max_rounds: int = 300, max_wait: float = 15.0,
+          materialise: bool = True) -> list[Outcome]:
     """Run fan-out steps in this process until no released delivery is pending (waiting out
-    retries and cool-downs for real, up to `max_wait` seconds) or the connection halts."""
+    retries and cool-downs for real, up to `max_wait` seconds) or the connection halts — after
+    writing the restock's remaining rows first, as the workers would (`materialise=False`: the
+    fan-out alone, catching up with a materialiser that is not running)."""
+    if materialise:
+        materialise_all(restock)
     results: list[Outcome] = []
     deadline = time.monotonic() + max_wait
     released = RestockDelivery.objects.filter(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from notifyme.catalog.services import variant_update_stock
 from notifyme.core.redis import get_redis
@@ -62,8 +62,10 @@ class Scene:
         return int(self.sandbox.admin.stats(self.account_id)["events"])
 
     def restock(self) -> Restock:
+        """The stock write; its first chunk of deliveries is written with it (RESTOCK_FIRST_CHUNK
+        of the oldest subscribers), the rest by the workers' materialise job."""
         restock = detection_of(variant_update_stock(variant=self.variant, quantity=10)).restock
-        assert restock is not None and restock.total == SUBSCRIBERS
+        assert restock is not None and 0 < restock.total <= SUBSCRIBERS
         return restock
 
     def finish_and_check(self, restock: Restock, timeout: float = 120) -> dict[str, Any]:
@@ -119,6 +121,50 @@ def test_sigkill_every_worker_mid_fanout_then_restart(scene: Scene) -> None:
 
     _mid_run(scene, massacre)
     scene.finish_and_check(restock)
+
+
+def _materialiser_blocked(name: str) -> bool:
+    """Is a materialise job's watermark UPDATE waiting for the restock's row lock?"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh, inside our transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = "
+            "'Lock' AND query LIKE %s", [name, '%SET "materialised" =%'])
+        return bool(cursor.fetchone()[0])
+
+
+def test_sigkill_every_worker_mid_materialisation_then_the_sweeper_resumes(
+    scene: Scene, settings: Any
+) -> None:
+    """A worker killed while it writes a chunk of deliveries: the chunk rolls back, the sweeper
+    resumes from the watermark, and every subscriber still gets exactly one event.
+
+    To kill it mid-chunk for sure, this test holds the restock's row lock right after the start:
+    the materialiser's chunk is then inserted but waits, uncommitted, on its watermark UPDATE
+    (the fan-out's counter update waits too); every worker and the sweeper are SIGKILLed while
+    it waits. Nothing but the sweeper's database scan can then restart the materialisation (its
+    job is gone, its nudge marker was cleared when it started)."""
+    settings.RESTOCK_FIRST_CHUNK = 500
+    scene.start(workers=2, RESTOCK_FIRST_CHUNK="500", RESTOCK_MATERIALISE_CHUNK="700")
+    name = connection.settings_dict["NAME"]
+    restock = scene.restock()
+    assert restock.materialising and restock.total == 500
+    with transaction.atomic():
+        written = Restock.objects.select_for_update().get(pk=restock.pk).materialised
+        try:  # (the workers' start-up is part of this wait on a busy machine)
+            wait_until(lambda: _materialiser_blocked(name), timeout=120, interval=0.05)
+        except AssertionError:
+            raise AssertionError(scene._state("the materialiser never reached its chunk")
+                                 ) from None
+        kill_workers(scene.procs)
+    assert written < SUBSCRIBERS
+    restock.refresh_from_db()
+    assert restock.materialised == written and restock.materialised_at is None  # rolled back
+    assert RestockDelivery.objects.filter(restock=restock).count() == written
+    scene.start(workers=2)
+    scene.finish_and_check(restock)
+    restock.refresh_from_db()
+    assert restock.materialised == SUBSCRIBERS and restock.materialised_at is not None
 
 
 def test_redis_flushed_mid_run(scene: Scene) -> None:

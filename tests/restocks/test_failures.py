@@ -14,7 +14,13 @@ from notifyme.restocks.fanout import fanout_send_chunk
 from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.restocks.services import detection_of
 from notifyme.subscriptions.models import Subscription
-from tests.restocks.conftest import Connected, add_subscribers, drain, event_ids
+from tests.restocks.conftest import (
+    Connected,
+    add_subscribers,
+    drain,
+    event_ids,
+    materialise_all,
+)
 
 
 def _start(connected: Connected, count: int) -> Restock:
@@ -111,7 +117,7 @@ def test_a_retried_chunk_keeps_its_place(klaviyo_sandbox: Any, connected: Connec
     the delayed nudge that follows them claims from the start."""
     from django.utils import timezone
 
-    restock = _start(connected, 2500)
+    restock = materialise_all(_start(connected, 2500))
     klaviyo_sandbox.admin.set_faults(connected.account_id, next_errors=[503])
     first = fanout_send_chunk(restock_id=restock.pk)
     assert first.released == 1000

@@ -14,7 +14,7 @@ from notifyme.catalog.models import Variant
 from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.services import detection_of
 from notifyme.shops.models import Shop
-from tests.restocks.conftest import add_subscribers, connect, drain
+from tests.restocks.conftest import add_subscribers, connect, drain, materialise_all
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,7 @@ def test_panel_shows_live_progress(page: Page, live_server: Any, transactional_d
     add_subscribers(shop, variant, 1500, prefix="panel")
     restock = detection_of(variant_update_stock(variant=variant, quantity=4)).restock
     assert restock is not None
+    materialise_all(restock)  # what the workers' materialise job would do
 
     page.goto(str(live_server.url) + "/dev/admin/")
     app = page.frame_locator("#app-frame")

@@ -11,7 +11,7 @@ from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.models import Restock
 from notifyme.restocks.services import detection_of
 from tests.fixtures.shopify import make_shop, make_variant
-from tests.restocks.conftest import Connected, add_subscribers, drain
+from tests.restocks.conftest import Connected, add_subscribers, drain, materialise_all
 
 
 def test_progress_numbers(klaviyo_sandbox: Any, connected: Connected,
@@ -20,6 +20,9 @@ def test_progress_numbers(klaviyo_sandbox: Any, connected: Connected,
     restock = detection_of(variant_update_stock(variant=connected.variant, quantity=3)).restock
     assert restock is not None
     client = Client()
+    [item] = client.get("/app/api/restocks", **bearer(connected.shop.domain)).json()["restocks"]
+    assert item["materialising"] is True and item["total"] == 1000  # the first chunk
+    materialise_all(restock)
     response = client.get("/app/api/restocks", **bearer(connected.shop.domain))
     assert response.status_code == 200
     [item] = response.json()["restocks"]
