@@ -76,3 +76,7 @@ class Variant(TimeStampedModel):
         product = self.product
         return product_url(domain=product.shop.domain, handle=product.handle,
                            variant_id=self.shopify_id)
+
+
+# The catalog sync progress row lives in its own module (it is the sync's, not the mirror's).
+from notifyme.catalog.sync_models import CatalogSync  # noqa: E402, F401

@@ -1,0 +1,252 @@
+"""Running one catalog sync: Admin GraphQL → snapshots → the catalog services, resumably.
+
+Order: count the catalog (`CatalogCounts`: the progress bar's total, and `auto` picks paging
+up to `BULK_THRESHOLD_VARIANTS` variants, a bulk operation above), apply the locations, then
+the products, each followed by its variants' per-location levels (a level needs its variant).
+Both reads convert through `notifyme.catalog.graphql`, so paging and bulk write the same
+mirror. Everything applied is newer-only (`product_apply`, `inventory_levels_apply`), so a
+page or a chunk applied twice — after a crash, or by a resumed job — changes nothing.
+
+The job holds the row with a fenced lease: `_claim` takes it (a fresh token) only when it is
+unfinished and not held by a live job, and every progress write is `UPDATE ... WHERE
+lease_token = <mine>`; zero rows means another job took over (or the shop was uninstalled) and
+this one stops (`LeaseLost`) without another write. Progress is written every page (paging) or
+every `CHUNK_PRODUCTS` products (bulk), with the resume point (`cursor` / `done_products`).
+Shopify unavailable: the row is handed back (lease cleared) for the sweeper to resume, up to
+`MAX_ATTEMPTS` jobs; other Shopify errors (re-auth needed, a failed bulk operation, bad data)
+fail the sync with one sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.shopify import catalog as shopify_catalog
+from integrations.shopify.client import AdminClient
+from integrations.shopify.errors import (
+    BulkOperationFailed,
+    ReauthRequired,
+    ShopifyError,
+    ShopifyUnavailable,
+)
+from notifyme.catalog import graphql
+from notifyme.catalog.services import inventory_levels_apply, locations_apply, product_apply
+from notifyme.catalog.sync_models import CatalogSync
+from notifyme.delivery.leasing import new_token
+from notifyme.shops.models import Shop
+
+logger = logging.getLogger(__name__)
+
+BULK_THRESHOLD_VARIANTS = 2000
+CHUNK_PRODUCTS = 250
+BULK_POLL_SECONDS = 1.0
+BULK_MAX_WAIT_SECONDS = 3000.0
+MAX_ATTEMPTS = 5
+Mode = CatalogSync.Mode
+State = CatalogSync.State
+
+
+class LeaseLost(Exception):
+    """Another job holds the sync now (or it was stopped): this one writes nothing more."""
+
+
+@dataclass
+class Run:
+    sync: CatalogSync
+    token: str
+    client: AdminClient
+    cost_base: int
+
+    def save(self, **fields: Any) -> None:
+        """A fenced progress write (heartbeat and cost points included)."""
+        fields.update(heartbeat_at=timezone.now(),
+                      cost_points=self.cost_base + int(self.client.cost_used))
+        held = CatalogSync.objects.filter(pk=self.sync.pk, lease_token=self.token,
+                                          state=State.RUNNING)
+        if held.update(**fields) == 0:
+            raise LeaseLost(self.sync.pk)
+        for name, value in fields.items():
+            setattr(self.sync, name, value)
+
+
+def _claim(sync_id: int, token: str, stale_seconds: float) -> CatalogSync | None:
+    cutoff = timezone.now() - timezone.timedelta(seconds=stale_seconds)
+    with transaction.atomic():
+        sync = (CatalogSync.objects.select_for_update(skip_locked=True)
+                .select_related("shop").filter(pk=sync_id).first())
+        if sync is None or sync.finished or sync.shop.state != Shop.State.INSTALLED:
+            return None
+        live = sync.lease_token and sync.heartbeat_at and sync.heartbeat_at > cutoff
+        if live:
+            return None
+        sync.state, sync.lease_token, sync.heartbeat_at = State.RUNNING, token, timezone.now()
+        sync.started_at = sync.started_at or timezone.now()
+        sync.attempts += 1
+        sync.save(update_fields=["state", "lease_token", "heartbeat_at", "started_at",
+                                 "attempts", "updated_at"])
+    return sync
+
+
+def catalog_sync_run(*, sync_id: int, stale_seconds: float = 120.0) -> CatalogSync | None:
+    """Run (or resume) sync `sync_id` to its end; None when another job holds it or it is
+    finished. Never raises for Shopify's answers: they end up on the row."""
+    token = new_token()
+    sync = _claim(sync_id, token, stale_seconds)
+    if sync is None:
+        return None
+    run = Run(sync, token, AdminClient(sync.shop), cost_base=sync.cost_points)
+    try:
+        _run(run)
+    except LeaseLost:
+        logger.info("catalog sync %s: lease lost, stopping", sync_id)
+        return None
+    except ShopifyUnavailable as error:
+        _hand_back(run, error)
+    except ReauthRequired:
+        _finish(run, State.FAILED, "Shopify refused the app's access: open the app in your "
+                "Shopify admin again to re-authorize it.")
+    except (ShopifyError, graphql.CatalogDataError) as error:
+        _finish(run, State.FAILED, f"Shopify's catalog could not be read: {error}"[:500])
+    sync.refresh_from_db()
+    return sync
+
+
+def _hand_back(run: Run, error: Exception) -> None:
+    if run.sync.attempts >= MAX_ATTEMPTS:
+        _finish(run, State.FAILED, "Shopify did not answer; try the sync again later.")
+        return
+    logger.warning("catalog sync %s: Shopify unavailable (%s); the sweeper resumes it",
+                   run.sync.pk, type(error).__name__)
+    try:
+        run.save(lease_token="", heartbeat_at=None)
+    except LeaseLost:
+        pass
+
+
+def _finish(run: Run, state: str, error: str = "") -> None:
+    try:
+        run.save(state=state, error=error, lease_token="", finished_at=timezone.now())
+    except LeaseLost:
+        pass
+
+
+def _run(run: Run) -> None:
+    sync = run.sync
+    if sync.total_variants is None:
+        counts = shopify_catalog.catalog_counts(run.client)
+        products, variants = _counts(counts)
+        mode = sync.requested_mode
+        if mode == Mode.AUTO:
+            mode = Mode.BULK if variants > BULK_THRESHOLD_VARIANTS else Mode.PAGING
+        run.save(total_products=products, total_variants=variants, mode=mode)
+        locations = graphql.connection_nodes(shopify_catalog.locations(run.client))
+        locations_apply(shop=sync.shop,
+                        locations=[graphql.location_snapshot(n) for n in locations])
+    if sync.mode == Mode.BULK:
+        _run_bulk(run)
+    else:
+        _run_paging(run)
+    _finish(run, State.SUCCEEDED)
+
+
+def _counts(counts: Any) -> tuple[int, int]:
+    def count(value: Any) -> int:
+        if isinstance(value, dict):
+            value = value.get("count")
+        return int(value or 0)
+
+    if isinstance(counts, dict):
+        return (count(counts.get("productsCount", counts.get("products"))),
+                count(counts.get("productVariantsCount", counts.get("variants"))))
+    return count(getattr(counts, "products", 0)), count(getattr(counts, "variants", 0))
+
+
+def _apply(run: Run, products: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Apply product nodes (page shape) and their levels; returns (products, variants)."""
+    shop, levels, count, variants = run.sync.shop, [], 0, 0
+    for node in products:
+        snapshot = graphql.product_snapshot(node)
+        product_apply(shop=shop, snapshot=snapshot)
+        levels.extend(graphql.level_snapshots(node))
+        count, variants = count + 1, variants + len(snapshot.variants)
+    if levels:
+        inventory_levels_apply(shop=shop, levels=levels)
+    return count, variants
+
+
+def _page_parts(page: Any) -> tuple[list[dict[str, Any]], bool, str]:
+    if not isinstance(page, dict):
+        page = {"nodes": getattr(page, "nodes", []),
+                "pageInfo": {"hasNextPage": getattr(page, "has_next_page", False),
+                             "endCursor": getattr(page, "end_cursor", None)}}
+    if "products" in page:
+        page = page["products"]
+    info = page.get("pageInfo") or {}
+    return (graphql.connection_nodes(page), bool(info.get("hasNextPage")),
+            str(info.get("endCursor") or ""))
+
+
+def _run_paging(run: Run) -> None:
+    cursor = run.sync.cursor
+    while True:
+        nodes, has_next, end = _page_parts(
+            shopify_catalog.products_page(run.client, after=cursor or None))
+        done, variants = _apply(run, nodes)
+        cursor = end or cursor
+        run.save(cursor=cursor, done_products=run.sync.done_products + done,
+                 done_variants=run.sync.done_variants + variants)
+        if not has_next or not nodes:
+            return
+
+
+def _bulk_url(run: Run) -> str:
+    """Start the bulk operation (once per sync) and wait for its result URL ('' if empty)."""
+    if not run.sync.bulk_operation_id:
+        run.save(bulk_operation_id=shopify_catalog.bulk_catalog_start(run.client))
+    deadline = time.monotonic() + BULK_MAX_WAIT_SECONDS
+    while True:
+        status = shopify_catalog.bulk_operation(run.client,
+                                                operation_id=run.sync.bulk_operation_id)
+        state = str(_field(status, "status")).upper()
+        if state == "COMPLETED":
+            return str(_field(status, "url") or "")
+        if state in ("FAILED", "CANCELED", "CANCELING", "EXPIRED") or \
+                time.monotonic() > deadline:
+            code = _field(status, "error_code") or _field(status, "errorCode") or state
+            raise BulkOperationFailed(f"the bulk operation ended {state.lower()} ({code})")
+        run.save()  # heartbeat while Shopify works
+        time.sleep(BULK_POLL_SECONDS)
+
+
+def _field(status: Any, name: str) -> Any:
+    return status.get(name) if isinstance(status, dict) else getattr(status, name, None)
+
+
+def _run_bulk(run: Run) -> None:
+    url = _bulk_url(run)
+    if not url:
+        return
+    skip = run.sync.done_products  # a resumed job: these were applied before
+    chunk: list[dict[str, Any]] = []
+    for n, product in enumerate(graphql.bulk_products(shopify_catalog.bulk_results(url))):
+        if n < skip:
+            continue
+        chunk.append(product)
+        if len(chunk) >= CHUNK_PRODUCTS:
+            _bulk_chunk(run, chunk)
+            chunk = []
+    if chunk:
+        _bulk_chunk(run, chunk)
+
+
+def _bulk_chunk(run: Run, chunk: list[dict[str, Any]]) -> None:
+    done, variants = _apply(run, chunk)
+    run.save(done_products=run.sync.done_products + done,
+             done_variants=run.sync.done_variants + variants)
