@@ -54,13 +54,15 @@ def sync_nudge(*, sync_id: int) -> bool:
 
 
 def catalog_sync_start(
-    *, shop: Shop, mode: str = "auto", reason: str = CatalogSync.Reason.MERCHANT
+    *, shop: Shop, mode: str = "auto", reason: str = CatalogSync.Reason.MERCHANT,
+    enqueue: bool = True,
 ) -> CatalogSync:
     """Record a full sync of `shop`'s catalog and enqueue it on commit; return the row.
 
     `mode`: `auto` (page through `products` for small catalogs, a bulk operation above
     `sync_run.BULK_THRESHOLD_VARIANTS`), `paging` or `bulk`. Raises `ValueError` for another
-    mode and `SyncAlreadyRunning` when the shop has a queued or running sync.
+    mode and `SyncAlreadyRunning` when the shop has a queued or running sync. `enqueue=False`:
+    the caller runs it itself (`manage.py catalog_sync`, in its own process).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -74,7 +76,8 @@ def catalog_sync_start(
     except IntegrityError:  # another start won the race (the partial unique constraint)
         raise SyncAlreadyRunning(catalog_sync_unfinished(shop=shop) or CatalogSync(shop=shop)
                                  ) from None
-    transaction.on_commit(lambda: sync_nudge(sync_id=sync.pk))
+    if enqueue:
+        transaction.on_commit(lambda: sync_nudge(sync_id=sync.pk))
     return sync
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,7 @@ class Run:
     token: str
     client: AdminClient
     cost_base: int
+    on_progress: Callable[[CatalogSync], None] | None = None
 
     def save(self, **fields: Any) -> None:
         """A fenced progress write (heartbeat and cost points included)."""
@@ -74,6 +75,8 @@ class Run:
             raise LeaseLost(self.sync.pk)
         for name, value in fields.items():
             setattr(self.sync, name, value)
+        if self.on_progress is not None:
+            self.on_progress(self.sync)
 
 
 def _claim(sync_id: int, token: str, stale_seconds: float) -> CatalogSync | None:
@@ -94,14 +97,19 @@ def _claim(sync_id: int, token: str, stale_seconds: float) -> CatalogSync | None
     return sync
 
 
-def catalog_sync_run(*, sync_id: int, stale_seconds: float = 120.0) -> CatalogSync | None:
+def catalog_sync_run(
+    *, sync_id: int, stale_seconds: float = 120.0,
+    on_progress: Callable[[CatalogSync], None] | None = None,
+) -> CatalogSync | None:
     """Run (or resume) sync `sync_id` to its end; None when another job holds it or it is
-    finished. Never raises for Shopify's answers: they end up on the row."""
+    finished. Never raises for Shopify's answers: they end up on the row. `on_progress(sync)`
+    runs after every progress write (the command's progress bar)."""
     token = new_token()
     sync = _claim(sync_id, token, stale_seconds)
     if sync is None:
         return None
-    run = Run(sync, token, AdminClient(sync.shop), cost_base=sync.cost_points)
+    run = Run(sync, token, AdminClient(sync.shop), cost_base=sync.cost_points,
+              on_progress=on_progress)
     try:
         _run(run)
     except LeaseLost:

@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/klaviyo/retest", api.retest, name="api_retest"),
     path("api/klaviyo/panel", views.panel, name="api_panel"),
     path("api/restocks", include("notifyme.dashboard.restock_api")),
+    path("api/catalog/", include("notifyme.dashboard.catalog_api")),
 ]

@@ -20,7 +20,7 @@ from notifyme.shops.auth import EmbeddedRequest, embedded_document
 from notifyme.sync.selectors import sync_status
 
 #: Panels other features add to the page when their template exists (e.g. restock progress).
-EXTRA_PANELS = ("dashboard/_restocks.html",)
+EXTRA_PANELS = ("dashboard/_restocks.html", "dashboard/_catalog_sync.html")
 
 
 def _extra_panels() -> list[str]:
