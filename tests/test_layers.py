@@ -51,8 +51,10 @@ LAYERS = [
           "integrations know no domain: only core and the tenant root (Shop)"),
     Layer("integrations.klaviyo", ("notifyme.core", "notifyme.shops.models"),
           "the Klaviyo integration uses no other integration"),
-    Layer("notifyme.catalog", ("notifyme.core", "notifyme.shops"),
-          "the catalog is below restocks and subscriptions (restock detection is a catalog hook)"),
+    Layer("notifyme.catalog", ("notifyme.core", "notifyme.shops", "notifyme.delivery",
+                               "integrations.shopify"),
+          "the catalog is below restocks and subscriptions (restock detection is a catalog hook); "
+          "its Shopify sync reads through the Shopify client and is nudged like other work"),
     Layer("notifyme.subscriptions", ("notifyme.core", "notifyme.shops", "notifyme.catalog"),
           "subscriptions are below sync (the outbox row is a lifecycle hook sync registers)"),
 ]
