@@ -25,4 +25,10 @@ def code_exchange(*, shop_domain: str, code: str) -> TokenGrant:
 
 
 def tokens_store(*, shop: Shop, grant: TokenGrant) -> None:
-    raise NotImplementedError
+    shop.set_access_token(grant.access_token)
+    shop.set_refresh_token(grant.refresh_token)
+    shop.access_token_expires_at = grant.access_expires_at
+    shop.refresh_token_expires_at = grant.refresh_expires_at
+    shop.granted_scopes = ",".join(sorted(grant.scopes))
+    shop.auth_state = Shop.AuthState.OK
+    shop.save()

@@ -110,3 +110,6 @@ class VariantAdmin(admin.ModelAdmin):
         for variant in queryset.select_related("shop", "product"):
             update = variant_update_stock(variant=variant, quantity=0)
             self.message_user(request, f"{variant}: {update.describe()}")
+
+# Catalog syncs (their own module, like the model).
+from notifyme.catalog import sync_admin  # noqa: E402, F401
