@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "notifyme.sync",
     "notifyme.restocks",
     "notifyme.dashboard",
+    "notifyme.webhooks",
     "integrations.klaviyo",
 ]
 if NOTIFYME_DEV_TOOLS:

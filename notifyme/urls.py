@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("proxy/", include("notifyme.subscriptions.urls")),
     path("app/", include("notifyme.dashboard.urls")),
+    path("webhooks/", include("notifyme.webhooks.urls")),
     path("auth/", include("notifyme.shops.oauth")),
 ]
 

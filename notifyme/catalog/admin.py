@@ -2,7 +2,9 @@
 read-only in them: it changes only through `services.variant_update_stock` (webhooks,
 `manage.py restock`, the actions below, an upsert that changes tracking or policy), so what
 other apps do about a stock change (start a restock) always happens. A product's variants are
-listed on its page and edited on their own."""
+listed on its page and edited on their own. What Shopify owns (status, publication, removal,
+inventory item ids, locations and per-location levels) is read-only here: webhooks and the
+catalog sync write it."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from notifyme.catalog.models import Product, Variant
+from notifyme.catalog.models import CatalogSettings, InventoryLevel, Location, Product, Variant
 from notifyme.catalog.services import (
     SIMULATED_QUANTITY,
     product_upsert,
@@ -22,6 +24,7 @@ from notifyme.catalog.services import (
     variant_update_stock,
     variant_upsert,
 )
+from notifyme.core.admin import ReadOnlyAdmin
 
 #: Shopify's image URLs are https; a scheme-less URL typed in a form is too.
 URL_FIELDS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
@@ -47,6 +50,10 @@ class VariantInline(admin.TabularInline):
         return False
 
 
+SHOPIFY_OWNED_PRODUCT = ("status", "published_online", "removed_at")
+SHOPIFY_OWNED_VARIANT = ("inventory_item_id", "removed_at")
+
+
 def _keys_read_only(obj: Any, names: tuple[str, ...]) -> tuple[str, ...]:
     """An existing row's shop and Shopify id are its key: an upsert cannot move it."""
     return ("shop", "shopify_id", *names) if obj is not None else names
@@ -54,14 +61,15 @@ def _keys_read_only(obj: Any, names: tuple[str, ...]) -> tuple[str, ...]:
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("title", "shop", "shopify_id", "handle", "shopify_updated_at")
-    list_filter = ("shop",)
+    list_display = ("title", "shop", "shopify_id", "handle", "status", "published_online",
+                    "removed_at", "shopify_updated_at")
+    list_filter = ("shop", "status", "published_online", ("removed_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "handle", "=shopify_id", "shop__domain")
     inlines = [VariantInline]
     formfield_overrides = URL_FIELDS
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return _keys_read_only(obj, ())
+        return _keys_read_only(obj, SHOPIFY_OWNED_PRODUCT)
 
     def save_model(self, request: HttpRequest, obj: Product, form: ModelForm[Any],
                    change: bool) -> None:
@@ -74,16 +82,17 @@ class ProductAdmin(admin.ModelAdmin):
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
     list_display = ("__str__", "shop", "shopify_id", "sku", "available_quantity",
-                    "inventory_tracked", "inventory_policy")
+                    "inventory_tracked", "inventory_policy", "removed_at")
     list_filter = ("shop", "inventory_tracked", "inventory_policy")
-    search_fields = ("title", "sku", "=shopify_id", "product__title", "shop__domain")
+    search_fields = ("title", "sku", "=shopify_id", "=inventory_item_id", "product__title",
+                     "shop__domain")
     list_select_related = ("product", "shop")
     exclude = ("shop",)  # the product's
     formfield_overrides = URL_FIELDS
     actions = ("simulate_restock", "sell_out")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return _keys_read_only(obj, ("available_quantity",))
+        return _keys_read_only(obj, ("available_quantity", *SHOPIFY_OWNED_VARIANT))
 
     def save_model(self, request: HttpRequest, obj: Variant, form: ModelForm[Any],
                    change: bool) -> None:
@@ -110,6 +119,27 @@ class VariantAdmin(admin.ModelAdmin):
         for variant in queryset.select_related("shop", "product"):
             update = variant_update_stock(variant=variant, quantity=0)
             self.message_user(request, f"{variant}: {update.describe()}")
+
+
+@admin.register(Location)
+class LocationAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "shop", "shopify_id", "is_active", "fulfills_online_orders")
+    list_filter = ("shop", "is_active", "fulfills_online_orders")
+    search_fields = ("name", "=shopify_id", "shop__domain")
+
+
+@admin.register(InventoryLevel)
+class InventoryLevelAdmin(ReadOnlyAdmin):
+    list_display = ("variant", "location", "available", "shopify_updated_at")
+    list_filter = ("shop",)
+    search_fields = ("=variant__shopify_id", "=variant__inventory_item_id", "variant__sku")
+    list_select_related = ("variant__product", "location")
+
+
+@admin.register(CatalogSettings)
+class CatalogSettingsAdmin(ReadOnlyAdmin):
+    list_display = ("shop", "alert_location_ids", "updated_at")
+
 
 # Catalog syncs (their own module, like the model).
 from notifyme.catalog import sync_admin  # noqa: E402, F401

@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/klaviyo/retest", api.retest, name="api_retest"),
     path("api/klaviyo/panel", views.panel, name="api_panel"),
     path("api/restocks", include("notifyme.dashboard.restock_api")),
+    path("api/locations", include("notifyme.dashboard.locations_api")),
     path("api/catalog/", include("notifyme.dashboard.catalog_api")),
 ]

@@ -3,7 +3,9 @@
 The catalog owns stock writes (`notifyme.catalog.services.variant_update_stock`); this app
 registers `restock_detect` on the catalog's `stock_changed` hook (see `apps.py`), so detection
 runs inside the stock write's transaction, with the variant row locked: when the variant's
-sellable quantity rises to the shop's threshold after it had sold out, a restock starts.
+sellable quantity rises to the shop's threshold after it had sold out, a restock starts — only
+for a product published to the Online Store and not removed in Shopify (a hidden product's
+variant stays armed; publishing it with stock re-runs detection, see catalog.mirror).
 `restock_start` writes the `Restock` and one `RestockDelivery` per active subscription in ONE
 transaction with a single INSERT … SELECT (nothing is loaded into Python, so a million
 subscribers cost one statement), then nudges the fan-out on commit.
@@ -124,7 +126,8 @@ def restock_threshold(*, shop: Shop) -> int:
 def restock_detect(*, change: StockChange) -> RestockDetection:
     """The catalog's `stock_changed` hook: start a restock when the change counts as one.
 
-    A restock starts when the variant is tracked with the "deny" policy, had sold out (≤ 0)
+    A restock starts when the variant is tracked with the "deny" policy, its product is
+    published to the Online Store and not removed, the variant had sold out (≤ 0)
     since its last restock, and now has at least the shop's threshold. A rise that stays below
     the threshold keeps the variant armed, so a later rise to the threshold still counts. Runs
     in the stock write's transaction with the variant row locked, so two concurrent webhooks
@@ -134,6 +137,22 @@ def restock_detect(*, change: StockChange) -> RestockDetection:
         variant=change.variant, defaults={"armed": change.previous_quantity <= 0}
     )
     return _detect(change.variant, watch, change.previous_quantity, change.quantity)
+
+
+def _refusal(variant: Variant) -> str:
+    """Why this variant can never restock as it is now ("" when it can): stock that is not
+    tracked or keeps selling, or a product shoppers cannot reach (not published to the Online
+    Store, or removed in Shopify)."""
+    product = variant.product
+    if not variant.inventory_tracked:
+        return "the variant's inventory is not tracked"
+    if variant.inventory_policy != Variant.InventoryPolicy.DENY:
+        return "the variant keeps selling when out of stock"
+    if product.removed_at is not None or variant.removed_at is not None:
+        return "the product or variant was removed in Shopify"
+    if not product.published_online:
+        return "the product is not published to the Online Store"
+    return ""
 
 
 def _detect(variant: Variant, watch: StockWatch, previous: int, quantity: int
@@ -146,10 +165,9 @@ def _detect(variant: Variant, watch: StockWatch, previous: int, quantity: int
             watch.armed, watch.sold_out_at = True, timezone.now()
             watch.save(update_fields=["armed", "sold_out_at", "updated_at"])
         return outcome(f"quantity {quantity} is not in stock")
-    if not variant.inventory_tracked:
-        return outcome("the variant's inventory is not tracked")
-    if variant.inventory_policy != Variant.InventoryPolicy.DENY:
-        return outcome("the variant keeps selling when out of stock")
+    refusal = _refusal(variant)
+    if refusal:
+        return outcome(refusal)  # the watch stays armed: a later write may still count
     if not watch.armed:
         return outcome(f"the variant was already in stock ({previous})")
     threshold = restock_settings_get(shop=variant.shop).threshold

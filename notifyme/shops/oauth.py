@@ -7,7 +7,8 @@ merchant who follows an install link outside the admin (an App Store listing, a 
   `<name>.myshopify.com` (anchored: `evil.myshopify.com.attacker.io` is refused), the query
   signed by Shopify (`oauth_query_verify`: hex HMAC over every parameter but `hmac`, fresh
   timestamp, no duplicated keys). Then a 302 to Shopify's authorize page with a random nonce
-  `state`, kept in a signed, HttpOnly, SameSite=Lax cookie scoped to /auth/ and bound to the
+  `state` (offline access: no `grant_options[]=per-user`; `scope` = `REQUIRED_SCOPES`, the same
+  as shopify.app.toml), kept in a signed, HttpOnly, SameSite=Lax cookie scoped to /auth/ and bound to the
   shop (`state_cookie`), alive `STATE_MAX_AGE` seconds.
 - `GET /auth/callback?code&hmac&host&shop&state&timestamp`: shop, hmac and timestamp as above,
   `state` equal to the cookie's nonce for that shop; the cookie is deleted by the response
@@ -37,8 +38,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
 from integrations.shopify.conf import admin_base
-from integrations.shopify.errors import ShopifyError, ShopifyUnavailable
-from integrations.shopify.signatures import InvalidSignature, oauth_query_verify
+from integrations.shopify.errors import InvalidSignature, ShopifyError, ShopifyUnavailable
+from integrations.shopify.scopes import REQUIRED_SCOPES
+from integrations.shopify.signatures import oauth_query_verify
 from notifyme.core.http import InputError, json_error
 from notifyme.shops.auth import shopify_error
 from notifyme.shops.install import shop_install_from_code
@@ -48,8 +50,6 @@ STATE_COOKIE = "notifyme_oauth_state"
 STATE_SALT = "notifyme.shops.oauth.state"
 STATE_MAX_AGE = 600
 COOKIE_PATH = "/auth/"
-#: Offline access (no `grant_options[]=per-user`); the TOML declares the same scopes.
-SCOPES = ("read_products", "read_inventory", "read_locations")
 _HOST_VALUE = re.compile(r"[0-9A-Za-z+/]+={0,2}")
 _ADMIN_HOST = re.compile(r"admin\.shopify\.com/store/([a-z0-9][a-z0-9-]*)")
 _LEGACY_HOST = re.compile(r"([a-z0-9][a-z0-9-]*\.myshopify\.com)/admin")
@@ -99,7 +99,7 @@ def install(request: HttpRequest) -> HttpResponse:
     except InputError as error:
         return error.response()
     nonce = secrets.token_urlsafe(32)
-    query = urlencode({"client_id": settings.SHOPIFY_API_KEY, "scope": ",".join(SCOPES),
+    query = urlencode({"client_id": settings.SHOPIFY_API_KEY, "scope": ",".join(REQUIRED_SCOPES),
                        "redirect_uri": _callback_url(request), "state": nonce})
     response = HttpResponseRedirect(f"{admin_base(shop)}/admin/oauth/authorize?{query}")
     response.set_signed_cookie(
