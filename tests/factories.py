@@ -40,8 +40,8 @@ DEFAULT_SHOP = "demo-shop.myshopify.com"
 BATCH = 2000
 
 
-def grant_make(*, access_token: str = "shpat_test_access_token",
-               refresh_token: str = "shprt_test_refresh_token") -> TokenGrant:
+def grant_make(*, access_token: str = "shpat_test_access_token",  # noqa: S107
+               refresh_token: str = "shprt_test_refresh_token") -> TokenGrant:  # noqa: S107
     """An expiring offline grant as Shopify hands it out (1 h access, 90 days refresh)."""
     now = timezone.now()
     return TokenGrant(access_token=access_token, access_expires_at=now + timedelta(hours=1),

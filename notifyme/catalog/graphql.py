@@ -114,7 +114,8 @@ def _published_online(node: Mapping[str, Any]) -> bool:
 
 
 def variant_snapshot(node: Mapping[str, Any]) -> VariantSnapshot:
-    item = node.get("inventoryItem") if isinstance(node.get("inventoryItem"), dict) else {}
+    raw_item = node.get("inventoryItem")
+    item: Mapping[str, Any] = raw_item if isinstance(raw_item, dict) else {}
     item_id = numeric_id(item, "inventoryItem.id") if item else None
     policy = str(node.get("inventoryPolicy") or "DENY").lower()
     return VariantSnapshot(
@@ -268,3 +269,26 @@ def bulk_products(lines: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]
     last = grouper.finish()
     if last is not None:
         yield last
+
+
+def bulk_levels(lines: Iterable[Mapping[str, Any]]) -> Iterator[list[LevelSnapshot]]:
+    """The inventory export (`inventoryItems` with nested `inventoryLevels`): one list of level
+    snapshots per inventory item, in stream order (an item without levels gives [])."""
+    current: list[LevelSnapshot] | None = None
+    items: dict[str, int] = {}  # inventory item gid → numeric id (of the current item only)
+    for line in lines:
+        parent = line.get("__parentId")
+        if parent is None:
+            if current is not None:
+                yield current
+            items = {str(line.get("id")): numeric_id(line, "inventoryItem.id")}
+            current = []
+            continue
+        item_id = items.get(str(parent))
+        if current is None or item_id is None:
+            continue
+        level = level_snapshot(line, inventory_item_id=item_id)
+        if level is not None:
+            current.append(level)
+    if current is not None:
+        yield current

@@ -4,7 +4,8 @@ A row is the truth about a sync (the merchant's progress bar, the command's, the
 "is it stranded?"); the job only moves it forward. At most one unfinished sync per shop
 (a partial unique constraint), so two starts can never read the catalog twice at once.
 Resumable: `cursor` (paging: the end cursor of the last page applied) and `bulk_operation_id`
-+ `done_products` (bulk: the products of the result already applied) let a new job continue
++ `done_products` / `done_levels` (bulk: what of the current export was applied) let a new job
+continue
 where a dead one stopped; a job holds the row with a fenced lease (`lease_token`,
 `heartbeat_at`), so a stale job that wakes up writes nothing.
 """
@@ -36,6 +37,7 @@ class CatalogSync(TimeStampedModel):
         COMMAND = "command", "manage.py catalog_sync"
 
     UNFINISHED = (State.QUEUED, State.RUNNING)
+    BULK_LEVELS = "bulk:levels"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="catalog_syncs")
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
@@ -47,10 +49,14 @@ class CatalogSync(TimeStampedModel):
     total_variants = models.IntegerField(null=True, blank=True)
     done_products = models.IntegerField(default=0)
     done_variants = models.IntegerField(default=0)
+    #: Inventory items whose per-location levels were applied (bulk: its second stage).
+    done_levels = models.IntegerField(default=0)
     #: Admin API cost points spent (actual query cost, as Shopify reports it).
     cost_points = models.IntegerField(default=0)
     #: Jobs that ran it; Shopify being down lets a later job resume, up to a limit.
     attempts = models.IntegerField(default=0)
+    #: Paging: the end cursor of the last page applied. Bulk: the stage (`BULK_LEVELS` once
+    #: the products are in and the inventory export runs).
     cursor = models.CharField(max_length=1000, blank=True)
     bulk_operation_id = models.CharField(max_length=255, blank=True)
     lease_token = models.CharField(max_length=64, blank=True)
@@ -77,10 +83,14 @@ class CatalogSync(TimeStampedModel):
 
     @property
     def percent(self) -> int:
-        """0-100, by variants when the catalog was counted (a finished sync is 100)."""
+        """0-100 by variants once the catalog was counted (a finished sync is 100). Bulk reads
+        the catalog in two exports (products with variants, then inventory levels), each half
+        of the bar."""
         if self.state == self.State.SUCCEEDED:
             return 100
         total, done = self.total_variants, self.done_variants
+        if self.mode == self.Mode.BULK and total:
+            total, done = 2 * total, done + self.done_levels
         if not total:
             total, done = self.total_products, self.done_products
         if not total:

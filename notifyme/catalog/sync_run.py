@@ -2,10 +2,14 @@
 
 Order: count the catalog (`CatalogCounts`: the progress bar's total, and `auto` picks paging
 up to `BULK_THRESHOLD_VARIANTS` variants, a bulk operation above), apply the locations, then
-the products, each followed by its variants' per-location levels (a level needs its variant).
-Both reads convert through `notifyme.catalog.graphql`, so paging and bulk write the same
-mirror. Everything applied is newer-only (`product_apply`, `inventory_levels_apply`), so a
-page or a chunk applied twice — after a crash, or by a resumed job — changes nothing.
+the products, then their per-location levels (a level needs its variant). Paging: each page of
+products (`products_page`, every variant included) is followed by its variants' levels
+(`variants_inventory`). Bulk: two exports, the catalog (products + variants) and then the
+inventory (items + levels), because Shopify's bulk query cannot nest levels in the catalog
+export at useful depth. Both paths convert through `notifyme.catalog.graphql`, so paging and
+bulk write the same mirror. Everything applied is newer-only (`product_apply`,
+`inventory_levels_apply`), so a page or a chunk applied twice — after a crash, or by a resumed
+job — changes nothing.
 
 The job holds the row with a fenced lease: `_claim` takes it (a fresh token) only when it is
 unfinished and not held by a live job, and every progress write is `UPDATE ... WHERE
@@ -19,10 +23,11 @@ fail the sync with one sentence.
 
 from __future__ import annotations
 
+import itertools
 import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -30,14 +35,10 @@ from django.utils import timezone
 
 from integrations.shopify import catalog as shopify_catalog
 from integrations.shopify.client import AdminClient
-from integrations.shopify.errors import (
-    BulkOperationFailed,
-    ReauthRequired,
-    ShopifyError,
-    ShopifyUnavailable,
-)
+from integrations.shopify.errors import ReauthRequired, ShopifyError, ShopifyUnavailable
 from notifyme.catalog import graphql
 from notifyme.catalog.services import inventory_levels_apply, locations_apply, product_apply
+from notifyme.catalog.snapshots import LevelSnapshot
 from notifyme.catalog.sync_models import CatalogSync
 from notifyme.delivery.leasing import new_token
 from notifyme.shops.models import Shop
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 BULK_THRESHOLD_VARIANTS = 2000
 CHUNK_PRODUCTS = 250
+CHUNK_ITEMS = 500
 BULK_POLL_SECONDS = 1.0
 BULK_MAX_WAIT_SECONDS = 3000.0
 MAX_ATTEMPTS = 5
@@ -80,7 +82,7 @@ class Run:
 
 
 def _claim(sync_id: int, token: str, stale_seconds: float) -> CatalogSync | None:
-    cutoff = timezone.now() - timezone.timedelta(seconds=stale_seconds)
+    cutoff = timezone.now() - timedelta(seconds=stale_seconds)
     with transaction.atomic():
         sync = (CatalogSync.objects.select_for_update(skip_locked=True)
                 .select_related("shop").filter(pk=sync_id).first())
@@ -121,9 +123,15 @@ def catalog_sync_run(
         _finish(run, State.FAILED, "Shopify refused the app's access: open the app in your "
                 "Shopify admin again to re-authorize it.")
     except (ShopifyError, graphql.CatalogDataError) as error:
-        _finish(run, State.FAILED, f"Shopify's catalog could not be read: {error}"[:500])
+        _finish(run, State.FAILED, f"Shopify's catalog could not be read: {_sentence(error)}")
     sync.refresh_from_db()
     return sync
+
+
+def _sentence(error: Exception) -> str:
+    """One line, no payload: the error's own sentence, or its kind."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:400]
 
 
 def _hand_back(run: Run, error: Exception) -> None:
@@ -149,12 +157,11 @@ def _run(run: Run) -> None:
     sync = run.sync
     if sync.total_variants is None:
         counts = shopify_catalog.catalog_counts(run.client)
-        products, variants = _counts(counts)
         mode = sync.requested_mode
         if mode == Mode.AUTO:
-            mode = Mode.BULK if variants > BULK_THRESHOLD_VARIANTS else Mode.PAGING
-        run.save(total_products=products, total_variants=variants, mode=mode)
-        locations = graphql.connection_nodes(shopify_catalog.locations(run.client))
+            mode = Mode.BULK if counts.variants > BULK_THRESHOLD_VARIANTS else Mode.PAGING
+        run.save(total_products=counts.products, total_variants=counts.variants, mode=mode)
+        locations = shopify_catalog.locations(run.client)
         locations_apply(shop=sync.shop,
                         locations=[graphql.location_snapshot(n) for n in locations])
     if sync.mode == Mode.BULK:
@@ -164,97 +171,84 @@ def _run(run: Run) -> None:
     _finish(run, State.SUCCEEDED)
 
 
-def _counts(counts: Any) -> tuple[int, int]:
-    def count(value: Any) -> int:
-        if isinstance(value, dict):
-            value = value.get("count")
-        return int(value or 0)
-
-    if isinstance(counts, dict):
-        return (count(counts.get("productsCount", counts.get("products"))),
-                count(counts.get("productVariantsCount", counts.get("variants"))))
-    return count(getattr(counts, "products", 0)), count(getattr(counts, "variants", 0))
-
-
-def _apply(run: Run, products: Iterable[dict[str, Any]]) -> tuple[int, int]:
-    """Apply product nodes (page shape) and their levels; returns (products, variants)."""
-    shop, levels, count, variants = run.sync.shop, [], 0, 0
+def _apply_products(run: Run, products: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Apply product nodes (page shape); returns (products, variants) applied."""
+    count = variants = 0
     for node in products:
         snapshot = graphql.product_snapshot(node)
-        product_apply(shop=shop, snapshot=snapshot)
-        levels.extend(graphql.level_snapshots(node))
+        product_apply(shop=run.sync.shop, snapshot=snapshot)
         count, variants = count + 1, variants + len(snapshot.variants)
-    if levels:
-        inventory_levels_apply(shop=shop, levels=levels)
     return count, variants
 
 
-def _page_parts(page: Any) -> tuple[list[dict[str, Any]], bool, str]:
-    if not isinstance(page, dict):
-        page = {"nodes": getattr(page, "nodes", []),
-                "pageInfo": {"hasNextPage": getattr(page, "has_next_page", False),
-                             "endCursor": getattr(page, "end_cursor", None)}}
-    if "products" in page:
-        page = page["products"]
-    info = page.get("pageInfo") or {}
-    return (graphql.connection_nodes(page), bool(info.get("hasNextPage")),
-            str(info.get("endCursor") or ""))
-
-
 def _run_paging(run: Run) -> None:
-    cursor = run.sync.cursor
+    """Pages of products (each with all its variants), then the page's per-location levels
+    (`variants_inventory`), then the resume point."""
+    cursor = run.sync.cursor or None
     while True:
-        nodes, has_next, end = _page_parts(
-            shopify_catalog.products_page(run.client, after=cursor or None))
-        done, variants = _apply(run, nodes)
-        cursor = end or cursor
-        run.save(cursor=cursor, done_products=run.sync.done_products + done,
-                 done_variants=run.sync.done_variants + variants)
-        if not has_next or not nodes:
+        page = shopify_catalog.products_page(run.client, after=cursor)
+        done, variants = _apply_products(run, page.products)
+        ids = [graphql.numeric_id(v, "variant.id") for p in page.products
+               for v in graphql.connection_nodes(p.get("variants"))]
+        nodes = shopify_catalog.variants_inventory(run.client, variant_ids=ids) if ids else []
+        levels = graphql.level_snapshots({"variants": {"nodes": nodes}})
+        if levels:
+            inventory_levels_apply(shop=run.sync.shop, levels=levels)
+        cursor = page.end_cursor or cursor
+        run.save(cursor=cursor or "", done_products=run.sync.done_products + done,
+                 done_variants=run.sync.done_variants + variants,
+                 done_levels=run.sync.done_levels + len(nodes))
+        if not page.has_next or not page.products:
             return
 
 
-def _bulk_url(run: Run) -> str:
-    """Start the bulk operation (once per sync) and wait for its result URL ('' if empty)."""
+def _bulk_url(run: Run, start: Callable[[AdminClient], str]) -> str | None:
+    """Start this stage's bulk operation (once: its id is saved) and wait for its result URL
+    (None for an empty result), with a heartbeat on every poll."""
     if not run.sync.bulk_operation_id:
-        run.save(bulk_operation_id=shopify_catalog.bulk_catalog_start(run.client))
-    deadline = time.monotonic() + BULK_MAX_WAIT_SECONDS
-    while True:
-        status = shopify_catalog.bulk_operation(run.client,
-                                                operation_id=run.sync.bulk_operation_id)
-        state = str(_field(status, "status")).upper()
-        if state == "COMPLETED":
-            return str(_field(status, "url") or "")
-        if state in ("FAILED", "CANCELED", "CANCELING", "EXPIRED") or \
-                time.monotonic() > deadline:
-            code = _field(status, "error_code") or _field(status, "errorCode") or state
-            raise BulkOperationFailed(f"the bulk operation ended {state.lower()} ({code})")
-        run.save()  # heartbeat while Shopify works
-        time.sleep(BULK_POLL_SECONDS)
-
-
-def _field(status: Any, name: str) -> Any:
-    return status.get(name) if isinstance(status, dict) else getattr(status, name, None)
+        run.save(bulk_operation_id=start(run.client))
+    status = shopify_catalog.bulk_operation_wait(
+        run.client, operation_id=run.sync.bulk_operation_id, interval=BULK_POLL_SECONDS,
+        progress=lambda _status: run.save(), timeout=BULK_MAX_WAIT_SECONDS)
+    return status.url
 
 
 def _run_bulk(run: Run) -> None:
-    url = _bulk_url(run)
-    if not url:
-        return
-    skip = run.sync.done_products  # a resumed job: these were applied before
-    chunk: list[dict[str, Any]] = []
-    for n, product in enumerate(graphql.bulk_products(shopify_catalog.bulk_results(url))):
-        if n < skip:
-            continue
-        chunk.append(product)
-        if len(chunk) >= CHUNK_PRODUCTS:
-            _bulk_chunk(run, chunk)
-            chunk = []
-    if chunk:
-        _bulk_chunk(run, chunk)
+    """Two bulk exports: products with variants, then every inventory item's levels (the
+    catalog export cannot nest them), each applied in chunks with its resume point."""
+    if run.sync.cursor != CatalogSync.BULK_LEVELS:
+        url = _bulk_url(run, shopify_catalog.bulk_catalog_start)
+        skip = run.sync.done_products  # a resumed job: these were applied before
+        chunk: list[dict[str, Any]] = []
+        products = graphql.bulk_products(shopify_catalog.bulk_results(url))
+        for product in itertools.islice(products, skip, None):
+            chunk.append(product)
+            if len(chunk) >= CHUNK_PRODUCTS:
+                _products_chunk(run, chunk)
+                chunk = []
+        if chunk:
+            _products_chunk(run, chunk)
+        run.save(cursor=CatalogSync.BULK_LEVELS, bulk_operation_id="")
+    url = _bulk_url(run, shopify_catalog.bulk_inventory_start)
+    items = graphql.bulk_levels(shopify_catalog.bulk_results(url))
+    batch: list[list[LevelSnapshot]] = []
+    for levels in itertools.islice(items, run.sync.done_levels, None):
+        batch.append(levels)
+        if len(batch) >= CHUNK_ITEMS:
+            _levels_chunk(run, batch)
+            batch = []
+    if batch:
+        _levels_chunk(run, batch)
 
 
-def _bulk_chunk(run: Run, chunk: list[dict[str, Any]]) -> None:
-    done, variants = _apply(run, chunk)
+def _products_chunk(run: Run, chunk: list[dict[str, Any]]) -> None:
+    done, variants = _apply_products(run, chunk)
     run.save(done_products=run.sync.done_products + done,
              done_variants=run.sync.done_variants + variants)
+
+
+def _levels_chunk(run: Run, batch: list[list[LevelSnapshot]]) -> None:
+    levels = [level for item in batch for level in item]
+    if levels:
+        inventory_levels_apply(shop=run.sync.shop, levels=levels)
+    run.save(done_levels=run.sync.done_levels + len(batch))

@@ -99,7 +99,8 @@ def _install_with_grant(domain: str, grant: TokenGrant) -> Shop:
 def shop_info(data: Mapping[str, Any]) -> dict[str, Any]:
     """`ShopInfo`'s data → `shop_install` keyword arguments (what Shopify left out is left out,
     so the stored value or the default stays)."""
-    node = data.get("shop") if isinstance(data.get("shop"), dict) else {}
+    raw = data.get("shop")
+    node: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
     info: dict[str, Any] = {}
     for key, name in (("name", "name"), ("email", "email"), ("currencyCode", "currency")):
         if isinstance(node.get(key), str) and node[key]:

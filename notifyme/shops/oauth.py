@@ -8,8 +8,8 @@ merchant who follows an install link outside the admin (an App Store listing, a 
   signed by Shopify (`oauth_query_verify`: hex HMAC over every parameter but `hmac`, fresh
   timestamp, no duplicated keys). Then a 302 to Shopify's authorize page with a random nonce
   `state` (offline access: no `grant_options[]=per-user`; `scope` = `REQUIRED_SCOPES`, the same
-  as shopify.app.toml), kept in a signed, HttpOnly, SameSite=Lax cookie scoped to /auth/ and bound to the
-  shop (`state_cookie`), alive `STATE_MAX_AGE` seconds.
+  as shopify.app.toml), kept in a signed, HttpOnly, SameSite=Lax cookie scoped to /auth/ and
+  bound to the shop, alive `STATE_MAX_AGE` seconds.
 - `GET /auth/callback?code&hmac&host&shop&state&timestamp`: shop, hmac and timestamp as above,
   `state` equal to the cookie's nonce for that shop; the cookie is deleted by the response
   whatever the outcome, so a state is good once. Then `shop_install_from_code` (code exchange
@@ -119,7 +119,7 @@ def _state_check(request: HttpRequest, shop: str) -> None:
     except (KeyError, signing.BadSignature):
         raise InputError.for_field("state", "This install link expired or was already used; "
                                    "start the install again.") from None
-    expected_shop, _, nonce = stored.partition("|")
+    expected_shop, _, nonce = str(stored or "").partition("|")
     if expected_shop != shop or not secrets.compare_digest(nonce, state):
         raise InputError.for_field("state", "The state does not match this install.")
 

@@ -16,6 +16,7 @@ from notifyme.core import crypto
 from notifyme.shops.models import Shop
 from notifyme.shops.services import shop_install
 
+
 @pytest.fixture(autouse=True)
 def no_shopify_grant(shop: Shop, other_shop: Shop) -> None:
     """The factory's Shopify grant is encrypted under the development key: these tests count

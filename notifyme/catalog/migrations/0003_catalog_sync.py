@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('total_variants', models.IntegerField(blank=True, null=True)),
                 ('done_products', models.IntegerField(default=0)),
                 ('done_variants', models.IntegerField(default=0)),
+                ('done_levels', models.IntegerField(default=0)),
                 ('cost_points', models.IntegerField(default=0)),
                 ('attempts', models.IntegerField(default=0)),
                 ('cursor', models.CharField(blank=True, max_length=1000)),
