@@ -140,10 +140,11 @@ INSTALLED_APPS = [
 ]
 if NOTIFYME_DEV_TOOLS:
     # Development only: the dev tools (`manage.py demo`, /dev/) and the local stand-ins
-    # (`manage.py klaviyo_sandbox`; sandboxes/ is not in the production package).
+    # (`manage.py klaviyo_sandbox`, `manage.py shopify_standin`; sandboxes/ is not in the
+    # production package).
     INSTALLED_APPS += ["notifyme.dev"]
     if find_spec("sandboxes") is not None:
-        INSTALLED_APPS += ["sandboxes.klaviyo"]
+        INSTALLED_APPS += ["sandboxes.klaviyo", "sandboxes.shopify"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.shopify",
     "tests.fixtures.sandbox",
+    "tests.fixtures.shopify_standin",
     "tests.fixtures.klaviyo_keys",
     "tests.fixtures.browser",
 ]
