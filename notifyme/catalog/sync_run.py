@@ -141,7 +141,8 @@ def _hand_back(run: Run, error: Exception) -> None:
     logger.warning("catalog sync %s: Shopify unavailable (%s); the sweeper resumes it",
                    run.sync.pk, type(error).__name__)
     try:
-        run.save(lease_token="", heartbeat_at=None)
+        run.save(lease_token="", heartbeat_at=None,
+                 error="Shopify is not answering; the sync resumes in a few minutes.")
     except LeaseLost:
         pass
 
