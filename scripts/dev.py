@@ -1,4 +1,5 @@
-"""`make run`: migrate, load the demo shop, then run web + worker + sweeper + Klaviyo sandbox.
+"""`make run`: migrate, load the demo shop, then run web + worker + sweeper + Klaviyo sandbox +
+Shopify stand-in (seeded with the same demo shop; its webhooks go to the web process).
 
 Ctrl-C stops them all. Keys for the sandbox are made fresh on every start and printed, so no
 key (not even a fake one) is ever committed.
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
 SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8100"))
+STANDIN_PORT = int(os.environ.get("STANDIN_PORT", "8200"))
 
 
 def manage(*args: str) -> None:
@@ -30,6 +32,7 @@ def main() -> int:
     # (dev secrets, the /dev/ stand-ins, the demo admin user) for itself and every child.
     env.setdefault("DEBUG", "1")
     env.setdefault("KLAVIYO_API_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+    env.setdefault("SHOPIFY_ADMIN_URL", f"http://127.0.0.1:{STANDIN_PORT}/{{shop}}")
     os.environ.update(env)
     manage("migrate", "--noinput")
     manage("demo")
@@ -44,6 +47,9 @@ def main() -> int:
         "sandbox": [PY, "manage.py", "klaviyo_sandbox", "--port", str(SANDBOX_PORT),
                     "--account-name", "Demo Klaviyo Account",
                     "--key", f"{full_key}=all", "--key", f"{no_profiles_write}={limited_scopes}"],
+        # Plays Shopify for the demo shop: token exchange, Admin GraphQL, signed webhooks.
+        "standin": [PY, "manage.py", "shopify_standin", "--port", str(STANDIN_PORT), "--demo",
+                    "--app-url", f"http://127.0.0.1:{WEB_PORT}"],
         "worker": [PY, "manage.py", "rqworker", "sync", "bulk", "default", "--with-scheduler"],
         # The sync engine's clock: delayed nudges (~10/s) and the minute sweep for lost work.
         "sweeper": [PY, "manage.py", "sync_sweeper"],
@@ -62,10 +68,13 @@ notifyme is running.
   Merchant app in admin frame: {base}/dev/admin/
   Support admin:               {base}/admin/   (user admin / password admin, development only)
   Klaviyo sandbox (received):  http://127.0.0.1:{SANDBOX_PORT}/_sandbox/
+  Shopify stand-in (restock):  http://127.0.0.1:{STANDIN_PORT}/_shopify/
+    or: python -m sandboxes.shopify stock --url http://127.0.0.1:{STANDIN_PORT} \
+          demo-shop.myshopify.com DO-LCS-MEDIUM 5
   Sandbox keys for the settings page:
     full access:              {full_key}
     missing profiles:write:   {no_profiles_write}
-Ctrl-C stops web, worker, sweeper and sandbox.
+Ctrl-C stops web, worker, sweeper, sandbox and stand-in.
 """,
         flush=True,
     )

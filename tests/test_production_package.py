@@ -78,13 +78,13 @@ def test_the_sandbox_dependencies_are_an_extra_not_runtime_dependencies() -> Non
     runtime = {_normal(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
     sandbox = {_normal(Requirement(r).name)
                for r in PYPROJECT["project"]["optional-dependencies"]["sandbox"]}
-    assert sandbox == {"fastjsonschema", "jsonschema-rs", "klaviyo-api"}
+    assert sandbox == {"fastjsonschema", "jsonschema-rs", "klaviyo-api", "graphql-core"}
     assert not runtime & sandbox
 
 
 def test_the_forbidden_set_covers_what_the_sandbox_extra_brings() -> None:
     forbidden = _forbidden()
-    assert {"fastjsonschema", "jsonschema_rs", "klaviyo_api", "sandboxes",
+    assert {"fastjsonschema", "jsonschema_rs", "klaviyo_api", "graphql", "sandboxes",
             "notifyme.dev"} <= forbidden
     assert not forbidden & {"django", "requests", "orjson", "notifyme", "integrations"}
 

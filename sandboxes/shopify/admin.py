@@ -64,6 +64,10 @@ class StandinAdmin:
                 "down": down}
         return self._call("POST", "/switches", {k: v for k, v in body.items() if v is not None})
 
+    def seed_demo(self) -> dict[str, Any]:
+        """Seed demo-shop.myshopify.com as `--demo` does (nothing if it exists)."""
+        return self._call("POST", "/demo")
+
     def flush_webhooks(self) -> int:
         return int(self._call("POST", "/webhooks/flush")["released"])
 

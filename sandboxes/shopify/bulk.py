@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import OperationType, execute_sync, get_operation_ast
+from graphql import OperationType, get_operation_ast
 
-from .graph import Ctx, gid, iso, resolve
+from .fastexec import FastExecutor
+from .graph import Ctx, gid, iso
 from .roots import query_root
 from .state import now
 from .validate import parse_and_validate
@@ -172,13 +173,13 @@ class BulkRunner:
 
     def _run(self, ctx: Ctx, operation: BulkOperation, document: Any) -> None:
         operation.status = "RUNNING"
+        if operation.cancel.wait(self.app.config.bulk_pause) or operation.cancel.is_set():
+            operation.status, operation.completed_at = "CANCELED", now()
+            return
         bulk_ctx = Ctx(app=self.app, shop=ctx.shop, unbounded=True, base_url=ctx.base_url)
         try:
-            result = execute_sync(self.app.schema, document, root_value=query_root(bulk_ctx),
-                             context_value=bulk_ctx, field_resolver=resolve)
-            if result.errors:
-                raise RuntimeError(result.errors[0].message)
-            self._write(operation, result.data or {})
+            data = FastExecutor(self.app.schema, document).run(query_root(bulk_ctx))
+            self._write(operation, data)
         except Exception:
             operation.status, operation.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
             operation.completed_at = now()

@@ -28,8 +28,7 @@ class Config:
     webhook_attempts: int = 4  # first try + retries
     webhook_retry_delay: float = 0.25  # doubled per retry
     webhook_timeout: float = 5.0
-
-    SECRET_FIELDS = ("api_secret",)
+    bulk_pause: float = 0.0  # seconds a bulk query stays RUNNING before it reads (tests)
 
     def public(self) -> dict[str, Any]:
         out = asdict(self)

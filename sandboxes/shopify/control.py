@@ -3,6 +3,7 @@
   GET  /_shopify/                         HTML page (page.py); POST /_shopify/page/stock (form)
   GET  /_shopify/health                   {"ok": true, "shops": n}
   POST /_shopify/reset                    forget everything; config back to the start values
+  POST /_shopify/demo                     seed demo-shop.myshopify.com (idempotent)
   GET|POST /_shopify/config               settings (config.py); the secret is never returned
   GET|POST /_shopify/switches             duplicates, out_of_order, drop, down
   POST /_shopify/webhooks/flush           release held (out-of-order) deliveries
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import catalog, page
 from .config import Config
+from .demo import DEMO_SHOP_DOMAIN, demo_seed
 from .oauth import id_token_mint
 from .rest import compliance_payload, level_rest, product_rest, shop_rest
 from .state import ShopState
@@ -133,6 +135,10 @@ class Control:
             if was_holding and not self.app.switches.out_of_order:
                 self.app.webhooks.flush()
         return ok(asdict(self.app.switches))
+
+    def demo(self, req: Request, body: dict[str, Any]) -> Response:
+        demo_seed(self.app.world)
+        return ok(page.shop_summary(self.app.world.shop(DEMO_SHOP_DOMAIN)), 201)
 
     def flush(self, req: Request, body: dict[str, Any]) -> Response:
         return ok({"released": self.app.webhooks.flush()})
@@ -261,6 +267,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/_shopify/config"): Control.config,
     ("GET", "/_shopify/switches"): Control.switches,
     ("POST", "/_shopify/switches"): Control.switches,
+    ("POST", "/_shopify/demo"): Control.demo,
     ("POST", "/_shopify/webhooks/flush"): Control.flush,
     ("POST", "/_shopify/webhooks/wait"): Control.wait,
     ("GET", "/_shopify/shops"): Control.shops,

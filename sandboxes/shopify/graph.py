@@ -8,6 +8,7 @@ resolve through `__typename`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from .paging import connection, matches, parse_query
+from .paging import connection
 from .state import ITEM_BASE, Level, Location, Product, ShopState, Variant
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def gid(kind: str, number: int) -> str:
     return f"gid://shopify/{kind}/{number}"
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
@@ -233,51 +235,6 @@ def node_view(ctx: Ctx, value: str) -> dict[str, Any] | None:
     if kind == "Shop" and number == shop.id:
         return shop_view(ctx)
     return None
-
-
-def product_fields(ctx: Ctx, product: Product) -> Callable[[str], Any]:
-    shop = ctx.shop
-
-    def field(name: str) -> Any:
-        variants = [shop.variants[v] for v in product.variant_ids if v in shop.variants]
-        table: dict[str, Callable[[], Any]] = {
-            "id": lambda: product.id, "title": lambda: product.title,
-            "default": lambda: product.title, "handle": lambda: product.handle,
-            "status": lambda: product.status, "vendor": lambda: product.vendor,
-            "product_type": lambda: product.product_type,
-            "updated_at": lambda: product.updated_at, "created_at": lambda: product.created_at,
-            "published_status": lambda: ["any", "published" if product.published_at
-                                         else "unpublished"],
-            "sku": lambda: [v.sku for v in variants],
-        }
-        return table[name]()
-
-    return field
-
-
-def variant_fields(variant: Variant, shop: ShopState) -> Callable[[str], Any]:
-    def field(name: str) -> Any:
-        table: dict[str, Callable[[], Any]] = {
-            "id": lambda: variant.id, "sku": lambda: variant.sku,
-            "title": lambda: variant.title, "default": lambda: variant.title,
-            "product_id": lambda: variant.product_id, "updated_at": lambda: variant.updated_at,
-            "inventory_quantity": lambda: variant.quantity(shop.locations),
-        }
-        return table[name]()
-
-    return field
-
-
-def products_matching(ctx: Ctx, query: str | None) -> list[Product]:
-    terms = parse_query(query)
-    products = ctx.app.world.snapshot(ctx.shop.products.values())
-    return [p for p in products if matches(terms, product_fields(ctx, p))]
-
-
-def variants_matching(ctx: Ctx, query: str | None) -> list[Variant]:
-    terms = parse_query(query)
-    variants = ctx.app.world.snapshot(ctx.shop.variants.values())
-    return [v for v in variants if matches(terms, variant_fields(v, ctx.shop))]
 
 
 def shop_view(ctx: Ctx) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
+from .filters import products_matching, variants_matching
 from .graph import (
     Ctx,
     count_view,
@@ -22,10 +23,8 @@ from .graph import (
     location_view,
     node_view,
     product_view,
-    products_matching,
     shop_view,
     variant_view,
-    variants_matching,
 )
 from .paging import connection
 from .state import ITEM_BASE, Location, Product, Variant
