@@ -3,6 +3,7 @@
 pytest_plugins = [
     "tests.fixtures.redis",
     "tests.fixtures.shopify",
+    "tests.fixtures.shopify_scripted",
     "tests.fixtures.sandbox",
     "tests.fixtures.shopify_standin",
     "tests.fixtures.klaviyo_keys",

@@ -56,6 +56,8 @@ _PRODUCT_FIELDS = """
       featuredMedia { preview { image { url } } }
 """
 
+# `billingAddress` is deprecated in favour of `shopAddress` (same fields); the stand-in serves
+# only the former so far. Switch when it serves `shopAddress`.
 SHOP_INFO = _doc("ShopInfo", """
 query ShopInfo {
   shop {
@@ -65,7 +67,7 @@ query ShopInfo {
     myshopifyDomain
     currencyCode
     ianaTimezone
-    shopAddress { countryCodeV2 }
+    billingAddress { countryCodeV2 }
   }
 }
 """)
