@@ -7,12 +7,16 @@
   the admin and `manage.py restock`) or None.
 - `restock_threshold`: the lowest quantity a callback counts as "back in stock" for a shop
   (the support admin's simulated restock sets at least that much).
+- `awaited_variants`: the ids of a shop's variants someone is waiting for (reconciliation
+  re-reads only their stock from Shopify).
 
-The restocks app registers both in its `AppConfig.ready()`.
+The restocks app registers the first two in its `AppConfig.ready()`, the subscriptions app the
+third.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,8 +53,13 @@ class RestockThresholdCallback(Protocol):
     def __call__(self, *, shop: Shop) -> int: ...
 
 
+class AwaitedVariantsCallback(Protocol):
+    def __call__(self, *, shop: Shop) -> Iterable[int]: ...
+
+
 stock_changed: Hook[StockChangedCallback] = Hook("catalog.stock_changed")
 restock_threshold: Hook[RestockThresholdCallback] = Hook("catalog.restock_threshold")
+awaited_variants: Hook[AwaitedVariantsCallback] = Hook("catalog.awaited_variants")
 
 
 def on_stock_changed(callback: StockChangedCallback) -> StockChangedCallback:
@@ -71,3 +80,13 @@ def stock_reactions(*, change: StockChange) -> tuple[StockReaction, ...]:
 def restock_quantity(*, shop: Shop, at_least: int) -> int:
     """`at_least`, or more if a registered app needs more to count a restock."""
     return max([at_least, *restock_threshold.fire(shop=shop)])
+
+
+def on_awaited_variants(callback: AwaitedVariantsCallback) -> AwaitedVariantsCallback:
+    """Register `callback(shop=...) -> variant ids` someone waits for."""
+    return awaited_variants.register(callback)
+
+
+def variants_awaited(*, shop: Shop) -> set[int]:
+    """The variant ids (our pks) of `shop` that any registered app says someone waits for."""
+    return {pk for found in awaited_variants.fire(shop=shop) for pk in found}

@@ -62,3 +62,10 @@ def subscription_sync_counts(*, shop: Shop) -> dict[str, int]:
         failed=Count("pk", filter=Q(sync_state=states.FAILED)),
     )
     return {name: int(value or 0) for name, value in counts.items()}
+
+
+def variants_awaited(*, shop: Shop) -> list[int]:
+    """Ids of the shop's variants with at least one active (waiting) subscription (the
+    catalog's `awaited_variants` hook: reconciliation re-reads their stock)."""
+    return list(Subscription.objects.filter(shop=shop, status=Subscription.Status.ACTIVE)
+                .values_list("variant_id", flat=True).distinct())
