@@ -272,22 +272,26 @@ def bulk_products(lines: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]
 
 
 def bulk_levels(lines: Iterable[Mapping[str, Any]]) -> Iterator[list[LevelSnapshot]]:
-    """The inventory export (`inventoryItems` with nested `inventoryLevels`): one list of level
-    snapshots per inventory item, in stream order (an item without levels gives [])."""
+    """A levels export (root lines: variants with `inventoryItem`, or inventory items; nested
+    `inventoryLevels` lines point at their root with `__parentId`): one list of level
+    snapshots per root line, in stream order (an item without levels gives [])."""
     current: list[LevelSnapshot] | None = None
-    items: dict[str, int] = {}  # inventory item gid → numeric id (of the current item only)
+    owners: dict[str, int] = {}  # the current root's gids (and its item's) → item id
     for line in lines:
         parent = line.get("__parentId")
         if parent is None:
             if current is not None:
                 yield current
-            items = {str(line.get("id")): numeric_id(line, "inventoryItem.id")}
+            item = line.get("inventoryItem")
+            node: Mapping[str, Any] = item if isinstance(item, dict) else line
+            item_id = numeric_id(node, "inventoryItem.id")
+            owners = {str(line.get("id")): item_id, str(node.get("id")): item_id}
             current = []
             continue
-        item_id = items.get(str(parent))
-        if current is None or item_id is None:
+        owner = owners.get(str(parent))
+        if current is None or owner is None:
             continue
-        level = level_snapshot(line, inventory_item_id=item_id)
+        level = level_snapshot(line, inventory_item_id=owner)
         if level is not None:
             current.append(level)
     if current is not None:

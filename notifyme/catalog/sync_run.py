@@ -4,9 +4,9 @@ Order: count the catalog (`CatalogCounts`: the progress bar's total, and `auto` 
 up to `BULK_THRESHOLD_VARIANTS` variants, a bulk operation above), apply the locations, then
 the products, then their per-location levels (a level needs its variant). Paging: each page of
 products (`products_page`, every variant included) is followed by its variants' levels
-(`variants_inventory`). Bulk: two exports, the catalog (products + variants) and then the
-inventory (items + levels), because Shopify's bulk query cannot nest levels in the catalog
-export at useful depth. Both paths convert through `notifyme.catalog.graphql`, so paging and
+(`variants_inventory`). Bulk: two exports, the catalog (products + variants) and then every
+variant's levels (`BULK_VARIANT_LEVELS_QUERY`), because a bulk query nests at most two levels
+of connections. Both paths convert through `notifyme.catalog.graphql`, so paging and
 bulk write the same mirror. Everything applied is newer-only (`product_apply`,
 `inventory_levels_apply`), so a page or a chunk applied twice — after a crash, or by a resumed
 job — changes nothing.
@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.shopify import catalog as shopify_catalog
+from integrations.shopify import documents
 from integrations.shopify.client import AdminClient
 from integrations.shopify.errors import ReauthRequired, ShopifyError, ShopifyUnavailable
 from notifyme.catalog import graphql
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 BULK_THRESHOLD_VARIANTS = 2000
 CHUNK_PRODUCTS = 250
 CHUNK_ITEMS = 500
+#: Products per page when paging (each with every variant; the client keeps pages cheap).
+PAGE_PRODUCTS = shopify_catalog.PRODUCTS_PER_PAGE
 BULK_POLL_SECONDS = 1.0
 BULK_MAX_WAIT_SECONDS = 3000.0
 MAX_ATTEMPTS = 5
@@ -187,7 +190,7 @@ def _run_paging(run: Run) -> None:
     (`variants_inventory`), then the resume point."""
     cursor = run.sync.cursor or None
     while True:
-        page = shopify_catalog.products_page(run.client, after=cursor)
+        page = shopify_catalog.products_page(run.client, after=cursor, first=PAGE_PRODUCTS)
         done, variants = _apply_products(run, page.products)
         ids = [graphql.numeric_id(v, "variant.id") for p in page.products
                for v in graphql.connection_nodes(p.get("variants"))]
@@ -214,9 +217,14 @@ def _bulk_url(run: Run, start: Callable[[AdminClient], str]) -> str | None:
     return status.url
 
 
+def _bulk_levels_start(client: AdminClient) -> str:
+    return shopify_catalog.bulk_start(client, query=documents.BULK_VARIANT_LEVELS_QUERY)
+
+
 def _run_bulk(run: Run) -> None:
-    """Two bulk exports: products with variants, then every inventory item's levels (the
-    catalog export cannot nest them), each applied in chunks with its resume point."""
+    """Two bulk exports: products with variants, then every variant's levels (the catalog
+    export cannot nest them: Shopify allows two levels of nested connections), each applied in
+    chunks with its resume point."""
     if run.sync.cursor != CatalogSync.BULK_LEVELS:
         url = _bulk_url(run, shopify_catalog.bulk_catalog_start)
         skip = run.sync.done_products  # a resumed job: these were applied before
@@ -230,7 +238,7 @@ def _run_bulk(run: Run) -> None:
         if chunk:
             _products_chunk(run, chunk)
         run.save(cursor=CatalogSync.BULK_LEVELS, bulk_operation_id="")
-    url = _bulk_url(run, shopify_catalog.bulk_inventory_start)
+    url = _bulk_url(run, _bulk_levels_start)
     items = graphql.bulk_levels(shopify_catalog.bulk_results(url))
     batch: list[list[LevelSnapshot]] = []
     for levels in itertools.islice(items, run.sync.done_levels, None):

@@ -61,7 +61,9 @@ def test_auto_picks_bulk_above_the_threshold(installed: Shop, monkeypatch: Any) 
     assert _run(install_sync(installed)).mode == "bulk"
 
 
-def test_a_rerun_changes_nothing_and_a_crashed_run_resumes(installed: Shop) -> None:
+def test_a_rerun_changes_nothing_and_a_crashed_run_resumes(installed: Shop,
+                                                           monkeypatch: Any) -> None:
+    monkeypatch.setattr(sync_run, "PAGE_PRODUCTS", 2)
     first = _run(install_sync(installed))
     before = mirror(installed)
     again = _run(catalog_sync_start(shop=installed, mode="paging", enqueue=False))
