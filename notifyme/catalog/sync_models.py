@@ -37,7 +37,6 @@ class CatalogSync(TimeStampedModel):
         COMMAND = "command", "manage.py catalog_sync"
 
     UNFINISHED = (State.QUEUED, State.RUNNING)
-    BULK_LEVELS = "bulk:levels"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="catalog_syncs")
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
@@ -49,14 +48,13 @@ class CatalogSync(TimeStampedModel):
     total_variants = models.IntegerField(null=True, blank=True)
     done_products = models.IntegerField(default=0)
     done_variants = models.IntegerField(default=0)
-    #: Inventory items whose per-location levels were applied (bulk: its second stage).
+    #: Inventory items whose per-location levels were applied.
     done_levels = models.IntegerField(default=0)
     #: Admin API cost points spent (actual query cost, as Shopify reports it).
     cost_points = models.IntegerField(default=0)
     #: Jobs that ran it; Shopify being down lets a later job resume, up to a limit.
     attempts = models.IntegerField(default=0)
-    #: Paging: the end cursor of the last page applied. Bulk: the stage (`BULK_LEVELS` once
-    #: the products are in and the inventory export runs).
+    #: Paging: the end cursor of the last page applied (bulk resumes by `done_products`).
     cursor = models.CharField(max_length=1000, blank=True)
     bulk_operation_id = models.CharField(max_length=255, blank=True)
     lease_token = models.CharField(max_length=64, blank=True)

@@ -2,14 +2,16 @@
 
 Order: count the catalog (`CatalogCounts`: the progress bar's total, and `auto` picks paging
 up to `BULK_THRESHOLD_VARIANTS` variants, a bulk operation above), apply the locations, then
-the products, then their per-location levels (a level needs its variant). Paging: each page of
-products (`products_page`, every variant included) is followed by its variants' levels
-(`variants_inventory`). Bulk: two exports, the catalog (products + variants) and then every
-variant's levels (`BULK_VARIANT_LEVELS_QUERY`), because a bulk query nests at most two levels
-of connections. Both paths convert through `notifyme.catalog.graphql`, so paging and
-bulk write the same mirror. Everything applied is newer-only (`product_apply`,
-`inventory_levels_apply`), so a page or a chunk applied twice — after a crash, or by a resumed
-job — changes nothing.
+the products with their per-location levels. The levels are read before their products are
+applied, so a variant the sync creates starts at its sellable quantity (`Levels.quantified`);
+otherwise every variant of a new shop would go 0 → n and restock detection would see a
+restock each. Paging: each page of products (`products_page`, every variant included) and its
+variants' levels (`variants_inventory`). Bulk: two exports, every variant's levels
+(`BULK_VARIANT_LEVELS_QUERY`, kept in memory) and then the catalog (products + variants),
+because a bulk query nests at most two levels of connections. Both paths convert through
+`notifyme.catalog.graphql`, so paging and bulk write the same mirror. Everything applied is
+newer-only (`product_apply`, `inventory_levels_apply`), so a page or a chunk applied twice —
+after a crash, or by a resumed job — changes nothing.
 
 The job holds the row with a fenced lease: `_claim` takes it (a fresh token) only when it is
 unfinished and not held by a live job, and every progress write is `UPDATE ... WHERE
@@ -26,7 +28,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -38,8 +40,10 @@ from integrations.shopify import documents
 from integrations.shopify.client import AdminClient
 from integrations.shopify.errors import ReauthRequired, ShopifyError, ShopifyUnavailable
 from notifyme.catalog import graphql
+from notifyme.catalog.models import Location
+from notifyme.catalog.selectors import alert_locations_get, counted_locations
 from notifyme.catalog.services import inventory_levels_apply, locations_apply, product_apply
-from notifyme.catalog.snapshots import LevelSnapshot
+from notifyme.catalog.snapshots import LevelSnapshot, ProductSnapshot
 from notifyme.catalog.sync_models import CatalogSync
 from notifyme.delivery.leasing import new_token
 from notifyme.shops.models import Shop
@@ -48,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 BULK_THRESHOLD_VARIANTS = 2000
 CHUNK_PRODUCTS = 250
-CHUNK_ITEMS = 500
 #: Products per page when paging (each with every variant; the client keeps pages cheap).
 PAGE_PRODUCTS = shopify_catalog.PRODUCTS_PER_PAGE
 BULK_POLL_SECONDS = 1.0
@@ -175,89 +178,112 @@ def _run(run: Run) -> None:
     _finish(run, State.SUCCEEDED)
 
 
-def _apply_products(run: Run, products: Iterable[dict[str, Any]]) -> tuple[int, int]:
-    """Apply product nodes (page shape); returns (products, variants) applied."""
-    count = variants = 0
-    for node in products:
-        snapshot = graphql.product_snapshot(node)
+@dataclass
+class Levels:
+    """Per-location levels by inventory item, and which locations count for the shop: so a
+    variant the sync creates gets its sellable quantity at once (no 0 → n stock write, which
+    restock detection would see as a restock of every variant of a new shop)."""
+
+    by_item: dict[int, list[LevelSnapshot]]
+    counted: set[int]
+    known: set[int]
+    default_mode: bool
+
+    @classmethod
+    def of(cls, shop: Shop, levels: Iterable[LevelSnapshot]) -> Levels:
+        by_item: dict[int, list[LevelSnapshot]] = {}
+        for level in levels:
+            by_item.setdefault(level.inventory_item_id, []).append(level)
+        counted = set(Location.objects.filter(counted_locations(shop=shop), shop=shop)
+                      .values_list("shopify_id", flat=True))
+        known = set(Location.objects.filter(shop=shop).values_list("shopify_id", flat=True))
+        return cls(by_item, counted, known, alert_locations_get(shop=shop) is None)
+
+    def counts(self, location_id: int) -> bool:
+        # A location no list described yet counts by default (as `inventory_levels_apply`).
+        return location_id in self.counted or (self.default_mode
+                                               and location_id not in self.known)
+
+    def quantified(self, snapshot: ProductSnapshot) -> ProductSnapshot:
+        variants = tuple(
+            replace(v, quantity=sum(lv.available for lv in self.by_item[v.inventory_item_id]
+                                    if self.counts(lv.location_id)))
+            if v.inventory_item_id in self.by_item else v for v in snapshot.variants)
+        return replace(snapshot, variants=variants)
+
+    def of_products(self, snapshots: Iterable[ProductSnapshot]) -> list[LevelSnapshot]:
+        return [lv for p in snapshots for v in p.variants
+                for lv in self.by_item.get(v.inventory_item_id or -1, ())]
+
+
+def _apply_products(run: Run, products: Iterable[dict[str, Any]], levels: Levels
+                    ) -> tuple[int, int, int]:
+    """Apply product nodes (page shape), each variant created with its sellable quantity,
+    then their levels; returns (products, variants, inventory items) applied."""
+    snapshots = [levels.quantified(graphql.product_snapshot(node)) for node in products]
+    for snapshot in snapshots:
         product_apply(shop=run.sync.shop, snapshot=snapshot)
-        count, variants = count + 1, variants + len(snapshot.variants)
-    return count, variants
+    applied = levels.of_products(snapshots)
+    if applied:
+        inventory_levels_apply(shop=run.sync.shop, levels=applied)
+    items = {lv.inventory_item_id for lv in applied}
+    return len(snapshots), sum(len(p.variants) for p in snapshots), len(items)
 
 
 def _run_paging(run: Run) -> None:
-    """Pages of products (each with all its variants), then the page's per-location levels
-    (`variants_inventory`), then the resume point."""
+    """Pages of products (each with all its variants) and the page's per-location levels
+    (`variants_inventory`), applied together, then the resume point."""
     cursor = run.sync.cursor or None
     while True:
         page = shopify_catalog.products_page(run.client, after=cursor, first=PAGE_PRODUCTS)
-        done, variants = _apply_products(run, page.products)
         ids = [graphql.numeric_id(v, "variant.id") for p in page.products
                for v in graphql.connection_nodes(p.get("variants"))]
         nodes = shopify_catalog.variants_inventory(run.client, variant_ids=ids) if ids else []
-        levels = graphql.level_snapshots({"variants": {"nodes": nodes}})
-        if levels:
-            inventory_levels_apply(shop=run.sync.shop, levels=levels)
+        levels = Levels.of(run.sync.shop, graphql.level_snapshots({"variants": {"nodes": nodes}}))
+        done, variants, items = _apply_products(run, page.products, levels)
         cursor = page.end_cursor or cursor
         run.save(cursor=cursor or "", done_products=run.sync.done_products + done,
                  done_variants=run.sync.done_variants + variants,
-                 done_levels=run.sync.done_levels + len(nodes))
+                 done_levels=run.sync.done_levels + items)
         if not page.has_next or not page.products:
             return
 
 
-def _bulk_url(run: Run, start: Callable[[AdminClient], str]) -> str | None:
-    """Start this stage's bulk operation (once: its id is saved) and wait for its result URL
-    (None for an empty result), with a heartbeat on every poll."""
+def _run_bulk(run: Run) -> None:
+    """Two bulk exports: every variant's levels first (held in memory, small per variant),
+    then products with variants, applied in chunks with their levels and a resume point. The
+    catalog export cannot nest the levels (Shopify allows two levels of nested connections).
+    A resumed job exports the levels again (they are not kept) and skips applied products."""
+    levels_op = shopify_catalog.bulk_start(run.client,
+                                           query=documents.BULK_VARIANT_LEVELS_QUERY)
+    url = _wait(run, levels_op)
+    found = [lv for item in graphql.bulk_levels(shopify_catalog.bulk_results(url))
+             for lv in item]
+    levels = Levels.of(run.sync.shop, found)
     if not run.sync.bulk_operation_id:
-        run.save(bulk_operation_id=start(run.client))
+        run.save(bulk_operation_id=shopify_catalog.bulk_catalog_start(run.client))
+    url = _wait(run, run.sync.bulk_operation_id)
+    products = graphql.bulk_products(shopify_catalog.bulk_results(url))
+    chunk: list[dict[str, Any]] = []
+    for product in itertools.islice(products, run.sync.done_products, None):
+        chunk.append(product)
+        if len(chunk) >= CHUNK_PRODUCTS:
+            _chunk(run, chunk, levels)
+            chunk = []
+    if chunk:
+        _chunk(run, chunk, levels)
+
+
+def _wait(run: Run, operation_id: str) -> str | None:
+    """Wait for a bulk operation's result URL (None: an empty result), heartbeat per poll."""
     status = shopify_catalog.bulk_operation_wait(
-        run.client, operation_id=run.sync.bulk_operation_id, interval=BULK_POLL_SECONDS,
+        run.client, operation_id=operation_id, interval=BULK_POLL_SECONDS,
         progress=lambda _status: run.save(), timeout=BULK_MAX_WAIT_SECONDS)
     return status.url
 
 
-def _bulk_levels_start(client: AdminClient) -> str:
-    return shopify_catalog.bulk_start(client, query=documents.BULK_VARIANT_LEVELS_QUERY)
-
-
-def _run_bulk(run: Run) -> None:
-    """Two bulk exports: products with variants, then every variant's levels (the catalog
-    export cannot nest them: Shopify allows two levels of nested connections), each applied in
-    chunks with its resume point."""
-    if run.sync.cursor != CatalogSync.BULK_LEVELS:
-        url = _bulk_url(run, shopify_catalog.bulk_catalog_start)
-        skip = run.sync.done_products  # a resumed job: these were applied before
-        chunk: list[dict[str, Any]] = []
-        products = graphql.bulk_products(shopify_catalog.bulk_results(url))
-        for product in itertools.islice(products, skip, None):
-            chunk.append(product)
-            if len(chunk) >= CHUNK_PRODUCTS:
-                _products_chunk(run, chunk)
-                chunk = []
-        if chunk:
-            _products_chunk(run, chunk)
-        run.save(cursor=CatalogSync.BULK_LEVELS, bulk_operation_id="")
-    url = _bulk_url(run, _bulk_levels_start)
-    items = graphql.bulk_levels(shopify_catalog.bulk_results(url))
-    batch: list[list[LevelSnapshot]] = []
-    for levels in itertools.islice(items, run.sync.done_levels, None):
-        batch.append(levels)
-        if len(batch) >= CHUNK_ITEMS:
-            _levels_chunk(run, batch)
-            batch = []
-    if batch:
-        _levels_chunk(run, batch)
-
-
-def _products_chunk(run: Run, chunk: list[dict[str, Any]]) -> None:
-    done, variants = _apply_products(run, chunk)
+def _chunk(run: Run, chunk: list[dict[str, Any]], levels: Levels) -> None:
+    done, variants, items = _apply_products(run, chunk, levels)
     run.save(done_products=run.sync.done_products + done,
-             done_variants=run.sync.done_variants + variants)
-
-
-def _levels_chunk(run: Run, batch: list[list[LevelSnapshot]]) -> None:
-    levels = [level for item in batch for level in item]
-    if levels:
-        inventory_levels_apply(shop=run.sync.shop, levels=levels)
-    run.save(done_levels=run.sync.done_levels + len(batch))
+             done_variants=run.sync.done_variants + variants,
+             done_levels=run.sync.done_levels + items)

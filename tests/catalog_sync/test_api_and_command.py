@@ -49,7 +49,8 @@ def test_progress_start_conflict_and_bad_mode(client: Client, installed: Shop) -
     assert bad.status_code == 400 and list(bad.json()["error"]["fields"]) == ["mode"]
     started = _api(client, installed, "post", {"mode": "bulk"})
     assert started.status_code == 202
-    assert started.json()["sync"]["state"] == "queued" and started.json()["sync"]["id"] != done["id"]
+    new = started.json()["sync"]
+    assert new["state"] == "queued" and new["id"] != done["id"]
     assert client.delete(URL, HTTP_AUTHORIZATION=f"Bearer {id_token(installed.domain)}"
                          ).status_code == 405
     assert client.get(URL).status_code == 401
