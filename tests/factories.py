@@ -50,6 +50,15 @@ def grant_make(*, access_token: str = "shpat_test_access_token",  # noqa: S107
                       scopes=frozenset({"read_products", "read_inventory", "read_locations"}))
 
 
+def shop_grant(domain: str = DEFAULT_SHOP) -> Shop:
+    """Give an installed shop (e.g. the one `manage.py demo` wrote, which has no Shopify token)
+    a stored grant, as the install's token exchange would: opening the app exchanges nothing."""
+    shop = Shop.objects.get(domain=domain)
+    tokens_store(shop=shop, grant=grant_make())
+    shop.refresh_from_db()
+    return shop
+
+
 def shop_make(domain: str = DEFAULT_SHOP, *, tokens: bool = True, **fields: Any) -> Shop:
     """An installed shop as an install leaves it: `shop_install`, then (unless `tokens=False`)
     a stored grant (`tokens_store`), so opening the app needs no token exchange."""
