@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from notifyme.catalog import sync_run
 from notifyme.catalog.models import InventoryLevel, Product, Variant
 from notifyme.catalog.sync import catalog_sync_start
 from notifyme.catalog.sync_models import CatalogSync
-from notifyme.catalog import sync_run
 from notifyme.catalog.sync_run import catalog_sync_run
 from notifyme.shops.install import shop_install_from_id_token
 from tests.fixtures.shopify_standin import StandinHandle
