@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from http.client import HTTPConnection
 from typing import Any
 
 from bench import _common as c
+from bench._cpu import cpu_seconds
 
 PATH = "/webhooks/shopify"
 LOCATION_ID = 655441491
@@ -49,10 +51,27 @@ class AppServer:
         proc = subprocess.Popen(cmd, cwd=c.ROOT, env=dict(os.environ), stdout=c._log("access"),
                                 stderr=c._log("gunicorn"))
         server = cls(f"http://127.0.0.1:{port}", port, proc)
-        if not c.wait_until(server.healthy, timeout=60, interval=0.2):
+        if not (c.wait_until(server.healthy, timeout=120, interval=0.2)
+                and server.wait_booted(workers, timeout=120)):
             server.stop()
             raise RuntimeError("gunicorn did not start (set BENCH_LOG_DIR to see its log)")
         return server
+
+    def wait_booted(self, workers: int, *, timeout: float) -> bool:
+        """Every worker has loaded the app: gunicorn forks them before they import Django,
+        and the first one answering does not mean the others are ready (on this loaded
+        2-core machine an import takes seconds). A booted, idle sync worker uses no CPU, so
+        wait until there are `workers` children whose CPU time stays flat for a second."""
+        deadline = time.monotonic() + timeout
+        last: dict[int, float] = {}
+        while time.monotonic() < deadline:
+            kids = c.children(self.proc.pid)
+            now = {pid: cpu_seconds(pid) for pid in kids}
+            if len(kids) >= workers and now == {p: last.get(p) for p in kids}:
+                return True
+            last = now
+            time.sleep(1.0)
+        return False
 
     def healthy(self) -> bool:
         if self.proc.poll() is not None:
