@@ -12,10 +12,11 @@ at one location) and signs `--deliveries` deliveries exactly as Shopify does (di
 X-Shopify-Webhook-Id; each variant gets successive levels 1, 2, … with increasing
 `updated_at`). A separate load process (`bench/_load.py`, one keep-alive http.client
 connection per thread) sends them at `--concurrency` and measures each request's latency.
-After the burst: the shop's WebhookEvent rows must be exactly `--deliveries`, one per webhook
-id, and every one `processed` once the workers are done (bounded wait); every variant's
-quantity must be the last level sent. Then `--resend` of the same deliveries (same ids, bodies,
-signatures) are sent again: all 200, still the same number of rows, nothing pending.
+After each burst: the shop's WebhookEvent rows must be exactly `--deliveries`, one per webhook
+id; then `--resend` of the same deliveries (same ids, bodies, signatures) are sent again: all
+200, still the same number of rows. The runs follow one another while the workers process
+what arrived; after the last, the bench waits (at most `--drain-timeout`) until every stored
+delivery of every run is `processed` and every variant holds the last level sent.
 
 Target (issue 11): p99 < 100 ms, 0 non-200, 0 lost, rows stored once. Figures per run, then
 min/median/max over the runs. Database notifyme_bench, Redis db 12; exit 1 on FAIL.
