@@ -164,11 +164,12 @@ class Workers:
 
     @classmethod
     def start(cls, count: int, *, worker_class: str = "",
-              queues: tuple[str, ...] = ("sync", "bulk")) -> Workers:
+              queues: tuple[str, ...] = ("sync", "bulk"),
+              options: tuple[str, ...] = ()) -> Workers:
         env = dict(os.environ)
         procs = []
         for i in range(count):
-            cmd = [PY, "manage.py", "rqworker", *queues]
+            cmd = [PY, "manage.py", "rqworker", *queues, *options]
             if worker_class:
                 cmd += ["--worker-class", worker_class]
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -178,6 +179,16 @@ class Workers:
                                       stderr=_log("sweeper")))
         time.sleep(1.5)  # let them import Django and register
         return cls(procs)
+
+    def wait_registered(self, *, timeout: float = 60) -> bool:
+        """Wait until every RQ worker has registered in Redis (on a loaded machine importing
+        Django takes longer than the fixed pause above); True when they all did."""
+        from django_rq import get_connection
+        from rq import Worker
+
+        count = len(self.procs) - 1
+        return wait_until(lambda: Worker.count(connection=get_connection("sync")) >= count,
+                          timeout=timeout, interval=0.1)
 
     @property
     def worker_pids(self) -> list[int]:

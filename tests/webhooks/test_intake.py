@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from notifyme.shops.models import Shop
 from notifyme.webhooks.models import WebhookEvent
@@ -152,3 +154,12 @@ def test_a_burst_enqueues_one_job_per_shop(client: Client, shop: Shop, other_sho
                        shop_domain=other_shop.domain).status_code == 200
     assert states() == {"pending": 31}
     assert len(webhook_jobs()) == 2  # one per shop, not one per delivery
+
+
+def test_a_delivery_is_stored_in_one_statement(client: Client, shop: Shop) -> None:
+    """The shop is looked up inside the INSERT, which commits on its own: a burst pays one
+    round trip to PostgreSQL per delivery (bench/webhook_burst.py)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert deliver(client, "app/uninstalled", {"id": 7}, webhook_id="wh-1").status_code == 200
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+    assert WebhookEvent.objects.get().shop == shop
