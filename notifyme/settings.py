@@ -87,6 +87,9 @@ NOTIFYME_ENCRYPTION_KEYS = env_list(
 # local stand-in (sandboxes/shopify) is reached by pointing this at it.
 SHOPIFY_ADMIN_URL = env("SHOPIFY_ADMIN_URL", "https://{shop}").rstrip("/")
 SHOPIFY_TIMEOUT_SECONDS = float(env("SHOPIFY_TIMEOUT_SECONDS", "10"))
+# The app's public base URL (`application_url` of shopify.app.toml, e.g. https://app.example.com):
+# the OAuth `redirect_uri` is built on it. Empty: taken from the request's own host.
+SHOPIFY_APP_URL = env("SHOPIFY_APP_URL").rstrip("/")
 
 KLAVIYO_API_URL = env("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/")
 KLAVIYO_REVISION = "2026-07-15"

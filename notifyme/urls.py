@@ -11,6 +11,7 @@ urlpatterns = [
     path("proxy/", include("notifyme.subscriptions.urls")),
     path("app/", include("notifyme.dashboard.urls")),
     path("webhooks/", include("notifyme.webhooks.urls")),
+    path("auth/", include("notifyme.shops.oauth")),
 ]
 
 if settings.NOTIFYME_DEV_TOOLS:

@@ -1,6 +1,7 @@
 """Test data made the way the product makes it: through the services, never by hand.
 
-- `shop_make(domain, **fields)`: an installed shop (`notifyme.shops.services.shop_install`).
+- `shop_make(domain, **fields)`: an installed shop (`notifyme.shops.services.shop_install`)
+  holding an expiring offline grant (`tokens_store(grant=grant_make())`), as after an install.
 - `variant_make(shop, ...)`: a product and variant of the shop's catalog mirror, through
   `product_upsert`/`variant_upsert` (the write path of `manage.py demo` and Shopify's catalog
   sync). A product already made for `product_id` is shared, not refreshed.
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +26,7 @@ from django.utils import timezone
 
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import connection_connect
+from integrations.shopify.tokens import TokenGrant, tokens_store
 from notifyme.catalog.models import Product, Variant
 from notifyme.catalog.services import product_upsert, variant_upsert
 from notifyme.shops.models import Shop
@@ -37,9 +40,34 @@ DEFAULT_SHOP = "demo-shop.myshopify.com"
 BATCH = 2000
 
 
-def shop_make(domain: str = DEFAULT_SHOP, **fields: Any) -> Shop:
+def grant_make(*, access_token: str = "shpat_test_access_token",  # noqa: S107
+               refresh_token: str = "shprt_test_refresh_token") -> TokenGrant:  # noqa: S107
+    """An expiring offline grant as Shopify hands it out (1 h access, 90 days refresh)."""
+    now = timezone.now()
+    return TokenGrant(access_token=access_token, access_expires_at=now + timedelta(hours=1),
+                      refresh_token=refresh_token,
+                      refresh_expires_at=now + timedelta(days=90),
+                      scopes=frozenset({"read_products", "read_inventory", "read_locations"}))
+
+
+def shop_grant(domain: str = DEFAULT_SHOP) -> Shop:
+    """Give an installed shop (e.g. the one `manage.py demo` wrote, which has no Shopify token)
+    a stored grant, as the install's token exchange would: opening the app exchanges nothing."""
+    shop = Shop.objects.get(domain=domain)
+    tokens_store(shop=shop, grant=grant_make())
+    shop.refresh_from_db()
+    return shop
+
+
+def shop_make(domain: str = DEFAULT_SHOP, *, tokens: bool = True, **fields: Any) -> Shop:
+    """An installed shop as an install leaves it: `shop_install`, then (unless `tokens=False`)
+    a stored grant (`tokens_store`), so opening the app needs no token exchange."""
     fields.setdefault("name", "Demo Shop")
-    return shop_install(domain=domain, **fields)
+    shop = shop_install(domain=domain, **fields)
+    if tokens:
+        tokens_store(shop=shop, grant=grant_make())
+        shop.refresh_from_db()
+    return shop
 
 
 def variant_make(

@@ -226,4 +226,34 @@ BULK_INVENTORY_QUERY = """
 }
 """.strip()
 
-BULK_QUERIES: dict[str, str] = {"catalog": BULK_CATALOG_QUERY, "inventory": BULK_INVENTORY_QUERY}
+# The catalog sync's second export (helper "install"): every variant's levels. From
+# `productVariants` (two connection levels: within Shopify's bulk nesting limit), so each level
+# line's `__parentId` is its variant's `id`.
+BULK_VARIANT_LEVELS_QUERY = """
+{
+  productVariants {
+    edges {
+      node {
+        id
+        legacyResourceId
+        inventoryItem {
+          id
+          legacyResourceId
+          inventoryLevels {
+            edges {
+              node {
+                location { legacyResourceId }
+                quantities(names: ["available"]) { name quantity }
+                updatedAt
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+""".strip()
+
+BULK_QUERIES: dict[str, str] = {"catalog": BULK_CATALOG_QUERY, "inventory": BULK_INVENTORY_QUERY,
+                                "variant_levels": BULK_VARIANT_LEVELS_QUERY}

@@ -139,3 +139,7 @@ class InventoryLevelAdmin(ReadOnlyAdmin):
 @admin.register(CatalogSettings)
 class CatalogSettingsAdmin(ReadOnlyAdmin):
     list_display = ("shop", "alert_location_ids", "updated_at")
+
+
+# Catalog syncs (their own module, like the model).
+from notifyme.catalog import sync_admin  # noqa: E402, F401

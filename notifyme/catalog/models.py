@@ -171,3 +171,7 @@ class CatalogSettings(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"catalog settings for {self.shop}"
+
+
+# The catalog sync progress row lives in its own module (it is the sync's, not the mirror's).
+from notifyme.catalog.sync_models import CatalogSync  # noqa: E402, F401

@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/locations", include("notifyme.dashboard.locations_api")),
     path("api/privacy", privacy_api.overview, name="api_privacy"),
     path("api/privacy/", include("notifyme.dashboard.privacy_api")),
+    path("api/catalog/", include("notifyme.dashboard.catalog_api")),
 ]

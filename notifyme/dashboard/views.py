@@ -21,7 +21,9 @@ from notifyme.shops.auth import EmbeddedRequest, embedded_document
 from notifyme.sync.selectors import sync_status
 
 #: Panels other features add to the page when their template exists (e.g. restock progress).
-EXTRA_PANELS = ("dashboard/_restocks.html", "dashboard/_privacy.html")
+EXTRA_PANELS = (
+    "dashboard/_restocks.html", "dashboard/_catalog_sync.html", "dashboard/_privacy.html",
+)
 
 
 def _extra_panels() -> list[str]:

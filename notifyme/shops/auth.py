@@ -1,11 +1,17 @@
 """Embedded-app authentication: Shopify App Bridge ID tokens (shopify-platform.md §3).
 
-`id_token_verify` is the one place a token becomes a shop. It accepts only HS256 tokens signed
+`id_token_claims` is the one place a token is trusted. It accepts only HS256 tokens signed
 with `SHOPIFY_API_SECRET` (or `SHOPIFY_API_SECRET_OLD` during a secret rotation), audience
 `SHOPIFY_API_KEY`, 10 s leeway, with `exp`, `nbf`, `iss`, `dest` and `aud` required,
-hostname(iss) == hostname(dest), that host a valid `*.myshopify.com` domain, and an installed
-Shop for it. The shop comes from the token's `dest` only, never from the URL, so a token for shop
-A can never read or change shop B.
+hostname(iss) == hostname(dest), and that host a valid `*.myshopify.com` domain. The shop comes
+from the token's `dest` only, never from the URL, so a token for shop A can never read or change
+shop B. `id_token_session` (both decorators) then finds the shop, or installs it: a shop that is
+unknown, uninstalled or without a usable token (no refresh token, expired, or `needs_reauth`)
+gets a token exchange first (`notifyme.shops.install`, Shopify-managed installation). The
+document and the JSON API both do it, so whichever request comes first after an install (or
+after the token was revoked while the page stayed open) installs, under one lock per shop.
+Shopify refusing the ID token (`invalid_subject_token`) is an invalid session: the bounce page
+(document) or 401 + retry header (API). Shopify down: a 503 page or JSON error, never a 500.
 
 Why PyJWT and not Shopify's `shopifyapp` 1.0.2: its `verify_app_home_req` decodes with PyJWT too
 but does not require `exp`/`nbf`/`iss`/`dest`, does not compare iss with dest, does not validate
@@ -26,11 +32,14 @@ import jwt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from integrations.shopify.errors import InvalidSubjectToken, ShopifyError, ShopifyUnavailable
 from notifyme.core.http import json_error
+from notifyme.shops.install import shop_install_from_id_token, shop_token_usable
 from notifyme.shops.models import Shop, normalize_shop_domain
 
 LEEWAY_SECONDS = 10
@@ -108,8 +117,18 @@ def _host(url: object) -> str:
     return (parsed.hostname or "") if parsed.scheme == "https" else ""
 
 
-def id_token_verify(token: str, *, expected_shop: str | None = None) -> EmbeddedSession:
-    """Verify an App Bridge ID token and return its installed shop; raise InvalidIdToken.
+@dataclass(frozen=True)
+class VerifiedIdToken:
+    """An ID token that passed every check; the shop domain is the token's `dest`."""
+
+    shop_domain: str
+    user_id: str
+    session_id: str
+
+
+def id_token_claims(token: str, *, expected_shop: str | None = None) -> VerifiedIdToken:
+    """Verify an App Bridge ID token (signature, lifetime, audience, iss == dest, the shop
+    domain); raise InvalidIdToken. Says nothing about whether the shop is installed.
 
     `expected_shop` (e.g. the document's `shop` query parameter) must match the token's shop.
     """
@@ -125,12 +144,30 @@ def id_token_verify(token: str, *, expected_shop: str | None = None) -> Embedded
         raise InvalidIdToken("shop_domain") from None
     if expected_shop is not None and expected_shop.strip().lower() != domain:
         raise InvalidIdToken("shop_mismatch")
-    shop = Shop.objects.installed().filter(domain=domain).first()
+    return VerifiedIdToken(shop_domain=domain, user_id=str(claims.get("sub") or ""),
+                           session_id=str(claims.get("sid") or ""))
+
+
+def id_token_verify(token: str, *, expected_shop: str | None = None) -> EmbeddedSession:
+    """Verify an App Bridge ID token and return its installed shop; raise InvalidIdToken
+    (`unknown_shop` when the app is not installed there: no install happens here)."""
+    verified = id_token_claims(token, expected_shop=expected_shop)
+    shop = Shop.objects.installed().filter(domain=verified.shop_domain).first()
     if shop is None:
         raise InvalidIdToken("unknown_shop")
-    return EmbeddedSession(
-        shop=shop, user_id=str(claims.get("sub") or ""), session_id=str(claims.get("sid") or "")
-    )
+    return EmbeddedSession(shop=shop, user_id=verified.user_id, session_id=verified.session_id)
+
+
+def id_token_session(token: str, *, expected_shop: str | None = None) -> EmbeddedSession:
+    """Verify the ID token, then the shop with a usable token: the stored one, or installed
+    now by token exchange (`install.shop_install_from_id_token`, the Shopify-managed install).
+    Raises InvalidIdToken, and from the exchange `InvalidSubjectToken` (Shopify refused the
+    token: treat as an invalid session), `ShopifyUnavailable` or another `ShopifyError`."""
+    verified = id_token_claims(token, expected_shop=expected_shop)
+    shop = Shop.objects.filter(domain=verified.shop_domain).first()
+    if shop is None or not shop_token_usable(shop):
+        shop = shop_install_from_id_token(id_token=token, shop_domain=verified.shop_domain)
+    return EmbeddedSession(shop=shop, user_id=verified.user_id, session_id=verified.session_id)
 
 
 def frame_ancestors(shop_domain: str) -> str:
@@ -185,6 +222,29 @@ def bounce_url(request: HttpRequest) -> str:
     return reverse("dashboard:bounce") + "?" + query
 
 
+SHOPIFY_DOWN = "Shopify is not answering right now. Reload the page in a minute."
+SHOPIFY_REFUSED = ("Shopify did not let the app finish installing. Reload the page; if it "
+                   "keeps happening, reinstall the app from your Shopify admin.")
+
+
+def shopify_error(error: ShopifyError) -> tuple[int, str, str]:
+    """(status, code, sentence) for a Shopify failure during an install: Shopify's 5xx or
+    timeout is a 503 (try again soon), anything else a 502 — never our 500."""
+    if isinstance(error, ShopifyUnavailable):
+        return 503, "shopify_unavailable", SHOPIFY_DOWN
+    return 502, "shopify_refused", SHOPIFY_REFUSED
+
+
+def shopify_error_page(request: HttpRequest, error: ShopifyError) -> HttpResponse:
+    status, code, message = shopify_error(error)
+    response = render(request, "dashboard/shopify_error.html",
+                      {"message": message, "code": code}, status=status)
+    response["Cache-Control"] = "no-store"
+    if status == 503:
+        response["Retry-After"] = "60"
+    return response
+
+
 def embedded_document(view: EmbeddedView[P]) -> PlainView[P]:
     """GET /app/: `id_token` query parameter; invalid or missing → 302 to the bounce page."""
 
@@ -193,11 +253,13 @@ def embedded_document(view: EmbeddedView[P]) -> PlainView[P]:
     def wrapper(plain: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         request = _protect(plain)
         try:
-            session = id_token_verify(
+            session = id_token_session(
                 request.GET.get("id_token", ""), expected_shop=request.GET.get("shop")
             )
-        except InvalidIdToken:
+        except (InvalidIdToken, InvalidSubjectToken):
             return HttpResponseRedirect(bounce_url(request))
+        except ShopifyError as error:
+            return shopify_error_page(request, error)
         return _serve(request, session, view, *args, **kwargs)
 
     return wrapper
@@ -214,12 +276,16 @@ def embedded_api(view: EmbeddedView[P]) -> PlainView[P]:
         try:
             if scheme != "Bearer":
                 raise InvalidIdToken("missing")
-            session = id_token_verify(token.strip(), expected_shop=request.GET.get("shop"))
-        except InvalidIdToken as exc:
+            session = id_token_session(token.strip(), expected_shop=request.GET.get("shop"))
+        except (InvalidIdToken, InvalidSubjectToken) as exc:
+            reason = exc.reason if isinstance(exc, InvalidIdToken) else "invalid_subject_token"
             refusal = json_error(401, "invalid_session", "Your session expired. Reload the page.",
-                                 reason=exc.reason)
+                                 reason=reason)
             refusal[RETRY_HEADER] = "1"
             return refusal
+        except ShopifyError as error:
+            status, code, message = shopify_error(error)
+            return json_error(status, code, message)
         return _serve(request, session, view, *args, **kwargs)
 
     return wrapper

@@ -10,7 +10,11 @@
 - `shop_reinstalled`: fired by `services.shop_install` when an uninstalled shop installs again,
   in its transaction; callbacks schedule whatever held work may resume (on commit).
 
-Registered in the sync and restocks apps' `AppConfig.ready()`.
+- `shop_installed`: fired by `notifyme.shops.install` once Shopify granted tokens for a new
+  install, a reinstall or a re-authorization, in the transaction that stored them; callbacks
+  start what a fresh grant needs (the catalog app queues the initial catalog sync, on commit).
+
+Registered in the sync, restocks and catalog apps' `AppConfig.ready()`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class ShopCallback(Protocol):
 
 shop_uninstalled: Hook[ShopCallback] = Hook("shops.shop_uninstalled")
 shop_reinstalled: Hook[ShopCallback] = Hook("shops.shop_reinstalled")
+shop_installed: Hook[ShopCallback] = Hook("shops.shop_installed")
 
 
 def on_uninstalled(callback: ShopCallback) -> ShopCallback:
@@ -37,6 +42,16 @@ def on_uninstalled(callback: ShopCallback) -> ShopCallback:
 def on_reinstalled(callback: ShopCallback) -> ShopCallback:
     """Register `callback(shop=...)`, run inside the transaction of a reinstall."""
     return shop_reinstalled.register(callback)
+
+
+def on_installed(callback: ShopCallback) -> ShopCallback:
+    """Register `callback(shop=...)`, run in the transaction that stored a fresh grant."""
+    return shop_installed.register(callback)
+
+
+def install_reactions(*, shop: Shop) -> tuple[str, ...]:
+    """Fire `shop_installed`; the descriptions of what the callbacks started, in order."""
+    return tuple(r for r in shop_installed.fire(shop=shop) if r)
 
 
 def uninstall_reactions(*, shop: Shop) -> tuple[str, ...]:

@@ -26,16 +26,18 @@ def shop_install(
     domain: str,
     name: str = "",
     email: str = "",
-    country_code: str = "US",
-    currency: str = "USD",
+    country_code: str | None = None,
+    currency: str | None = None,
     access_token: str = "",
+    shopify_shop_id: int | None = None,
 ) -> Shop:
     """Record an installed shop and return it; idempotent for a shop that is already installed.
 
     The domain is normalised (and rejected with ValidationError unless it is
     `<name>.myshopify.com`). A reinstall after an uninstall starts a new `installed_at`. The
     Shopify access token is stored encrypted, and only when one is given (a re-run without one
-    keeps the stored token).
+    keeps the stored token). Country and currency left out keep the stored values (new shop:
+    US / USD); the expiring tokens of a real install are stored by `notifyme.shops.install`.
 
     A reinstall starts clean: no token of the previous install survives (`uninstall` cleared
     them; cleared again here in case one was written since), and `hooks.shop_reinstalled`
@@ -53,8 +55,9 @@ def shop_install(
         _tokens_clear(shop)
     shop.name = name or shop.name
     shop.email = email or shop.email
-    shop.country_code = country_code
-    shop.currency = currency
+    shop.country_code = country_code or shop.country_code
+    shop.currency = currency or shop.currency
+    shop.shopify_shop_id = shopify_shop_id or shop.shopify_shop_id
     shop.state = Shop.State.INSTALLED
     shop.uninstalled_at = None
     if access_token:

@@ -40,7 +40,6 @@ def bad_tokens() -> dict[str, Callable[[], str]]:
         "dest_not_myshopify": lambda: id_token(
             SHOP, iss="https://evil.example.com/admin", dest="https://evil.example.com"),
         "http_dest": lambda: id_token(SHOP, iss=f"http://{SHOP}/admin", dest=f"http://{SHOP}"),
-        "unknown_shop": lambda: id_token("nobody.myshopify.com"),
         "missing_exp": lambda: id_token(SHOP, exp=None),
         "missing_nbf": lambda: id_token(SHOP, nbf=None),
         "missing_dest": lambda: id_token(SHOP, dest=None),
@@ -74,10 +73,13 @@ def test_old_secret_accepted_during_rotation(demo_shop: Shop, settings: Any) -> 
     assert id_token_verify(id_token(SHOP, secret=WRONG_SECRET)).shop == demo_shop
 
 
-def test_uninstalled_shop_is_refused(demo_shop: Shop) -> None:
+def test_uninstalled_or_unknown_shop_is_refused_by_id_token_verify(demo_shop: Shop) -> None:
+    """`id_token_verify` never installs (the views install: tests/install/)."""
     shop_uninstall(shop=demo_shop)
-    with pytest.raises(InvalidIdToken):
-        id_token_verify(id_token(SHOP))
+    for token in (id_token(SHOP), id_token("nobody.myshopify.com")):
+        with pytest.raises(InvalidIdToken) as refused:
+            id_token_verify(token)
+        assert refused.value.reason == "unknown_shop"
 
 
 @pytest.mark.parametrize("case", sorted(bad_tokens()))

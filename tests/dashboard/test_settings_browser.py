@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.scopes import ALL_REQUIRED
+from tests.factories import shop_grant
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,7 @@ SHOTS = Path("/tmp")
 def base_url(browser: Browser, live_server: Any, transactional_db: None,
              klaviyo_sandbox: Any) -> str:
     call_command("demo", stdout=io.StringIO())
+    shop_grant()  # its Shopify token, as the install's exchange stores it
     klaviyo_sandbox.admin.set_rate_limits(enabled=True, scale=10)
     return str(live_server.url)
 

@@ -22,6 +22,7 @@ from django.core.management import call_command
 
 from notifyme.dev.demo import DEMO_PRODUCTS, DEMO_SHOP_DOMAIN
 from notifyme.subscriptions.models import Subscription
+from tests.factories import shop_grant
 from tests.fixtures.shopify import id_token, signed_proxy_query
 from tests.sync.workers import (
     Worker,
@@ -140,6 +141,7 @@ def test_signup_sync_restock_and_cancel_as_users_do(
     live_server: Any, klaviyo_sandbox: Any, processes: list[Worker]
 ) -> None:
     call_command("demo")  # the installed demo shop and its catalog, as `make run` seeds it
+    shop_grant(DEMO_SHOP_DOMAIN)  # its Shopify token, as the install's exchange stores it
     admin = klaviyo_sandbox.admin
     account, key = klaviyo_sandbox.new_account("Journey Outfitters")
     store = Storefront(live_server.url, DEMO_SHOP_DOMAIN)

@@ -16,6 +16,14 @@ from notifyme.core import crypto
 from notifyme.shops.models import Shop
 from notifyme.shops.services import shop_install
 
+
+@pytest.fixture(autouse=True)
+def no_shopify_grant(shop: Shop, other_shop: Shop) -> None:
+    """The factory's Shopify grant is encrypted under the development key: these tests count
+    only the secrets they write under their own keys."""
+    Shop.objects.update(access_token_encrypted="", refresh_token_encrypted="")
+
+
 pytestmark = pytest.mark.django_db
 
 KEY_A = "pk_" + "a1b2" * 8 + "c3d"

@@ -14,6 +14,7 @@ from notifyme.catalog.models import Variant
 from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.services import detection_of
 from notifyme.shops.models import Shop
+from tests.factories import shop_grant
 from tests.restocks.conftest import add_subscribers, connect, drain
 
 pytestmark = pytest.mark.browser
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.browser
 def test_panel_shows_live_progress(page: Page, live_server: Any, transactional_db: None,
                                    klaviyo_sandbox: Any) -> None:
     call_command("demo", stdout=io.StringIO())
+    shop_grant()  # its Shopify token, as the install's exchange stores it
     klaviyo_sandbox.admin.set_rate_limits(enabled=True, scale=10)
     shop = Shop.objects.get(domain="demo-shop.myshopify.com")
     connect(klaviyo_sandbox, shop)

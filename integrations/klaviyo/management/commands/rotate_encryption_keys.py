@@ -1,8 +1,9 @@
 """`manage.py rotate_encryption_keys`: re-encrypt every stored secret under the newest key.
 
 Secrets: Klaviyo private keys (`KlaviyoConnection.private_key_encrypted`) and Shopify access
-tokens (`Shop.access_token_encrypted`). Put the new key first in `NOTIFYME_ENCRYPTION_KEYS`
-(keep the old ones after it), run this, then remove the old keys.
+and refresh tokens (`Shop.access_token_encrypted`, `Shop.refresh_token_encrypted`). Put the new
+key first in `NOTIFYME_ENCRYPTION_KEYS` (keep the old ones after it), run this, then remove the
+old keys.
 
 Resumable: rows are walked in primary-key batches, each committed on its own; a row that already
 decrypts with the newest key alone is skipped, so a re-run after an interruption only touches
@@ -41,6 +42,8 @@ COLUMNS = (
                  lambda row: row.shop.secret_context(KEY_CONTEXT_PURPOSE), ("shop",)),
     SecretColumn("Shopify access tokens", Shop, "access_token_encrypted",
                  lambda row: row.secret_context("shopify_access_token")),
+    SecretColumn("Shopify refresh tokens", Shop, "refresh_token_encrypted",
+                 lambda row: row.secret_context("shopify_refresh_token")),
 )
 
 
