@@ -142,3 +142,82 @@ def test_install_sync_subscribe_restock_duplicate_and_dropped_webhooks(
                and _restocked(merchant, 2), "reconciliation never caught the dropped webhook")
     assert max(_bis_emails(klaviyo_sandbox, account_id).values()) == 1
     assert WebhookEvent.objects.count() == 1  # the duplicate made no second row
+
+
+def _nothing_of(stack: ShopifyStack, *traces: str) -> None:
+    """No trace of a shopper (email, Klaviyo profile id) in the database, Redis or the logs of
+    the web, worker and sweeper processes."""
+    places = {"database": database_text().lower(), "redis": redis_text().lower(),
+              "logs": stack.logs().lower()}
+    found = {(trace, where) for trace in traces for where, text in places.items()
+             if trace.lower() in text}
+    assert not found, found
+
+
+def _settled() -> bool:
+    return not WebhookEvent.objects.exclude(state="processed").exists()
+
+
+def test_uninstall_holds_reinstall_resumes_and_redaction_leaves_nothing(
+        stack: ShopifyStack, shopify_standin: StandinHandle, klaviyo_sandbox: Any) -> None:
+    admin, sandbox = shopify_standin.admin, klaviyo_sandbox.admin
+    product = _shop_in_standin(shopify_standin)
+    small_item = product["inventory_item_ids"][0]
+    merchant, account_id = _install_connect_subscribe(stack, shopify_standin, klaviyo_sandbox,
+                                                      product)
+    first = Shop.objects.get(domain=SHOP)
+    old_access, old_installed_at = first.get_access_token(), first.installed_at
+    profile_of = {p["email"]: p["id"] for p in sandbox.profiles(account_id)}
+    held_shopper, later_shopper = FIRST[0], SECOND[0]
+
+    # 1. The merchant uninstalls: the app stops the shop and forgets its tokens.
+    admin.uninstall(SHOP)
+    stack.wait(lambda: Shop.objects.get(domain=SHOP).state == Shop.State.UNINSTALLED,
+               "app/uninstalled never marked the shop")
+    stack.wait(_settled, "app/uninstalled was never processed")
+    calls = len(sandbox.requests(account_id))
+
+    # 2. While uninstalled, Shopify asks to erase a shopper: erased here, the Klaviyo part held.
+    admin.send_webhook(SHOP, "customers/redact", {"customer": {"id": 4242, "email": held_shopper}})
+    stack.wait(lambda: ComplianceRequest.objects.filter(
+        topic="customers/redact", klaviyo_outcome="held").exists(),
+        "the redaction was never held")
+    stack.wait(_settled, "customers/redact was never processed")
+    assert not Subscription.objects.filter(email=held_shopper).exists()
+    assert len(sandbox.requests(account_id)) == calls, "a Klaviyo call for an uninstalled shop"
+
+    # 3. Reinstall: the admin opens the app again; a new token exchange, a clean install.
+    page = merchant.open_app()
+    assert page.status_code == 200, page.text[:2000]
+    again = Shop.objects.get(domain=SHOP)
+    assert again.state == Shop.State.INSTALLED and again.installed_at > old_installed_at
+    assert admin.tokens(SHOP)["token_exchanges"] == 2
+    assert again.get_access_token() and again.get_access_token() != old_access
+    # The held Klaviyo erasure goes out now.
+    stack.wait(lambda: any(profile_of[held_shopper] in d["profile_ids"]
+                           for d in sandbox.deletions(account_id)),
+               "the held Klaviyo erasure never went out after the reinstall")
+    stack.wait(lambda: ComplianceRequest.objects.filter(
+        topic="customers/redact", state="completed").exists(),
+        "the redaction never completed")
+
+    # 4. The waitlist is where it was: a restock reaches the remaining subscriber of Small.
+    admin.set_stock(SHOP, small_item, None, 5)
+    stack.wait(lambda: _bis_emails(klaviyo_sandbox, account_id) == Counter(FIRST[1:]),
+               "the restock after the reinstall never reached Klaviyo")
+
+    # 5. A second shopper's erasure while installed (the usual case): gone at once, here and
+    #    in Klaviyo.
+    admin.send_webhook(SHOP, "customers/redact",
+                       {"customer": {"id": 4343, "email": later_shopper}})
+    stack.wait(lambda: ComplianceRequest.objects.filter(
+        topic="customers/redact", state="completed").count() == 2,
+        "the second redaction never completed")
+    stack.wait(_settled, "customers/redact was never processed")
+    assert any(profile_of[later_shopper] in d["profile_ids"] for d in sandbox.deletions(account_id))
+    audits = ComplianceRequest.objects.filter(shop_domain=SHOP, topic="customers/redact")
+    assert audits.count() == 2 and all(a.counts for a in audits)
+    for shopper in (held_shopper, later_shopper):
+        _nothing_of(stack, shopper, profile_of[shopper])
+    assert Subscription.objects.filter(email__in=(FIRST[1], SECOND[1])).count() == 2
+    assert FIRST[1] in database_text()  # the scan does see what is kept
