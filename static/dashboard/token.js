@@ -4,7 +4,8 @@
   "use strict";
   function fromParent() {
     return new Promise(function (resolve, reject) {
-      if (window.parent === window) { reject(new Error("not embedded")); return; }
+      // No parent (the frame was just detached by a reload) or not embedded: no token.
+      if (!window.parent || window.parent === window) { reject(new Error("not embedded")); return; }
       var requestId = Math.random().toString(36).slice(2);
       var timer = setTimeout(function () {
         window.removeEventListener("message", onMessage);
@@ -19,7 +20,9 @@
         resolve(data.token);
       }
       window.addEventListener("message", onMessage);
-      window.parent.postMessage({ type: "notifyme:id-token-request", requestId: requestId }, "*");
+      var parent = window.parent;
+      if (!parent) { clearTimeout(timer); window.removeEventListener("message", onMessage); reject(new Error("detached")); return; }
+      parent.postMessage({ type: "notifyme:id-token-request", requestId: requestId }, "*");
     });
   }
   window.notifymeIdToken = function () {

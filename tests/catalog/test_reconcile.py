@@ -92,7 +92,7 @@ def test_the_sweeper_enqueues_one_job_per_shop_per_period(shopify_standin: Stand
     shop = _installed(shopify_standin)
     (variant,) = _mirrored(shopify_standin, shop)
     add_subscribers(shop, variant, 1)
-    shop_make("no-token.myshopify.com")  # installed, but no token: never reconciled
+    shop_make("no-token.myshopify.com", tokens=False)  # installed, but no token: never reconciled
     assert handler.sweep() == {"enqueued": 1}
     assert handler.sweep() == {"enqueued": 0}  # within the period
     queue = django_rq.get_queue("bulk")
