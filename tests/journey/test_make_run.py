@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
 
 SHOP = "demo-shop.myshopify.com"
 MEDIUM = 45120000000012  # Linen Camp Shirt, Medium: sold out in the demo catalog
+XLARGE = 45120000000014  # and X-Large
 WAIT = 90.0
 
 
@@ -95,7 +96,18 @@ def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_run: DevRun) -> N
                        "no sandbox key printed").group(1)
     web = requests.Session()
 
-    # The merchant opens the app in the local admin frame: its iframe is the embedded app.
+    # 1. (README order) A shopper asks for the sold-out Medium on its product page.
+    page = web.get(f"{dev_run.web}/dev/storefront/products/linen-camp-shirt", timeout=30)
+    assert f'variant-{MEDIUM}' in page.text and 'data-proxy-path="/dev/apps/notifyme"' in page.text
+    signup = web.post(f"{dev_run.web}/dev/apps/notifyme/subscribe", timeout=30, json={
+        "variant_id": MEDIUM, "email": "newcomer@demo.test", "marketing_consent": True,
+        "consent_text_version": "v1"})
+    assert signup.status_code == 201, signup.text
+    other = web.post(f"{dev_run.web}/dev/apps/notifyme/subscribe", timeout=30, json={
+        "variant_id": XLARGE, "email": "second@demo.test"})
+    assert other.status_code == 201, other.text
+
+    # 2. The merchant opens the app in the local admin frame: its iframe is the embedded app.
     frame = web.get(f"{dev_run.web}/dev/admin/", timeout=30)
     assert frame.status_code == 200
     src = re.search(r'id="app-frame"[^>]*src="([^"]+)"', frame.text)
@@ -115,18 +127,11 @@ def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_run: DevRun) -> N
     assert connected.status_code == 200, connected.text
     account = connected.json()["account"]["id"]
 
-    # A shopper asks for the sold-out Medium on the demo storefront's product page.
-    page = web.get(f"{dev_run.web}/dev/storefront/products/linen-camp-shirt", timeout=30)
-    assert f'variant-{MEDIUM}' in page.text and 'data-proxy-path="/dev/apps/notifyme"' in page.text
-    signup = web.post(f"{dev_run.web}/dev/apps/notifyme/subscribe", timeout=30, json={
-        "variant_id": MEDIUM, "email": "newcomer@demo.test", "marketing_consent": True,
-        "consent_text_version": "v1"})
-    assert signup.status_code == 201, signup.text
     klaviyo = SandboxAdmin(dev_run.sandbox)
-    dev_run.wait(lambda: [p["email"] for p in klaviyo.profiles(account)]
-                 == ["newcomer@demo.test"], "the shopper never reached Klaviyo")
+    dev_run.wait(lambda: {p["email"] for p in klaviyo.profiles(account)}
+                 == {"newcomer@demo.test", "second@demo.test"}, "the shoppers never synced")
 
-    # The merchant restocks in Shopify (the stand-in's command, as the README says).
+    # 3. The merchant restocks in Shopify (the stand-in's command, as the README says).
     stock = subprocess.run(  # noqa: S603 - our module, fixed arguments
         [sys.executable, "-m", "sandboxes.shopify", "stock", "--url", dev_run.standin, SHOP,
          "DO-LCS-MEDIUM", "5"], cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -136,3 +141,15 @@ def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_run: DevRun) -> N
     events = dev_run.wait(lambda: klaviyo.events(account, metric="Back in Stock"),
                           "no Back in Stock event after the stand-in's restock")
     assert len(events) == 1
+
+    # 4. Or on the stand-in's page: the X-Large's stock box at the warehouse, set to 5.
+    shop_page = requests.get(f"{dev_run.standin}/_shopify/", params={"shop": SHOP}, timeout=30)
+    item = 10**16 + XLARGE  # the stand-in's inventory item id of a variant
+    form = re.search(rf"name='inventory_item_id' value='{item}'>"
+                     r"<input type='hidden' name='location_id' value='(\d+)'>", shop_page.text)
+    assert form, shop_page.text[:3000]
+    posted = requests.post(f"{dev_run.standin}/_shopify/page/stock", timeout=30, data={
+        "shop": SHOP, "inventory_item_id": item, "location_id": form.group(1), "available": 5})
+    assert posted.status_code < 400, posted.text
+    dev_run.wait(lambda: len(klaviyo.events(account, metric="Back in Stock")) == 2,
+                 "no Back in Stock event after the stand-in page's restock")
