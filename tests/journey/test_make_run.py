@@ -82,15 +82,23 @@ class DevRun:
 
 
 @pytest.fixture
-def dev_run() -> Iterator[DevRun]:
-    run = DevRun()
+def dev_runs() -> Iterator[list[DevRun]]:
+    runs: list[DevRun] = []
     try:
-        yield run
+        yield runs
     finally:
-        run.stop()
+        for run in runs:
+            run.stop()
 
 
-def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_run: DevRun) -> None:
+def _signup(dev_run: DevRun, variant: int, email: str, **extra: Any) -> requests.Response:
+    return requests.post(f"{dev_run.web}/dev/apps/notifyme/subscribe", timeout=30,
+                         json={"variant_id": variant, "email": email, **extra})
+
+
+def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_runs: list[DevRun]) -> None:
+    dev_run = DevRun()
+    dev_runs.append(dev_run)
     dev_run.wait(dev_run.up, "make run never came up")
     key = dev_run.wait(lambda: re.search(r"full access:\s+(pk_\w+)", dev_run.output()),
                        "no sandbox key printed").group(1)
@@ -99,12 +107,10 @@ def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_run: DevRun) -> N
     # 1. (README order) A shopper asks for the sold-out Medium on its product page.
     page = web.get(f"{dev_run.web}/dev/storefront/products/linen-camp-shirt", timeout=30)
     assert f'variant-{MEDIUM}' in page.text and 'data-proxy-path="/dev/apps/notifyme"' in page.text
-    signup = web.post(f"{dev_run.web}/dev/apps/notifyme/subscribe", timeout=30, json={
-        "variant_id": MEDIUM, "email": "newcomer@demo.test", "marketing_consent": True,
-        "consent_text_version": "v1"})
+    signup = _signup(dev_run, MEDIUM, "newcomer@demo.test", marketing_consent=True,
+                     consent_text_version="v1")
     assert signup.status_code == 201, signup.text
-    other = web.post(f"{dev_run.web}/dev/apps/notifyme/subscribe", timeout=30, json={
-        "variant_id": XLARGE, "email": "second@demo.test"})
+    other = _signup(dev_run, XLARGE, "second@demo.test")
     assert other.status_code == 201, other.text
 
     # 2. The merchant opens the app in the local admin frame: its iframe is the embedded app.
@@ -153,3 +159,13 @@ def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_run: DevRun) -> N
     assert posted.status_code < 400, posted.text
     dev_run.wait(lambda: len(klaviyo.events(account, metric="Back in Stock")) == 2,
                  "no Back in Stock event after the stand-in page's restock")
+
+    # 5. The next day: `make run` again on the same database. The stand-in starts from the
+    #    seeded catalog (Medium at 0), and so does the app's mirror: the alert form is back.
+    dev_run.stop()
+    dev_runs.remove(dev_run)
+    tomorrow = DevRun()
+    dev_runs.append(tomorrow)
+    tomorrow.wait(tomorrow.up, "the second make run never came up")
+    again = _signup(tomorrow, MEDIUM, "tomorrow@demo.test")
+    assert again.status_code == 201, again.text
