@@ -35,7 +35,11 @@ def main() -> int:
     env.setdefault("SHOPIFY_ADMIN_URL", f"http://127.0.0.1:{STANDIN_PORT}/{{shop}}")
     os.environ.update(env)
     manage("migrate", "--noinput")
-    manage("demo")
+    # The stand-in starts from the seeded catalog every time (its state is in memory), so the
+    # app's mirror of the demo shop goes back to the seeded stock too: otherwise a variant
+    # restocked in an earlier run stays "in stock" here while Shopify says 0, and the demo
+    # storefront refuses the alert form for it.
+    manage("demo", "--reset-stock")
 
     full_key = "pk_" + secrets.token_hex(17)
     no_profiles_write = "pk_" + secrets.token_hex(17)
