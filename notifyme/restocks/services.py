@@ -15,6 +15,7 @@ the first events go (`notifyme.restocks.materialise`).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from notifyme.catalog.hooks import StockChange
 from notifyme.catalog.models import Variant
 from notifyme.catalog.services import StockUpdate
+from notifyme.delivery import conf
 from notifyme.restocks import batches, jobs, materialise, nudging, sql
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings, StockWatch
 from notifyme.shops.models import Shop
@@ -222,7 +224,8 @@ def restock_start(*, variant: Variant, quantity: int | None = None) -> Restock |
             batches.restock_finish(restock=restock, now=now)
         elif batched:
             batches.release_batch(restock=restock, now=now, size=restock.batch_size or 1)
-        transaction.on_commit(lambda: _nudge(restock.pk, materialise=restock.materialising))
+        transaction.on_commit(lambda: _nudge(restock.pk, materialise=restock.materialising,
+                                             total=restock.total))
     logger.info("restock %s started for variant %s: %s to send, %s skipped%s",
                 restock.pk, variant.pk, restock.total, restock.skipped,
                 " so far (materialising the rest)" if restock.materialising else "")
@@ -268,7 +271,13 @@ def _take_over_waiting(*, variant: Variant, restock: Restock, now: datetime) -> 
         batches.restock_finish_if_done(restock=old, now=now)
 
 
-def _nudge(restock_id: int, *, materialise: bool) -> None:
-    jobs.fanout_nudge(restock_id=restock_id)  # first: the first events go before the rest
+def _nudge(restock_id: int, *, materialise: bool, total: int) -> None:
+    # A restock whose rows are all written gets no more chains than it has chunks: every chain
+    # takes a slot of Klaviyo's bulk-events limit (150/min per account) before it claims, so
+    # four chains for a three-subscriber restock spent four slots on one call, and a burst of
+    # small restocks waited for Klaviyo's window (bench/webhook_to_event.py).
+    chains = None if materialise else max(
+        1, min(conf.restock_chains(), math.ceil(total / conf.restock_chunk_size())))
+    jobs.fanout_nudge(restock_id=restock_id, chains=chains)  # first: before the rest is written
     if materialise:
         nudging.materialise_nudge(restock_id=restock_id)

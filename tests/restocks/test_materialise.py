@@ -250,3 +250,24 @@ def test_pause_during_materialisation_leaves_the_rest_to_the_next_restock(
 def test_the_ceiling_is_the_highest_committed_subscription(connected: Connected) -> None:
     subs = add_subscribers(connected.shop, connected.variant, 3)
     assert sql.subscription_ceiling(connection) == max(s.pk for s in subs)
+
+
+def test_a_small_restock_starts_one_fanout_chain_a_big_one_all(
+    connected: Connected, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Each chain takes a slot of Klaviyo's bulk-events limit before it claims: a restock that
+    fits one chunk gets one chain, one that is still being written gets them all."""
+    settings.RESTOCK_FANOUT_CHAINS = 4
+    fanout = "notifyme.restocks.jobs.run_fanout_chunk"
+    add_subscribers(connected.shop, connected.variant, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        _start(connected)
+    assert _bulk_jobs().count(fanout) == 1
+
+    django_rq.get_queue("bulk").empty()
+    variant_update_stock(variant=connected.variant, quantity=0)
+    add_subscribers(connected.shop, connected.variant, 200, prefix="many")
+    with django_capture_on_commit_callbacks(execute=True):
+        restock = _start(connected)
+    assert restock.materialising
+    assert _bulk_jobs().count(fanout) == 4
