@@ -20,7 +20,6 @@ from notifyme.restocks.models import Restock
 from notifyme.shops.models import Shop
 from tests.catalog.conftest import (
     ITEM_ID,
-    LOCATION_A,
     LOCATION_B,
     PRODUCT_ID,
     VARIANT_ID,
