@@ -1,6 +1,7 @@
 """The initial catalog sync of a 50,000-variant shop through the Shopify stand-in.
 
     .venv/bin/python bench/catalog_sync.py [--products 10000] [--variants-per 5] [--mode auto]
+        [--database notifyme_bench_catalog_sync] [--redis-db 6]
 
 Starts the stand-in (`python -m sandboxes.shopify`, its own process), generates the catalog
 there (`bulk_generate`: stock 3 at the first location), installs the app by token exchange
@@ -8,7 +9,8 @@ there (`bulk_generate`: stock 3 at the first location), installs the app by toke
 process exactly as the worker job does (`catalog_sync_run`), printing progress every 10 % and
 at the end the wall time, the mode, the Admin API cost points used (Shopify's actual query
 cost) and what landed in the mirror. PASS: the sync succeeded and every product, variant and
-level is mirrored once. Database notifyme_bench_catalog_sync, Redis db 6; loopback only.
+level is mirrored once. Database notifyme_bench_catalog_sync, Redis db 6 (or --database,
+--redis-db); loopback only.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def _standin() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def run(args: argparse.Namespace) -> bool:
-    c.setup_env("notifyme_bench_catalog_sync", 6)
+    c.setup_env(args.database, args.redis_db)
     from django.conf import settings
 
     from notifyme.catalog.models import InventoryLevel, Product, Variant
@@ -105,6 +107,9 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--variants-per", type=int, default=5)
     parser.add_argument("--mode", default="auto", choices=["auto", "paging", "bulk"])
+    parser.add_argument("--database", default="notifyme_bench_catalog_sync",
+                        help="the bench's own database (dropped and created)")
+    parser.add_argument("--redis-db", type=int, default=6)
     sys.exit(0 if run(parser.parse_args()) else 1)
 
 

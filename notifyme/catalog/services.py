@@ -10,10 +10,13 @@
 - `inventory`: `locations_apply`, `inventory_levels_apply` (per-location stock → the variant's
   sellable quantity), `shop_alert_locations_set` (the merchant's choice of counted locations),
   `variant_link_inventory_item`.
+- `batch`: `catalog_apply_batch`, the catalog sync's path (new products, variants and levels
+  inserted in bulk; the rest through `mirror` / `inventory`).
 """
 
 from __future__ import annotations
 
+from notifyme.catalog.batch import BatchApplied, catalog_apply_batch
 from notifyme.catalog.inventory import (
     AlertLocationsError,
     inventory_levels_apply,
@@ -33,9 +36,11 @@ from notifyme.catalog.upserts import VariantUpsert, product_upsert, variant_upse
 __all__ = [
     "SIMULATED_QUANTITY",
     "AlertLocationsError",
+    "BatchApplied",
     "ProductApplied",
     "StockUpdate",
     "VariantUpsert",
+    "catalog_apply_batch",
     "inventory_levels_apply",
     "locations_apply",
     "product_apply",

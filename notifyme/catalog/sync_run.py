@@ -11,7 +11,9 @@ variants' levels (`variants_inventory`). Bulk: two exports, every variant's leve
 because a bulk query nests at most two levels of connections. Both paths convert through
 `notifyme.catalog.graphql`, so paging and bulk write the same mirror. Everything applied is
 newer-only (`product_apply`, `inventory_levels_apply`), so a page or a chunk applied twice —
-after a crash, or by a resumed job — changes nothing.
+after a crash, or by a resumed job — changes nothing. Each page or chunk goes through
+`batch.catalog_apply_batch`: products new to the mirror are inserted in bulk, the others take
+`product_apply` / `inventory_levels_apply` (so stock changes still reach restock detection).
 
 The job holds the row with a fenced lease: `_claim` takes it (a fresh token) only when it is
 unfinished and not held by a live job, and every progress write is `UPDATE ... WHERE
@@ -42,7 +44,7 @@ from integrations.shopify.errors import ReauthRequired, ShopifyError, ShopifyUna
 from notifyme.catalog import graphql
 from notifyme.catalog.models import Location
 from notifyme.catalog.selectors import alert_locations_get, counted_locations
-from notifyme.catalog.services import inventory_levels_apply, locations_apply, product_apply
+from notifyme.catalog.services import catalog_apply_batch, locations_apply
 from notifyme.catalog.snapshots import LevelSnapshot, ProductSnapshot
 from notifyme.catalog.sync_models import CatalogSync
 from notifyme.delivery.leasing import new_token
@@ -221,11 +223,8 @@ def _apply_products(run: Run, products: Iterable[dict[str, Any]], levels: Levels
     """Apply product nodes (page shape), each variant created with its sellable quantity,
     then their levels; returns (products, variants, inventory items) applied."""
     snapshots = [levels.quantified(graphql.product_snapshot(node)) for node in products]
-    for snapshot in snapshots:
-        product_apply(shop=run.sync.shop, snapshot=snapshot)
     applied = levels.of_products(snapshots)
-    if applied:
-        inventory_levels_apply(shop=run.sync.shop, levels=applied)
+    catalog_apply_batch(shop=run.sync.shop, products=snapshots, levels=applied)
     items = {lv.inventory_item_id for lv in applied}
     return len(snapshots), sum(len(p.variants) for p in snapshots), len(items)
 

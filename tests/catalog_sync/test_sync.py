@@ -12,9 +12,11 @@ from notifyme.catalog.models import InventoryLevel, Product, Variant
 from notifyme.catalog.sync import SyncAlreadyRunning, catalog_sync_start, sync_sweep
 from notifyme.catalog.sync_models import CatalogSync
 from notifyme.catalog.sync_run import catalog_sync_run
+from notifyme.restocks.models import Restock
 from notifyme.shops.models import Shop
-from tests.catalog_sync.conftest import install_sync, mirror, mirror_wipe
+from tests.catalog_sync.conftest import SHOP, install_sync, mirror, mirror_wipe
 from tests.fixtures.shopify_standin import StandinHandle
+from tests.restocks.conftest import add_subscribers
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +116,20 @@ def test_shopify_refusing_or_down_ends_on_the_row(
     failed = _run(sync, stale_seconds=0)
     assert failed.state == CatalogSync.State.FAILED
     assert "re-authorize" in failed.error
+
+
+@pytest.mark.parametrize("mode", ["paging", "bulk"])
+def test_a_re_sync_restocks_a_variant_that_came_back_while_no_webhook_arrived(
+        installed: Shop, shopify_standin: StandinHandle, mode: str) -> None:
+    """The batched apply creates new variants in bulk (no stock hook: nobody waits on them),
+    but a mirrored variant's rise from 0 in a re-sync goes through restock detection."""
+    _run(install_sync(installed))
+    small = Variant.objects.get(shop=installed, sku="LS-S")
+    assert small.available_quantity == 0 and not Restock.objects.exists()
+    add_subscribers(installed, small, 3)
+    shopify_standin.admin.set_variant_stock(SHOP, "LS-S", 6, notify=False)
+    _run(catalog_sync_start(shop=installed, mode=mode, enqueue=False))
+    small.refresh_from_db()
+    assert small.available_quantity == 6
+    restock = Restock.objects.get()
+    assert restock.variant_id == small.pk and restock.total == 3
