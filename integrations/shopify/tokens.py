@@ -42,7 +42,7 @@ from integrations.shopify.errors import (
 )
 from integrations.shopify.http import mask_token, scrub, shared_session, timeouts
 from integrations.shopify.scopes import missing_scopes, scopes_parse
-from notifyme.shops.models import Shop
+from notifyme.shops.models import TOKEN_FIELDS, Shop
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +128,7 @@ def code_exchange(*, shop_domain: str, code: str) -> TokenGrant:
                                    form={"code": code, "expiring": "1"}))
 
 
-_TOKEN_FIELDS = ["access_token_encrypted", "access_token_expires_at", "refresh_token_encrypted",
-                 "refresh_token_expires_at", "granted_scopes", "auth_state",
-                 "auth_state_changed_at", "updated_at"]
+_TOKEN_FIELDS = [*TOKEN_FIELDS, "auth_state", "auth_state_changed_at", "updated_at"]
 
 
 def _copy_tokens(source: Shop, target: Shop) -> None:
@@ -166,11 +164,9 @@ def tokens_store(*, shop: Shop, grant: TokenGrant) -> None:
 
 def tokens_forget(*, shop: Shop) -> None:
     """Erase every token field (uninstall, shop redact); the auth state is left as it is."""
+    shop.forget_tokens()
     Shop.objects.filter(pk=shop.pk).update(
-        access_token_encrypted="", access_token_expires_at=None, refresh_token_encrypted="",
-        refresh_token_expires_at=None, granted_scopes="", updated_at=timezone.now())
-    shop.access_token_encrypted = shop.refresh_token_encrypted = shop.granted_scopes = ""
-    shop.access_token_expires_at = shop.refresh_token_expires_at = None
+        **{name: getattr(shop, name) for name in TOKEN_FIELDS}, updated_at=timezone.now())
 
 
 def _fresh(shop: Shop, now: datetime) -> bool:

@@ -11,6 +11,10 @@ from django.utils import timezone
 from notifyme.core import crypto
 from notifyme.core.models import TimeStampedModel
 
+#: The columns that hold the shop's Shopify grant (written, copied and forgotten together).
+TOKEN_FIELDS = ("access_token_encrypted", "access_token_expires_at", "refresh_token_encrypted",
+                "refresh_token_expires_at", "granted_scopes")
+
 SHOP_DOMAIN_RE = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 
 
@@ -86,6 +90,11 @@ class Shop(TimeStampedModel):
             if token
             else ""
         )
+
+    def forget_tokens(self) -> None:
+        """Clear every `TOKEN_FIELDS` column on this instance (the caller saves)."""
+        self.access_token_encrypted = self.refresh_token_encrypted = self.granted_scopes = ""
+        self.access_token_expires_at = self.refresh_token_expires_at = None
 
     def set_refresh_token(self, token: str) -> None:
         self.refresh_token_encrypted = (

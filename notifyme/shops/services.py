@@ -6,20 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifyme.shops import hooks
-from notifyme.shops.models import Shop, normalize_shop_domain
-
-#: The Shop fields that hold what Shopify granted; all cleared on uninstall (the access token
-#: is already revoked by Shopify then) and before a reinstall stores its new grant.
-TOKEN_FIELDS = ("access_token_encrypted", "access_token_expires_at", "refresh_token_encrypted",
-                "refresh_token_expires_at", "granted_scopes")
+from notifyme.shops.models import TOKEN_FIELDS, Shop, normalize_shop_domain
 
 
-def _tokens_clear(shop: Shop) -> None:
-    """Forget the shop's Shopify tokens and scopes (`tokens_forget`'s field clearing)."""
-    shop.access_token_encrypted = shop.refresh_token_encrypted = shop.granted_scopes = ""
-    shop.access_token_expires_at = shop.refresh_token_expires_at = None
-
-
+# The Shopify grant (`TOKEN_FIELDS`) is cleared on uninstall (Shopify has already revoked the
+# access token then) and before a reinstall stores its new grant.
 @transaction.atomic
 def shop_install(
     *,
@@ -52,7 +43,7 @@ def shop_install(
         shop = Shop(domain=domain)
     elif reinstall:
         shop.installed_at = timezone.now()
-        _tokens_clear(shop)
+        shop.forget_tokens()
     shop.name = name or shop.name
     shop.email = email or shop.email
     shop.country_code = country_code or shop.country_code
@@ -85,7 +76,7 @@ def shop_uninstall(*, shop: Shop) -> bool:
         return False
     locked.state = Shop.State.UNINSTALLED
     locked.uninstalled_at = timezone.now()
-    _tokens_clear(locked)
+    locked.forget_tokens()
     locked.save(update_fields=["state", "uninstalled_at", *TOKEN_FIELDS, "updated_at"])
     hooks.uninstall_reactions(shop=locked)
     for name in ("state", "uninstalled_at", *TOKEN_FIELDS):
