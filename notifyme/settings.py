@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "notifyme.privacy",
     "notifyme.dashboard",
     "notifyme.webhooks",
+    "notifyme.support",
     "integrations.klaviyo",
 ]
 if NOTIFYME_DEV_TOOLS:

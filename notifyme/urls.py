@@ -12,6 +12,7 @@ urlpatterns = [
     path("app/", include("notifyme.dashboard.urls")),
     path("webhooks/", include("notifyme.webhooks.urls")),
     path("auth/", include("notifyme.shops.oauth")),
+    path("support/", include("notifyme.support.urls")),
 ]
 
 if settings.NOTIFYME_DEV_TOOLS:
