@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from notifyme.shops.models import Shop
+from notifyme.webhooks import intake
 from notifyme.webhooks.models import WebhookEvent
 from tests.fixtures.shopify import signed_webhook
 
@@ -87,6 +88,9 @@ def test_duplicate_webhook_id_is_stored_once(client: Client, shop: Shop) -> None
     (b'{"title": "a\\u0000b"}', "NUL characters"),
     (b'{"title": "\\ud800"}', "lone surrogates"),
     (b"", "the body is not JSON"),
+    # Python's json takes these; PostgreSQL's jsonb (which parses the stored body) does not.
+    (b'{"price": NaN}', "NaN is not a JSON number"),
+    (b'{"available": -Infinity}', "-Infinity is not a JSON number"),
 ])
 def test_bad_body_with_a_good_signature_is_a_failed_event(
     client: Client, shop: Shop, raw: bytes, reason: str,
@@ -163,3 +167,19 @@ def test_a_delivery_is_stored_in_one_statement(client: Client, shop: Shop) -> No
         assert deliver(client, "app/uninstalled", {"id": 7}, webhook_id="wh-1").status_code == 200
     assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
     assert WebhookEvent.objects.get().shop == shop
+
+
+def test_the_stored_payload_is_the_signed_body(client: Client, shop: Shop) -> None:
+    """The body's own text goes into the JSON column: big integers, non-ASCII text and
+    duplicate keys come out as a JSON parser reads them (the last duplicate wins)."""
+    raw = '{"id": 12345678901234567890, "title": "Caf\u00e9 ☕", "n": 1, "n": 2}'.encode()
+    assert deliver(client, "products/update", raw=raw).status_code == 200
+    assert WebhookEvent.objects.get().payload == {
+        "id": 12345678901234567890, "title": "Café ☕", "n": 2}
+
+
+def test_the_insert_writes_every_column_of_the_model() -> None:
+    """The intake's hand-written INSERT names every concrete column, so a column added to
+    WebhookEvent without being added there fails here rather than on a NOT NULL in a burst."""
+    model_columns = {f.column for f in WebhookEvent._meta.concrete_fields} - {"id"}
+    assert {"shop_id", *intake._COLUMN_NAMES} == model_columns
