@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
@@ -50,3 +51,10 @@ def locations_list(*, shop: Shop) -> dict[str, Any]:
             for loc in rows
         ],
     }
+
+
+def inventory_items_in_mirror(*, shop: Shop, inventory_item_ids: Iterable[int]) -> set[int]:
+    """Which of these inventory items the shop's mirror holds a variant for (one query)."""
+    found = (Variant.objects.filter(shop=shop, inventory_item_id__in=set(inventory_item_ids))
+             .values_list("inventory_item_id", flat=True))
+    return {item for item in found if item is not None}

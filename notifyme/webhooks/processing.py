@@ -4,7 +4,8 @@
 1. clear the shop's nudge marker (a delivery arriving from now on enqueues a successor);
 2. rounds within a time budget: claim up to `WEBHOOK_CLAIM` due events of the shop under a
    fresh token (oldest first: the order Shopify's deliveries reached us), renew the lease at
-   half-time while working through them (`calls.Lease`), and process them one at a time;
+   half-time while working through them (`calls.Lease`), and process them in order: runs of
+   consecutive stock-level events together (`batching`), every other event one at a time;
 3. follow-up: due events left -> nudge now; events backing off -> a delayed nudge for then.
 
 `event_process(event, token)` — one event, every outcome written under the claim's token, so a
@@ -39,7 +40,7 @@ from redis.exceptions import RedisError
 from integrations.shopify.errors import ShopifyError
 from notifyme.delivery import leasing
 from notifyme.delivery.calls import Lease, LeaseLost
-from notifyme.webhooks import conf, lanes
+from notifyme.webhooks import batching, conf, lanes
 from notifyme.webhooks.context import EventIgnored, RetryLater, WebhookContext
 from notifyme.webhooks.models import WebhookEvent
 from notifyme.webhooks.topics import TOPICS
@@ -140,15 +141,36 @@ def _round(shop_domain: str, counts: Counter[str]) -> bool:
                         lease_seconds=seconds, token=token, order_by=("id",))
     lease = Lease(model=WebhookEvent, token=token, seconds=seconds)
     lease.add(ids)
-    for event in WebhookEvent.objects.filter(id__in=ids).select_related("shop").order_by("id"):
+    events = list(WebhookEvent.objects.filter(id__in=ids).select_related("shop").order_by("id"))
+    for run in _runs(events):
         try:
             lease.keep_alive()
         except LeaseLost:
             counts["lost"] += len(lease.ids)
             return False
-        counts[event_process(event, token)] += 1
-        lease.discard([event.pk])
+        left = batching.run_process(run, token, counts) if batching.batchable(run[0]) else run
+        lease.discard([event.pk for event in run if event not in left])
+        for event in left:
+            try:
+                lease.keep_alive()
+            except LeaseLost:
+                counts["lost"] += len(lease.ids)
+                return False
+            counts[event_process(event, token)] += 1
+            lease.discard([event.pk])
     return len(ids) == limit
+
+
+def _runs(events: list[WebhookEvent]) -> list[list[WebhookEvent]]:
+    """The claim in order, consecutive batchable level events grouped (batching.py), every
+    other event a run of its own."""
+    runs: list[list[WebhookEvent]] = []
+    for event in events:
+        if runs and batching.batchable(event) and batching.batchable(runs[-1][-1]):
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
 
 
 def follow_up(shop_domain: str) -> str:
