@@ -42,9 +42,14 @@ class AppServer:
     proc: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, *, workers: int, threads: int = 0) -> AppServer:
+    def start(cls, *, workers: int | None = None, threads: int | None = None) -> AppServer:
+        """gunicorn.conf.py's sizing unless `workers` / `threads` override it."""
         port = c.free_port()
-        cmd = [c.PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+        cmd = [c.PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+        if workers:
+            cmd += ["--workers", str(workers)]
+        else:
+            workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
         if threads:
             cmd += ["--threads", str(threads)]
         # The access log (on in production) goes to a file when BENCH_LOG_DIR is set.

@@ -2,7 +2,7 @@
 """A burst of 10,000 signed `inventory_levels/update` webhooks at concurrency 32.
 
     .venv/bin/python bench/webhook_burst.py [--deliveries 10000] [--concurrency 32] [--runs 3]
-        [--web-workers 4] [--threads 0] [--workers 2] [--variants 1000] [--resend 1000]
+        [--web-workers N] [--threads N] [--workers 2] [--variants 1000] [--resend 1000]
 
 The app runs under gunicorn in its production configuration (`gunicorn.conf.py`, DEBUG off,
 generated secrets, PostgreSQL, Redis; `bench/_shopify.AppServer`), with real RQ workers
@@ -158,8 +158,10 @@ def main() -> int:
     parser.add_argument("--variants", type=int, default=1_000)
     parser.add_argument("--resend", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn --workers")
-    parser.add_argument("--threads", type=int, default=0, help="gunicorn --threads (gthread)")
+    parser.add_argument("--web-workers", type=int, default=None,
+                        help="gunicorn --workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="gunicorn --threads (default: gunicorn.conf.py's)")
     c.add_worker_arguments(parser, workers=2)
     parser.add_argument("--timeout", type=float, default=600, help="per burst")
     parser.add_argument("--drain-timeout", type=float, default=600)
@@ -168,9 +170,8 @@ def main() -> int:
         parser.error("--deliveries must be a multiple of --variants, and >= --resend")
     c.setup_env("notifyme_bench", 12)
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; gunicorn "
-          f"--workers {args.web_workers}" + (f" --threads {args.threads}" if args.threads
-                                             else " (sync workers)")
-          + f"; {args.workers} RQ workers + sweeper")
+          f"--workers {args.web_workers or 'per gunicorn.conf.py'} --threads "
+          f"{args.threads or 'per gunicorn.conf.py'}; {args.workers} RQ workers + sweeper")
     server = s.AppServer.start(workers=args.web_workers, threads=args.threads)
     pool = c.Workers.start(args.workers, worker_class=args.worker_class,
                            queues=("sync", "bulk", "default"), options=("--with-scheduler",))

@@ -1,7 +1,7 @@
 """Webhook received → first "Back in Stock" event accepted by the Klaviyo sandbox, 100 restocks.
 
     .venv/bin/python bench/webhook_to_event.py [--restocks 100] [--subscribers 3] [--workers 2]
-        [--web-workers 2] [--gap 0.5]
+        [--web-workers N] [--gap 0.5]
 
 An installed shop with a mirrored catalog (`--restocks` variants at 0, each with
 `--subscribers` waiting subscribers already synced) connected to an account of the Klaviyo
@@ -82,7 +82,8 @@ def main() -> int:
     # such call, so faster restocks wait for Klaviyo's window, not for the pipeline (--gap 0.2
     # shows it: ~7 of 100 wait up to 45 s).
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between restocks")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn --workers")
+    parser.add_argument("--web-workers", type=int, default=None,
+                        help="gunicorn --workers (default: gunicorn.conf.py's)")
     c.add_worker_arguments(parser, workers=2)
     parser.add_argument("--timeout", type=float, default=10, help="per restock")
     args = parser.parse_args()
@@ -107,7 +108,7 @@ def main() -> int:
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
               f"{args.restocks} restocks of {args.subscribers} subscribers each, sent one after "
               f"another ({args.gap} s after the previous restock's first event); gunicorn "
-              f"--workers {args.web_workers}; {args.workers} RQ workers + sweeper", flush=True)
+              f"--workers {args.web_workers or 'per gunicorn.conf.py'}; {args.workers} RQ workers + sweeper", flush=True)
         sent_at: dict[int, float] = {}
         statuses: Counter[int] = Counter()
         missed = 0

@@ -93,7 +93,11 @@ def inventory_levels_apply(*, shop: Shop, levels: Sequence[LevelSnapshot]) -> li
     for level in levels:
         by_item.setdefault(level.inventory_item_id, []).append(level)
     updates: list[StockUpdate] = []
-    for item_id, item_levels in by_item.items():
+    # Variants are locked in one global order (their inventory item id): two jobs applying
+    # overlapping batches of one shop (webhooks/batching.py) then wait for each other instead
+    # of deadlocking.
+    for item_id in sorted(by_item):
+        item_levels = by_item[item_id]
         with transaction.atomic():
             variant = (Variant.objects.select_for_update(of=("self",)).select_related("shop")
                        .filter(shop=shop, inventory_item_id=item_id, removed_at__isnull=True)

@@ -30,6 +30,7 @@ from notifyme.delivery import conf
 from notifyme.restocks import batches, jobs, materialise, nudging, sql
 from notifyme.restocks.models import Restock, RestockDelivery, RestockSettings, StockWatch
 from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +201,11 @@ def restock_start(*, variant: Variant, quantity: int | None = None) -> Restock |
     materialiser) move into this one, keeping their place. The fan-out (and the materialiser)
     are nudged only after the transaction commits.
     """
+    if not Subscription.objects.filter(shop_id=variant.shop_id, variant=variant,  # the index
+                                       status=Subscription.Status.ACTIVE).exists():
+        # Most variants that come back have nobody waiting (a warehouse import touches the whole
+        # catalog): one indexed probe instead of creating and deleting a restock.
+        return None
     settings = restock_settings_get(shop=variant.shop)
     quantity = variant.available_quantity if quantity is None else quantity
     now = timezone.now()
