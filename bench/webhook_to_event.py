@@ -108,7 +108,8 @@ def main() -> int:
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
               f"{args.restocks} restocks of {args.subscribers} subscribers each, sent one after "
               f"another ({args.gap} s after the previous restock's first event); gunicorn "
-              f"--workers {args.web_workers or 'per gunicorn.conf.py'}; {args.workers} RQ workers + sweeper", flush=True)
+              f"--workers {args.web_workers or 'per gunicorn.conf.py'}; {args.workers} RQ "
+              "workers + sweeper", flush=True)
         sent_at: dict[int, float] = {}
         statuses: Counter[int] = Counter()
         missed = 0
