@@ -59,9 +59,10 @@ def failing_signup(transactional_db: None, klaviyo_sandbox: SandboxHandle) -> di
 
 def test_preview_fix_retry_sends_the_previewed_bodies_once(
     failing_signup: dict[str, Any], klaviyo_sandbox: SandboxHandle, staff: Client,
-    staff_user: User, transactional_db: None, jobs: Any,
+    staff_user: User, jobs: Any,
 ) -> None:
-    item, sub, connected = failing_signup["item"], failing_signup["sub"], failing_signup["connected"]
+    item, sub = failing_signup["item"], failing_signup["sub"]
+    connected = failing_signup["connected"]
     ref = f"sync-{item.pk}"
     # The preview page: the record, why it failed, every call with its body; never the key.
     page = staff.get(_url("retry/preview"), {"record": ref})
@@ -123,7 +124,7 @@ def test_preview_fix_retry_sends_the_previewed_bodies_once(
 
 
 def test_retry_refuses_a_set_that_changed_since_the_preview(
-    failing_signup: dict[str, Any], klaviyo_sandbox: SandboxHandle, staff: Client, transactional_db: None,
+    failing_signup: dict[str, Any], klaviyo_sandbox: SandboxHandle, staff: Client,
 ) -> None:
     shop, variant = failing_signup["shop"], failing_signup["variant"]
     preview = staff.get(_url("retry/preview"), **JSON).json()["preview"]
@@ -144,7 +145,7 @@ def test_retry_refuses_a_set_that_changed_since_the_preview(
 
 
 def test_retry_all_through_the_preview_page_form(
-    failing_signup: dict[str, Any], klaviyo_sandbox: SandboxHandle, staff: Client, transactional_db: None,
+    failing_signup: dict[str, Any], klaviyo_sandbox: SandboxHandle, staff: Client,
     jobs: Any,
 ) -> None:
     """The page's own form: its token and record fields, posted as the browser posts them."""
