@@ -197,3 +197,21 @@ def test_queued_jobs_carry_ids_only_and_no_secret_reaches_redis_or_the_dashboard
         text = repr(dump)
         assert not any(s in text for s in secrets), key
     assert csrf(staff)
+
+
+def test_the_audit_is_listed_read_only_in_the_admin(
+    db: None, klaviyo_sandbox: SandboxHandle, staff: Client,
+) -> None:
+    shop = shop_make(DOMAIN)
+    klaviyo_connect(shop, klaviyo_sandbox)
+    post(staff, _url("pause"))
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@notifyme.test", "pw-Root-1"))
+    listing = admin.get("/admin/support/supportaction/")
+    assert listing.status_code == 200
+    assert b"sam.support" in listing.content and DOMAIN.encode() in listing.content
+    action = SupportAction.objects.get()
+    assert admin.get("/admin/support/supportaction/add/").status_code == 403
+    detail = admin.get(f"/admin/support/supportaction/{action.pk}/change/")
+    assert detail.status_code == 200 and b'name="outcome"' not in detail.content  # no form
+    assert admin.post(f"/admin/support/supportaction/{action.pk}/delete/").status_code == 403
