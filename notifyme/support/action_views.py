@@ -68,6 +68,7 @@ def action_json(action: SupportAction) -> dict[str, Any]:
 
 def _plan_json(plan: RetryPlan) -> dict[str, Any]:
     return {"token": plan.token, "more": plan.more, "blocked": plan.blocked,
+            "waiting": plan.waiting,
             "records": [{"ref": r.ref, "kind": r.kind, "subscription_id": r.subscription_id,
                          "shopper": r.shopper, "what": r.what, "failed_because": r.failed_because}
                         for r in plan.records],

@@ -55,11 +55,14 @@ def action_record(
     parameters: dict[str, Any] | None = None, counts: dict[str, int] | None = None,
     finished: bool = True,
 ) -> SupportAction:
-    """Write one audit row (`actor`: the signed-in staff user)."""
-    return SupportAction.objects.create(
+    """Write one audit row (`actor`: the signed-in staff user) and log it."""
+    action = SupportAction.objects.create(
         actor=actor, actor_username=actor.get_username(), shop=shop, shop_domain=shop.domain,
         kind=kind, outcome=outcome, detail=detail[:2000], parameters=parameters or {},
         counts=counts or {}, finished_at=timezone.now() if finished else None)
+    logger.info("support action %s shop=%s by=%s outcome=%s counts=%s", kind, shop.domain,
+                action.actor_username, outcome, action.counts)
+    return action
 
 
 def shop_reverify(*, actor: Any, shop: Shop) -> SupportAction:
@@ -103,8 +106,6 @@ def shop_retry(*, actor: Any, shop: Shop, token: str, record: str | None = None
             parameters=parameters,
             counts={"subscriber_syncs": synced, "restock_deliveries": delivered,
                     "calls": len(plan.calls), "more": plan.more})
-    logger.info("support retry shop=%s by=%s syncs=%s deliveries=%s", shop.domain,
-                action.actor_username, synced, delivered)
     return action
 
 

@@ -84,6 +84,7 @@ class RetryPlan:
     records: list[RetryRecord] = field(default_factory=list)
     calls: list[PlannedCall] = field(default_factory=list)
     more: int = 0  # failed records beyond MAX_RECORDS (a later retry takes them)
+    waiting: int = 0  # not failed, still to send: they go by themselves once syncing
     blocked: str = ""  # why nothing is sent right now even after the retry (not syncing)
 
     @property
@@ -270,6 +271,10 @@ def retry_plan(*, shop: Shop, record: str | None = None) -> RetryPlan:
     plan.calls += _withdrawal_calls(
         [i for i in items if i.kind == OutboxItem.Kind.UNSUBSCRIBE], list_id)
     _add_deliveries(plan, deliveries)
+    plan.waiting = (
+        OutboxItem.objects.filter(shop=shop, state=OutboxItem.State.PENDING).count()
+        + RestockDelivery.objects.filter(restock__shop=shop, state=RestockDelivery.State.PENDING,
+                                         available_at__isnull=False).count())
     if link is None or not link.is_syncing:
         plan.blocked = ("Paused by support: the records are queued again but nothing is sent "
                         "until the sync is resumed." if link is not None and link.paused else

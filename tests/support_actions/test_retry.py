@@ -12,6 +12,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from integrations.klaviyo import bodies
+from integrations.klaviyo.scopes import ALL_REQUIRED
+from integrations.klaviyo.services import connection_connect
 from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.fanout import fanout_send_chunk
 from notifyme.restocks.models import Restock, RestockDelivery
@@ -200,3 +202,38 @@ def test_a_failed_restock_alert_is_previewed_and_resent_once(
     sent = [size for path, size in _sent_sizes(klaviyo_sandbox, connected.account_id, since)
             if path.startswith("/api/event-bulk-create")]
     assert sent == [len(bodies.encode(call["body"]))]
+
+
+def test_a_missing_scope_halts_rather_than_fails_and_the_preview_says_so(
+    transactional_db: None, klaviyo_sandbox: SandboxHandle, staff: Client, jobs: Any,
+) -> None:
+    """A key that lost `events:write`: the signup is not failed but held (the connection
+    halts). The preview says nothing needs a retry, why nothing is sent, and how many records
+    wait; re-verify confirms the missing scope; a reconnect with a good key sends the held
+    record by itself, once."""
+    shop = shop_make(DOMAIN)
+    variant = variant_make(shop, quantity=0)
+    connected = klaviyo_connect(shop, klaviyo_sandbox)
+    klaviyo_sandbox.admin.set_key_scopes(
+        connected.key, [s for s in ALL_REQUIRED if s != "events:write"])
+    sub = subscription_make(shop, variant, email="held@example.com")
+    jobs()
+    item = OutboxItem.objects.get(subscription=sub)
+    assert item.state == OutboxItem.State.PENDING
+    preview = staff.get(_url("retry/preview"), **JSON).json()["preview"]
+    assert preview["records"] == [] and preview["waiting"] == 1
+    assert "not syncing" in preview["blocked"]
+    html = staff.get(_url("retry/preview")).content.decode()
+    assert "data-waiting" in html and "data-blocked" in html
+    check = post(staff, _url("reverify"), **JSON).json()["action"]
+    assert check["outcome"] == "failed" and "events:write" in check["detail"]
+    # The merchant's fix: a new key with every scope, on the same account.
+    good = klaviyo_sandbox.admin.create_key(connected.account_id, "all")
+    connection_connect(shop=shop, private_key=good)
+    jobs()
+    item.refresh_from_db()
+    assert item.state == OutboxItem.State.DONE
+    events = klaviyo_sandbox.admin.events(connected.account_id, metric=SUBSCRIBED_METRIC)
+    assert [e["unique_id"] for e in events] == [f"notifyme:subscribed:{sub.pk}"]
+    after = staff.get(_url("retry/preview"), **JSON).json()["preview"]
+    assert (after["records"], after["waiting"], after["blocked"]) == ([], 0, "")
