@@ -237,3 +237,35 @@ def test_a_missing_scope_halts_rather_than_fails_and_the_preview_says_so(
     assert [e["unique_id"] for e in events] == [f"notifyme:subscribed:{sub.pk}"]
     after = staff.get(_url("retry/preview"), **JSON).json()["preview"]
     assert (after["records"], after["waiting"], after["blocked"]) == ([], 0, "")
+
+
+def test_retry_all_of_many_records_previews_the_bulk_import_the_pipeline_sends(
+    transactional_db: None, klaviyo_sandbox: SandboxHandle, staff: Client, jobs: Any,
+    settings: Any,
+) -> None:
+    """More rows than the one-by-one path takes: their profiles go in one bulk import job,
+    which the preview shows with every profile, and which is what is sent."""
+    settings.SYNC_IMPORT_FIRST_POLL_SECONDS = 0
+    shop = shop_make(DOMAIN)
+    variant = variant_make(shop, quantity=0)
+    connected = klaviyo_connect(shop, klaviyo_sandbox)
+    klaviyo_sandbox.admin.set_faults(connected.account_id, error_rate=1.0, error_statuses=[400],
+                                     path_prefix="/api/profile-bulk-import-jobs")
+    subs = [subscription_make(shop, variant, email=f"many{i}@example.com") for i in range(12)]
+    jobs()
+    assert OutboxItem.objects.filter(state=OutboxItem.State.FAILED).count() == 12
+    preview = staff.get(_url("retry/preview"), **JSON).json()["preview"]
+    assert len(preview["records"]) == 12
+    [call] = preview["calls"]  # the events went through before the import failed
+    assert call["operation"] == "bulk_import_profiles"
+    profiles = call["body"]["data"]["attributes"]["profiles"]["data"]
+    assert sorted(p["attributes"]["email"] for p in profiles) == sorted(s.email for s in subs)
+    klaviyo_sandbox.admin.clear_faults(connected.account_id)
+    since = len(klaviyo_sandbox.admin.requests(connected.account_id))
+    assert post(staff, _url("retry"), {"token": preview["token"]}, **JSON).status_code == 202
+    jobs()
+    assert OutboxItem.objects.filter(state=OutboxItem.State.DONE).count() == 12
+    sent = _sent_sizes(klaviyo_sandbox, connected.account_id, since)
+    assert sent == [(call["path"], len(bodies.encode(call["body"])))]
+    events = klaviyo_sandbox.admin.events(connected.account_id, metric=SUBSCRIBED_METRIC)
+    assert len(events) == 12  # sent once, before the failure; not again
