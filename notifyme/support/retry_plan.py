@@ -243,6 +243,16 @@ def _add_deliveries(plan: RetryPlan, deliveries: list[RestockDelivery]) -> None:
 # -- the plan -----------------------------------------------------------------------------------
 
 
+def _blocked(link: KlaviyoConnection | None) -> str:
+    """Why nothing is sent for this shop right now, with the connection's own sentence."""
+    if link is not None and link.paused:
+        return ("Paused by support: the records are queued again but nothing is sent until "
+                "the sync is resumed.")
+    why = f" {link.last_error_message}" if link is not None and link.last_error_message else ""
+    return ("The Klaviyo connection is not syncing: the records are queued again but wait "
+            f"until the connection is fixed (reconnect, then re-verify).{why}")
+
+
 def retry_plan(*, shop: Shop, record: str | None = None) -> RetryPlan:
     """The plan for ONE record (`record`, raises UnknownRecord when it is not a failed record
     of this shop) or for ALL the shop's failed records (`record=None`)."""
@@ -276,8 +286,5 @@ def retry_plan(*, shop: Shop, record: str | None = None) -> RetryPlan:
         + RestockDelivery.objects.filter(restock__shop=shop, state=RestockDelivery.State.PENDING,
                                          available_at__isnull=False).count())
     if link is None or not link.is_syncing:
-        plan.blocked = ("Paused by support: the records are queued again but nothing is sent "
-                        "until the sync is resumed." if link is not None and link.paused else
-                        "The Klaviyo connection is not syncing: the records are queued again "
-                        "but wait until the connection is fixed (reconnect or re-verify).")
+        plan.blocked = _blocked(link)
     return plan

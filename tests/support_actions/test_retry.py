@@ -222,7 +222,7 @@ def test_a_missing_scope_halts_rather_than_fails_and_the_preview_says_so(
     assert item.state == OutboxItem.State.PENDING
     preview = staff.get(_url("retry/preview"), **JSON).json()["preview"]
     assert preview["records"] == [] and preview["waiting"] == 1
-    assert "not syncing" in preview["blocked"]
+    assert "not syncing" in preview["blocked"] and "events:write" in preview["blocked"]
     html = staff.get(_url("retry/preview")).content.decode()
     assert "data-waiting" in html and "data-blocked" in html
     check = post(staff, _url("reverify"), **JSON).json()["action"]
