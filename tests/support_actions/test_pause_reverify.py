@@ -16,6 +16,7 @@ from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.scopes import ALL_REQUIRED
 from integrations.klaviyo.services import connection_connect
 from notifyme.subscriptions.models import Subscription
+from notifyme.support.action_selectors import actions_for_shop
 from notifyme.support.models import SupportAction
 from notifyme.sync.models import OutboxItem
 from notifyme.sync.profile_fields import SUBSCRIBED_METRIC
@@ -72,6 +73,8 @@ def test_pause_stops_claiming_and_resume_drains(
     assert kinds == [("pause", "done", "sam.support"), ("pause", "nothing", "sam.support"),
                      ("resume", "done", "sam.support")]
     assert all(a.actor == staff_user and a.created_at for a in SupportAction.objects.all())
+    latest = [a.kind for a in actions_for_shop(shop=shop, limit=2)]
+    assert latest == ["resume", "pause"]
 
 
 def test_reverify_finds_a_lost_scope_and_resumes_once_it_is_back(
