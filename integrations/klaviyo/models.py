@@ -8,6 +8,7 @@ dashboard, logs, support — is `key_display` (`pk_…abcd`) and `key_fingerprin
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from notifyme.core import crypto
 from notifyme.core.models import TimeStampedModel
@@ -49,6 +50,13 @@ class KlaviyoConnection(TimeStampedModel):
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_error_id = models.CharField(max_length=64, blank=True, help_text="Klaviyo's error id")
 
+    # Support's pause (`integrations.klaviyo.pausing`): independent of `status`, so a reconnect
+    # by the merchant does not undo it; only support's resume does. While paused nothing is
+    # claimed or sent for this shop (`is_syncing`, `syncing_filter`), and the merchant sees
+    # "Paused by support".
+    paused = models.BooleanField(default=False, db_default=False)
+    paused_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = "Klaviyo connection"
 
@@ -89,7 +97,14 @@ class KlaviyoConnection(TimeStampedModel):
 
     @property
     def is_syncing(self) -> bool:
-        return self.status == self.Status.CONNECTED
+        """Connected and not paused by support: the only state in which work is sent."""
+        return self.status == self.Status.CONNECTED and not self.paused
+
+
+def syncing_filter(prefix: str = "") -> Q:
+    """`is_syncing` as a query filter, `prefix` leading to the connection (e.g.
+    "shop__klaviyo_connection__"): what every sweeper and claim filter uses."""
+    return Q(**{f"{prefix}status": KlaviyoConnection.Status.CONNECTED, f"{prefix}paused": False})
 
 
 class SyncAttempt(models.Model):

@@ -26,6 +26,10 @@ STATUS_MESSAGES = {
     ),
 }
 
+#: Support paused this shop's sync (`integrations.klaviyo.pausing`): shown instead of the status.
+PAUSED_LABEL = "Paused by support"
+PAUSED_MESSAGE = ("Paused by support: new subscribers and alerts wait here and nothing is sent "
+                  "to Klaviyo until support resumes the sync. Contact support for details.")
 
 #: Calls made to connect/verify/choose a list: they prove nothing about syncing subscribers.
 CONNECTION_OPERATIONS = ("get_accounts", "get_lists", "get_list", "create_list")
@@ -81,6 +85,9 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
         message = connection.last_error_message or sentence_for(connection.last_error_kind)
     else:
         message = STATUS_MESSAGES[KlaviyoConnection.Status(status)]
+    paused = bool(connection and connection.paused)
+    if paused:
+        label, message = PAUSED_LABEL, PAUSED_MESSAGE
     error = last_error(shop=shop, connection=connection)
     last_sync = last_success(shop=shop, connection=connection)
     if error:
@@ -97,6 +104,8 @@ def connection_status(*, shop: Shop, iso: bool = True) -> dict[str, Any]:
         "status_label": label,
         "status_message": message,
         "syncing": bool(connection and connection.is_syncing),
+        "paused": paused,
+        "paused_at": _iso(connection.paused_at) if connection and paused else None,
         "account": None,
         "key": None,
         "key_fingerprint": None,

@@ -38,7 +38,7 @@ from integrations.klaviyo.errors import (
     KlaviyoNotFoundError,
     KlaviyoScopeError,
 )
-from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt, syncing_filter
 from notifyme.core import crypto
 from notifyme.delivery import leasing, nudges
 from notifyme.delivery.calls import Blocked, Delivery, Halted, bound
@@ -90,8 +90,7 @@ DELAYED = {DELAYED_PREFIX: lambda arg: erasure_nudge(erasure_id=int(arg))}
 
 
 def _runnable() -> Q:
-    return Q(shop__state=Shop.State.INSTALLED,
-             shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED)
+    return Q(shop__state=Shop.State.INSTALLED) & syncing_filter("shop__klaviyo_connection__")
 
 
 def erasures_sweep() -> int:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.models import syncing_filter
 from notifyme.restocks import batches, nudging, progress
 from notifyme.restocks.models import Restock, RestockDelivery
 from notifyme.shops.models import Shop
@@ -35,8 +35,7 @@ def sweep_restocks(*, now: datetime | None = None) -> dict[str, int]:
     # Paused restocks only matter while their last released batch is still being sent.
     recent_pause = Q(state=Restock.State.PAUSED_SOLD_OUT, paused_at__gte=now - PAUSED_WATCH)
     active = Restock.objects.filter(Q(state=Restock.State.RUNNING) | recent_pause).filter(
-        shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED,
-        shop__state=Shop.State.INSTALLED,
+        syncing_filter("shop__klaviyo_connection__"), shop__state=Shop.State.INSTALLED,
     ).values_list("id", flat=True)
     nudged = finished = 0
     for restock_id in active:

@@ -13,7 +13,7 @@ import logging
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from integrations.klaviyo.models import KlaviyoConnection
+from integrations.klaviyo.models import syncing_filter
 from notifyme.shops.models import Shop
 from notifyme.sync import lanes
 from notifyme.sync.models import ImportBatch, OutboxItem
@@ -25,8 +25,7 @@ BULK_THRESHOLD = 50
 def due_shops() -> dict[int, int]:
     """{shop id: due row count} for syncing shops: due rows, expired leases, due import polls."""
     now = timezone.now()
-    syncing = Q(shop__klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED,
-                shop__state=Shop.State.INSTALLED)
+    syncing = syncing_filter("shop__klaviyo_connection__") & Q(shop__state=Shop.State.INSTALLED)
     free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
     rows = (OutboxItem.objects.filter(syncing, free, state=OutboxItem.State.PENDING,
                                       available_at__lte=now)
