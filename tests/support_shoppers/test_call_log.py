@@ -16,6 +16,8 @@ from integrations.klaviyo.errors import ErrorItem, KlaviyoBadRequestError
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import SyncAttempt, SyncAttemptSubscription
 from integrations.klaviyo.services import attempt_recorder
+from notifyme.privacy.reports import report_counts, shopper_report
+from notifyme.privacy.subjects import Subject
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.shopify import make_shop
 from tests.support_shoppers.conftest import Store
@@ -118,3 +120,20 @@ def test_the_subscription_admin_is_read_only_and_links_to_everything_about_it(
     connect_call = SyncAttempt.objects.filter(shop=store.shop, purpose="probe").first()
     assert connect_call is not None
     assert f"/admin/klaviyo/syncattempt/{connect_call.pk}/change/" not in listed
+
+
+def test_a_data_request_report_lists_the_batch_calls_that_carried_the_shopper(
+    store: Store,
+) -> None:
+    ada = store.signup({"email": "ada@example.com"})
+    store.signup({"email": "grace@example.com"})
+    store.sync()
+    report = shopper_report(shop=store.shop,
+                            subject=Subject(customer_id=None, email="ada@example.com", phone=""))
+    [entry] = report["subscriptions"]
+    assert entry["id"] == ada.pk
+    operations = {call["operation"] for call in entry["klaviyo_calls"]}
+    assert {"add_profiles_to_list", "bulk_create_events"} <= operations
+    assert report_counts(shop=store.shop, subject=Subject(
+        customer_id=None, email="ada@example.com", phone=""))["sync_attempts"] == len(
+        entry["klaviyo_calls"])
