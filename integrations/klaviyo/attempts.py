@@ -55,7 +55,9 @@ def attempt_recorder(
 
     def record(attempt: Attempt) -> None:
         error = attempt.error
-        with transaction.atomic():
+        # No savepoint: inside the caller's transaction (a deferred flush) a failed link
+        # insert fails that transaction anyway; alone, this is its own transaction.
+        with transaction.atomic(savepoint=False):
             row = SyncAttempt.objects.create(
                 shop=shop, subscription_id=single, operation=attempt.operation[:64],
                 purpose=purpose, method=attempt.method[:8], path=redact(attempt.path)[:255],
