@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from notifyme.catalog.models import Variant
+from notifyme.restocks.fanout import fanout_send_chunk
 from notifyme.restocks.models import Restock
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
@@ -59,12 +60,16 @@ class Store:
     def sync(self) -> None:
         drain_sync(self.shop.pk)
 
-    def restock(self, available: int) -> Restock:
-        """Stock arrives in Shopify: the inventory webhook, then the fan-out drains."""
+    def restock(self, available: int, *, drain: bool = True) -> Restock:
+        """Stock arrives in Shopify: the inventory webhook, then the fan-out drains (or, with
+        `drain=False`, runs its job once)."""
         event = self.webhook("inventory_levels/update", rest_level(available))
         assert "restock #" in event.outcome, event.outcome
         restock = Restock.objects.filter(shop=self.shop).latest("id")
-        drain_restock(restock)
+        if drain:
+            drain_restock(restock)
+        else:
+            fanout_send_chunk(restock_id=restock.pk)
         return restock
 
 

@@ -118,6 +118,25 @@ def test_an_alert_held_by_a_revoked_key_says_so_with_the_fix(
     assert f"Fix: {invalid_key.fix}" in text
 
 
+def test_an_outage_during_the_restock_shows_the_failed_call_and_the_next_try(
+    store: Store, admin_client: Client,
+) -> None:
+    sub = store.signup({"email": "barbara@example.com"})
+    store.sync()
+    store.sandbox.admin.set_faults(store.klaviyo.account_id, next_errors=[503])
+    restock = store.restock(2, drain=False)
+    delivery = RestockDelivery.objects.get(restock=restock)
+    assert delivery.state == RestockDelivery.State.PENDING and delivery.attempts == 1
+
+    page = admin_client.get(f"{SHOPPERS}{sub.pk}/").content.decode()
+    text = text_of(page)
+    assert "Klaviyo create_event → 503" in text
+    assert f"Fix: {explain(source='klaviyo', kind='unavailable').fix}" in text
+    [sentence] = outcome_sentences(page)
+    assert sentence.startswith(f"Not sent yet because restock #{restock.pk} has it queued; "
+                               f"next try at {delivery.available_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
 def test_one_page_joins_the_shoppers_alerts_across_shops(
     store: Store, admin_client: Client, klaviyo_sandbox: SandboxHandle,
 ) -> None:
