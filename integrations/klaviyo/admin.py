@@ -44,10 +44,17 @@ class KlaviyoConnectionAdmin(admin.ModelAdmin):
 class SyncAttemptAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "shop", "operation", "method", "path", "status_code",
                     "error_kind", "error_code", "klaviyo_error_id", "duration_ms", "records",
-                    "retry_count", "subscription_id")
-    list_filter = ("operation", "status_code", "error_kind")
+                    "retry_count", "purpose", "subscription_id")
+    list_filter = ("purpose", "operation", "status_code", "error_kind")
     # `subscription_id` is an opaque record id (this package knows no domain model): the
     # subscription admin links here with `?subscription_id=<id>`.
     search_fields = ("shop__domain", "klaviyo_error_id", "=subscription_id")
     list_select_related = ("shop",)
     date_hierarchy = "created_at"
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None
+                       ) -> bool:
+        """`?links__subscription_id=<id>`: every call that carried a record (batch calls
+        included), which the subscription admin links to."""
+        return lookup == "links__subscription_id" or super().lookup_allowed(lookup, value,
+                                                                            request)

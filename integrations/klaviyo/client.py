@@ -43,6 +43,8 @@ class Attempt:
     duration_ms: int
     records: int = 1
     error: KlaviyoError | None = None
+    #: What was sent: the query and the start of the body (`request_summary`); no header.
+    request: str = ""
 
 
 @dataclass
@@ -138,16 +140,18 @@ class KlaviyoClient:
                 raise classify(status, parsed, response_headers, content_type=content_type)
             response = KlaviyoResponse(status=status, body=parsed, headers=response_headers)
         except KlaviyoError as error:
-            self._report(op, path, status, started, records, error)
+            self._report(op, path, status, started, records, error, params, data)
             raise
-        self._report(op, path, status, started, records, None)
+        self._report(op, path, status, started, records, None, params, data)
         return response
 
     def _report(self, op: Operation, path: str, status: int | None, started: float,
-                records: int, error: KlaviyoError | None) -> None:
+                records: int, error: KlaviyoError | None, params: dict[str, str] | None,
+                data: bytes | None) -> None:
         if self.observer is not None:
             duration_ms = int((time.monotonic() - started) * 1000)
-            self.observer(Attempt(op.name, op.method, path, status, duration_ms, records, error))
+            self.observer(Attempt(op.name, op.method, path, status, duration_ms, records, error,
+                                  request_summary(params, data)))
 
     # -- accounts, lists and scope probes ------------------------------------------------------
 
@@ -298,6 +302,26 @@ class KlaviyoClient:
         self._request(OPERATIONS["bulk_create_events"], records=len(recipients),
                       body=bodies.encode_bulk_events_shared(
                           metric=metric, properties=properties, recipients=recipients))
+
+
+#: How much of a request body the call log keeps (a 1,000-event batch is ~300 KB).
+SUMMARY_BODY_BYTES = 1500
+
+
+def request_summary(params: dict[str, str] | None, data: bytes | None) -> str:
+    """The query (unencoded, as read) and the first `SUMMARY_BODY_BYTES` of the body, for the
+    call log.
+
+    Only what the request itself carried: headers (the key) are never part of it. Cheap on a
+    large batch: only the head of the encoded body is decoded."""
+    parts = []
+    if params:
+        parts.append("?" + "&".join(f"{name}={value}" for name, value in params.items()))
+    if data:
+        head = data[:SUMMARY_BODY_BYTES].decode("utf-8", "replace")
+        more = len(data) - SUMMARY_BODY_BYTES
+        parts.append(head + (f"… (+{more} bytes)" if more > 0 else ""))
+    return "\n".join(parts)
 
 
 def _quote(value: str | None) -> str:

@@ -110,12 +110,25 @@ def syncing_filter(prefix: str = "") -> Q:
 class SyncAttempt(models.Model):
     """One outbound Klaviyo call, successful or not (the support timeline). No secrets.
 
-    `subscription_id` names the record a single-record call was about, opaquely: this package
-    knows no domain model, so it is a plain indexed integer, not a foreign key (the domain
-    joins on it: `SyncAttempt.objects.filter(subscription_id=...)`)."""
+    Which records a call carried is in `SyncAttemptSubscription` (one row per record, batch
+    calls included), written with the attempt. `subscription_id` is kept for single-record
+    calls (the admin's `?subscription_id=` filter), opaquely: this package knows no domain
+    model, so both are plain indexed integers, not foreign keys.
+
+    `purpose` tells support why the call was made: a `probe` proves a scope on connect with an
+    intentionally invalid body, so its 400/404 is the expected answer, not a failure.
+    `request_summary` is what was sent (method, path, query, the start of the body; never a
+    header, so never the key) and `fix` the merchant-facing sentence for the error."""
+
+    class Purpose(models.TextChoices):
+        SYNC = "sync", "Sync"
+        PROBE = "probe", "Permission probe"
+        CONNECT = "connect", "Connection check"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="klaviyo_attempts")
     subscription_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.SYNC,
+                               db_default=Purpose.SYNC)
     operation = models.CharField(max_length=64)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=255)
@@ -130,6 +143,8 @@ class SyncAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     records = models.PositiveIntegerField(default=1)
     retry_count = models.PositiveIntegerField(default=0)
+    request_summary = models.TextField(blank=True, default="", db_default="")
+    fix = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -142,3 +157,27 @@ class SyncAttempt(models.Model):
     @property
     def ok(self) -> bool:
         return not self.error_kind
+
+    @property
+    def expected_refusal(self) -> bool:
+        """A probe answered 4xx after Klaviyo's scope check passed: the scope is there."""
+        return self.purpose == self.Purpose.PROBE and self.ok and (self.status_code or 0) >= 400
+
+
+class SyncAttemptSubscription(models.Model):
+    """One record a call carried: the link from the call log to the shopper it was about.
+
+    Written by `attempt_recorder` with its attempt (one INSERT for a 1,000-record batch).
+    `subscription_id` is opaque (no foreign key: integrations know no domain model); the
+    shopper timeline finds a subscriber's calls through the (subscription_id, attempt) index.
+    Deleting an attempt deletes its links."""
+
+    attempt = models.ForeignKey(SyncAttempt, on_delete=models.CASCADE, related_name="links")
+    subscription_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription_id", "attempt"],
+                                name="attempt_link_by_subscription")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_id} carried subscription {self.subscription_id}"

@@ -13,7 +13,6 @@ Contract shared with the sync engine and the dashboard:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import requests
@@ -21,7 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.klaviyo import hooks
-from integrations.klaviyo.client import Attempt, KlaviyoClient, Observer
+from integrations.klaviyo.attempts import attempt_recorder as attempt_recorder
+from integrations.klaviyo.attempts import verification_recorder
+from integrations.klaviyo.client import KlaviyoClient, Observer
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoScopeError
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
@@ -35,15 +36,12 @@ from integrations.klaviyo.scopes import (
 )
 from integrations.klaviyo.scopes import DEFAULT_LIST_NAME as DEFAULT_LIST_NAME
 from notifyme.core import crypto
-from notifyme.core.logging import redact
 from notifyme.shops.models import Shop
 
 logger = logging.getLogger(__name__)
 
 #: Kinds that a list change (rather than a new key) fixes.
 LIST_KINDS = frozenset({"not_found", "list_not_found"})
-#: A write-scope probe answered 400/404: Klaviyo passed the scope check (see scopes.py).
-PROBE_OK_KINDS = frozenset({"bad_request", "not_found"})
 
 def client_for(
     connection: KlaviyoConnection, *, session: requests.Session | None = None,
@@ -51,41 +49,6 @@ def client_for(
 ) -> KlaviyoClient:
     """A client with the connection's decrypted key (raises SecretDecryptionError if unreadable)."""
     return KlaviyoClient(connection.get_private_key(), session=session, observer=observer)
-
-
-def attempt_recorder(
-    *, shop: Shop, subscription_id: int | None = None, retry_count: int = 0
-) -> Observer:
-    """A client observer that writes one SyncAttempt row per call (no key, details redacted)."""
-
-    def record(attempt: Attempt) -> None:
-        error = attempt.error
-        SyncAttempt.objects.create(
-            shop=shop, subscription_id=subscription_id, operation=attempt.operation[:64],
-            method=attempt.method[:8], path=redact(attempt.path)[:255],
-            status_code=attempt.status, duration_ms=max(0, attempt.duration_ms),
-            records=max(0, attempt.records), retry_count=retry_count,
-            error_kind=error.kind if error else "",
-            error_code=(error.code if error else "")[:64],
-            error_detail=redact(error.detail or str(error))[:2000] if error else "",
-            error_pointer=(error.pointer if error else "")[:255],
-            klaviyo_error_id=(error.error_id if error else "")[:64],
-        )
-
-    return record
-
-
-def verification_recorder(*, shop: Shop) -> Observer:
-    """`attempt_recorder` for key verification: a probe's expected 400/404 (the scope is
-    present) is logged as a success, so support sees every call but no false errors."""
-    record = attempt_recorder(shop=shop)
-
-    def observe(attempt: Attempt) -> None:
-        expected = attempt.operation.startswith("verify_") and attempt.error is not None and (
-            attempt.error.kind in PROBE_OK_KINDS)
-        record(dataclasses.replace(attempt, error=None) if expected else attempt)
-
-    return observe
 
 
 def connection_connect(
@@ -200,7 +163,7 @@ def connection_list_set(
     """Point the connection at an existing list (verified) or at a newly created one."""
     connection = _connected_or_refuse(shop)
     client = connection_client(connection=connection)
-    client.observer = attempt_recorder(shop=shop)
+    client.observer = attempt_recorder(shop=shop, purpose=SyncAttempt.Purpose.CONNECT)
     try:
         if create_name:  # reuse a list of that name: creation is capped at 150/day
             existing = client.get_lists(name=create_name)

@@ -147,11 +147,15 @@ class Delivery:
 
     def call(
         self, operation: str, fn: Callable[[KlaviyoClient], T], *,
-        subscription_id: int | None = None, retry_count: int = 0, slot_taken: bool = False,
+        subscription_id: int | None = None, subscription_ids: Iterable[int] = (),
+        retry_count: int = 0, slot_taken: bool = False,
     ) -> T:
         """Run one Klaviyo call under the limiter, with an attempt row; see module docstring.
 
-        `slot_taken`: the caller already holds a limiter slot for `operation`."""
+        `subscription_id` / `subscription_ids`: the records the call carries (a batch names
+        them all), linked to its attempt row so the shopper timeline finds every call that
+        carried a shopper. `slot_taken`: the caller already holds a limiter slot for
+        `operation`."""
         if self.lease is not None:
             self.lease.keep_alive()
         if not slot_taken:
@@ -159,7 +163,7 @@ class Delivery:
             if wait > 0:
                 raise Blocked(wait)
         recorder = attempt_recorder(shop=self.shop, subscription_id=subscription_id,
-                                    retry_count=retry_count)
+                                    subscription_ids=subscription_ids, retry_count=retry_count)
         deferred = self.deferred
         self.client.observer = (recorder if deferred is None
                                 else lambda attempt: deferred.append((recorder, attempt)))
@@ -201,7 +205,7 @@ def send_pointed(
     base: str,
     on_pointed: Callable[[list[tuple[R, str, str]], KlaviyoBadRequestError], Iterable[R]],
     on_unattributed: Callable[[list[R], KlaviyoBadRequestError], None],
-    subscription_id: Callable[[list[R]], int | None] = lambda _: None,
+    subscription_ids: Callable[[list[R]], Iterable[int]] = lambda _: (),
     retry_count: Callable[[list[R]], int] = lambda _: 0,
     held: str | None = None,
 ) -> list[R]:
@@ -216,6 +220,7 @@ def send_pointed(
     `on_unattributed(owners, error)`, and nothing is accepted. At most `policy.MAX_ATTEMPTS`
     requests. `operation` may depend on the entry count (a lone event goes as a single create);
     `held`: the operation whose limiter slot the caller already took (first request only).
+    `subscription_ids(owners)`: the records each request carries (linked to its attempt).
     Blocked, Halted and every other Klaviyo error propagate.
     """
     live = records
@@ -225,7 +230,7 @@ def send_pointed(
             return []
         name = operation if isinstance(operation, str) else operation(len(entries))
         try:
-            ctx.call(name, bound(send, entries), subscription_id=subscription_id(owners),
+            ctx.call(name, bound(send, entries), subscription_ids=subscription_ids(owners),
                      retry_count=retry_count(owners), slot_taken=name == held)
             return owners
         except KlaviyoBadRequestError as error:

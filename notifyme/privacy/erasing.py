@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from integrations.klaviyo.models import SyncAttempt
+from integrations.klaviyo.models import SyncAttempt, SyncAttemptSubscription
 from notifyme.privacy.subjects import Subject, subject_subscriptions
 from notifyme.restocks import batches
 from notifyme.restocks.models import RestockDelivery
@@ -63,11 +63,15 @@ def shopper_erase(*, shop: Shop, subject: Subject) -> Erased:
         "sync_attempts": SyncAttempt.objects.filter(shop=shop, subscription_id__in=ids)
         .delete()[0],
     }
+    # Batch calls that carried them stay (they carried others too); the links to them go.
+    SyncAttemptSubscription.objects.filter(subscription_id__in=ids).delete()
     if ids:
         shop.subscriptions.filter(pk__in=ids).delete()
     if subject.contacts:
         erased.counts["sync_attempts"] += SyncAttempt.objects.filter(
             _quoting(subject, "error_detail"), shop=shop).update(error_detail=ERASED_TEXT)
+        SyncAttempt.objects.filter(_quoting(subject, "request_summary"), shop=shop).update(
+            request_summary=ERASED_TEXT)
         erased.counts["outbox_items"] += OutboxItem.objects.filter(
             _quoting(subject, "last_error"), shop=shop).update(last_error=ERASED_TEXT)
     return erased

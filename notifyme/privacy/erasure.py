@@ -228,6 +228,11 @@ def _finish(item: KlaviyoErasure, token: str, state: str, outcome: str, notice: 
             quoting |= Q(error_detail__icontains=contact)
         SyncAttempt.objects.filter(quoting, shop=item.shop).update(
             error_detail="[erased: privacy request]")
+        summaries = Q(pk__in=[])
+        for contact in contacts:
+            summaries |= Q(request_summary__icontains=contact)
+        SyncAttempt.objects.filter(summaries, shop=item.shop).update(
+            request_summary="[erased: privacy request]")
         if not leasing.complete(KlaviyoErasure, [item.pk], token=token, state=state,
                                 contact_encrypted="", profile_ids=[]):
             return "lease lost"

@@ -15,9 +15,10 @@ import io
 from collections import defaultdict
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from integrations.klaviyo.models import SyncAttempt
+from integrations.klaviyo.models import SyncAttempt, SyncAttemptSubscription
 from notifyme.privacy.models import ComplianceRequest
 from notifyme.privacy.subjects import Subject, subject_decrypt, subject_subscriptions
 from notifyme.restocks.models import RestockDelivery
@@ -52,8 +53,15 @@ def report_counts(*, shop: Shop, subject: Subject) -> dict[str, int]:
         + subs.filter(sms_consent=True).count(),
         "restock_deliveries": RestockDelivery.objects.filter(subscription_id__in=ids).count(),
         "outbox_items": OutboxItem.objects.filter(subscription_id__in=ids).count(),
-        "sync_attempts": SyncAttempt.objects.filter(shop=shop, subscription_id__in=ids).count(),
+        "sync_attempts": _attempts_carrying(shop, ids).count(),
     }
+
+
+def _attempts_carrying(shop: Shop, ids: list[int]) -> QuerySet[SyncAttempt]:
+    """The shop's Klaviyo calls that carried any of `ids` (batch calls included)."""
+    carried = SyncAttemptSubscription.objects.filter(subscription_id__in=ids)
+    return SyncAttempt.objects.filter(
+        Q(subscription_id__in=ids) | Q(pk__in=carried.values("attempt_id")), shop=shop)
 
 
 def _subscription(sub: Subscription, deliveries: list[dict[str, Any]],
@@ -74,11 +82,16 @@ def shopper_report(*, shop: Shop, subject: Subject) -> dict[str, Any]:
         deliveries[d.subscription_id].append({"restock": d.restock_id, "state": d.state,
                                               "sent_at": _value(d.sent_at)})
     attempts: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for a in SyncAttempt.objects.filter(shop=shop, subscription_id__in=ids).order_by("id"):
-        assert a.subscription_id is not None
-        attempts[a.subscription_id].append({
-            "operation": a.operation, "status": a.status_code, "at": _value(a.created_at),
-            "error": a.error_detail})
+    carried: dict[int, set[int]] = defaultdict(set)
+    for attempt_id, sub_id in SyncAttemptSubscription.objects.filter(
+            subscription_id__in=ids).values_list("attempt_id", "subscription_id"):
+        carried[attempt_id].add(sub_id)
+    for a in _attempts_carrying(shop, ids).order_by("id"):
+        owners = carried[a.pk] | ({a.subscription_id} if a.subscription_id in ids else set())
+        for sub_id in sorted(owners):
+            attempts[sub_id].append({
+                "operation": a.operation, "status": a.status_code, "at": _value(a.created_at),
+                "error": a.error_detail})
     return {
         "shop": shop.domain,
         "generated_at": timezone.now().isoformat(),

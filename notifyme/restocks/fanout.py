@@ -215,6 +215,7 @@ class _Chunk:
             sent = send_pointed(
                 ctx, _operation, rows, build=build, send=_deliver, base=pointers.EVENTS,
                 on_pointed=pointed, on_unattributed=whole, held=BULK,
+                subscription_ids=lambda owners: [r.subscription_id for r in owners],
                 retry_count=lambda _: _attempts(rows))
             if sent:
                 self.mark_sent(ctx, link, sent)

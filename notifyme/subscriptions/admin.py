@@ -1,7 +1,8 @@
 """Support staff start here: find a subscriber, see both lifecycles, unsubscribe or re-sync.
 
-Rows are read-only: a signup, its consent and its state change only through the services the
-actions call."""
+Rows are read-only (`ReadOnlyAdmin`: no editable form): a signup, its consent and its state
+change only through the services the actions call. Each row links to its shopper timeline,
+Klaviyo calls, restock deliveries and sync work."""
 
 from __future__ import annotations
 
@@ -24,18 +25,26 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     search_fields = ("email", "email_display", "phone", "shop__domain", "=variant__shopify_id",
                      "variant__product__title", "klaviyo_profile_id")
     list_select_related = ("shop", "variant__product")
-    readonly_fields = ("klaviyo_calls",)
+    readonly_fields = ("support_links",)
     date_hierarchy = "created_at"
     actions = ("unsubscribe_selected", "requeue_sync")
 
-    @admin.display(description="Klaviyo calls")
-    def klaviyo_calls(self, obj: Subscription) -> str:
-        """The call log keeps an opaque `subscription_id` (no foreign key): link to it."""
+    @admin.display(description="Support")
+    def support_links(self, obj: Subscription) -> str:
+        """The rows about this subscriber kept elsewhere: its timeline (every call, batch
+        calls included, restock and webhook in one page), its Klaviyo calls (the call log
+        links records opaquely: `links__subscription_id`), its restock deliveries and its
+        sync work rows."""
         if obj.pk is None:
             return "—"
-        url = reverse("admin:klaviyo_syncattempt_changelist")
-        return format_html('<a href="{}?subscription_id={}">Calls about this subscriber</a>',
-                           url, obj.pk)
+        return format_html(
+            '<a href="{}">Shopper timeline</a> · <a href="{}?links__subscription_id={}">'
+            'Klaviyo calls</a> · <a href="{}?subscription__id__exact={}">Restock deliveries</a>'
+            ' · <a href="{}?subscription__id__exact={}">Sync work</a>',
+            reverse("support:shopper", args=[obj.pk]),
+            reverse("admin:klaviyo_syncattempt_changelist"), obj.pk,
+            reverse("admin:restocks_restockdelivery_changelist"), obj.pk,
+            reverse("admin:sync_outboxitem_changelist"), obj.pk)
 
     @admin.action(description="Cancel selected alerts (marketing consent is left as it is)")
     def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:

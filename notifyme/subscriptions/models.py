@@ -110,7 +110,21 @@ class Subscription(TimeStampedModel):
                 name="subscription_has_a_contact",
             ),
         ]
-        indexes = [models.Index(fields=["shop", "variant", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["shop", "variant", "status", "created_at"]),
+            # Support's shopper search (notifyme.support.search) across every shop: one partial
+            # index per identifier, so a lookup over millions of rows is an index probe. Email,
+            # phone and customer id never change after the signup; the profile id is written
+            # once, on the first sync.
+            models.Index(fields=["email"], name="subscription_by_email",
+                         condition=~Q(email="")),
+            models.Index(fields=["phone"], name="subscription_by_phone",
+                         condition=~Q(phone="")),
+            models.Index(fields=["shopify_customer_id"], name="subscription_by_customer",
+                         condition=Q(shopify_customer_id__isnull=False)),
+            models.Index(fields=["klaviyo_profile_id"], name="subscription_by_profile",
+                         condition=~Q(klaviyo_profile_id="")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contact} → {self.variant_id}"

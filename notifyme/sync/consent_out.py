@@ -100,6 +100,7 @@ def _withdraw(ctx: Delivery, rows: list[Row]) -> None:
             try:
                 ctx.call("bulk_unsubscribe", bound(KlaviyoClient.bulk_unsubscribe, profiles,
                                                    list_id=ctx.list_id),
+                         subscription_ids=[r.sub.pk for r, _ in chunk],
                          retry_count=max(r.item.attempts for r, _ in chunk))
             except KlaviyoNotFoundError as error:
                 if is_list_error(error):
@@ -170,6 +171,7 @@ def _remove(ctx: Delivery, chunk: list[tuple[Row, str]], ids: list[str]) -> None
     try:
         ctx.call("remove_profiles_from_list",
                  bound(KlaviyoClient.remove_profiles_from_list, ctx.list_id, ids),
+                 subscription_ids=[r.sub.pk for r, _ in chunk],
                  retry_count=max(r.item.attempts for r, _ in chunk))
     except KlaviyoNotFoundError as error:
         if is_list_error(error):
@@ -187,6 +189,7 @@ def _remove(ctx: Delivery, chunk: list[tuple[Row, str]], ids: list[str]) -> None
         if rest:
             ctx.call("remove_profiles_from_list",
                      bound(KlaviyoClient.remove_profiles_from_list, ctx.list_id, rest),
+                     subscription_ids=[r.sub.pk for r, profile_id in chunk if profile_id in rest],
                      retry_count=max(r.item.attempts for r, _ in chunk))
 
 

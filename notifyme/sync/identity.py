@@ -107,11 +107,11 @@ def add_to_list(ctx: Delivery, rows: list[Row]) -> None:
     for start in range(0, len(ready), LIST_CHUNK):
         chunk = ready[start:start + LIST_CHUNK]
         ids = list(dict.fromkeys(r.profile_id for r in chunk))
-        single = chunk[0].sub.pk if len(chunk) == 1 else None
         try:
             ctx.call("add_profiles_to_list", bound(KlaviyoClient.add_profiles_to_list,
-                                                   ctx.list_id, ids), subscription_id=single,
-                retry_count=max(r.item.attempts for r in chunk))
+                                                   ctx.list_id, ids),
+                     subscription_ids=[r.sub.pk for r in chunk],
+                     retry_count=max(r.item.attempts for r in chunk))
         except KlaviyoNotFoundError as error:
             if is_list_error(error):
                 ctx.halt(error)

@@ -47,9 +47,9 @@ def _fail_all(rows: list[Row], error: KlaviyoBadRequestError) -> None:
         row.fail(error.detail or str(error))
 
 
-def _single(owners: list[Row]) -> int | None:
-    first = owners[0]
-    return first.sub.pk if all(row is first for row in owners) else None
+def _carried(owners: list[Row]) -> list[int]:
+    """The subscriptions a request carries (a row may own several entries)."""
+    return list(dict.fromkeys(row.sub.pk for row in owners))
 
 
 def _retry_count(owners: list[Row]) -> int:
@@ -69,7 +69,7 @@ def send_pointed(
 
     owners = calls.send_pointed(ctx, operation, rows, build=split, send=send, base=base,
                                 on_pointed=_on_pointed, on_unattributed=_fail_all,
-                                subscription_id=_single, retry_count=_retry_count)
+                                subscription_ids=_carried, retry_count=_retry_count)
     return list(dict.fromkeys(owners))
 
 

@@ -48,12 +48,14 @@ def test_change_page_links_to_the_subscribers_klaviyo_calls(
 ) -> None:
     mine, _ = subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
     other, _ = subscription_create(shop=shop, variant=sold_out_variant, email="b@example.com")
-    for sub, path in ((mine, "/api/profiles/mine"), (other, "/api/profiles/other")):
-        record = attempt_recorder(shop=shop, subscription_id=sub.pk)  # what the engine uses
+    for ids, path in (([mine.pk], "/api/profiles/mine"), ([other.pk], "/api/profiles/other"),
+                      ([mine.pk, other.pk], "/api/lists/both")):
+        record = attempt_recorder(shop=shop, subscription_ids=ids)  # what the engine uses
         record(Attempt(operation="upsert_profile", method="POST", path=path, status=200,
                        duration_ms=5))
     page = admin_client.get(f"{CHANGELIST}{mine.pk}/change/").content.decode()
-    link = f"/admin/klaviyo/syncattempt/?subscription_id={mine.pk}"
+    link = f"/admin/klaviyo/syncattempt/?links__subscription_id={mine.pk}"
     assert link in page
     calls = admin_client.get(link).content.decode()
-    assert "/api/profiles/mine" in calls and "/api/profiles/other" not in calls
+    assert "/api/profiles/mine" in calls and "/api/lists/both" in calls  # batch calls too
+    assert "/api/profiles/other" not in calls

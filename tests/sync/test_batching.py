@@ -78,6 +78,6 @@ def test_queries_do_not_grow_with_rows(merchant: Merchant, settings) -> None:
             engine.run_shop(merchant.shop.pk, "bulk")
         counts.append(len(queries))
     assert states(merchant.shop.pk) == {"done": 4000}
-    # Only per-call work grows (one SyncAttempt row per extra Klaviyo call: 2 x events,
-    # 2 x subscribe); nothing per subscriber.
-    assert counts[1] - counts[0] <= 6, counts
+    # Only per-call work grows (per extra Klaviyo call — 2 x events, 2 x subscribe — one
+    # SyncAttempt row and one INSERT of the records it carried); nothing per subscriber.
+    assert counts[1] - counts[0] <= 10, counts
