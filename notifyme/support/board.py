@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
@@ -85,8 +86,10 @@ def board_query_clean(*, status: str | None, q: str | None, page: str | None
 
 
 def board_page(*, status: str = "", q: str = "", page: int = 1, now: datetime,
-               today: date, per_page: int = PER_PAGE) -> BoardPage:
-    """One page of the board (a page past the end shows the last page)."""
+               today: date, per_page: int | None = None) -> BoardPage:
+    """One page of the board (a page past the end shows the last page); `per_page` defaults
+    to `settings.SUPPORT_BOARD_PAGE_SIZE` (50)."""
+    per_page = per_page or int(getattr(settings, "SUPPORT_BOARD_PAGE_SIZE", PER_PAGE))
     ranked = shops_ranked(now=now)
     if q:
         ranked = ranked.filter(Q(domain__icontains=q) | Q(name__icontains=q))

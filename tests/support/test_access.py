@@ -1,0 +1,57 @@
+"""Every URL of the board part is for signed-in staff only."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import shop_make
+from tests.fixtures.shopify import id_token
+
+DOMAIN = "demo-shop.myshopify.com"
+URLS = ["/support/", f"/support/shops/{DOMAIN}/", "/support/errors/",
+        "/support/errors/klaviyo/invalid_key/", "/support/?status=action&q=demo"]
+
+
+@pytest.fixture
+def shop(db: None) -> None:
+    shop_make(DOMAIN)
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_anonymous_is_sent_to_the_login(shop: None, url: str) -> None:
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=/support/")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_signed_in_non_staff_user_gets_403(shop: None, non_staff: Client, url: str) -> None:
+    response = non_staff.get(url)
+    assert response.status_code == 403
+    assert DOMAIN not in response.content.decode()
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_merchant_id_token_opens_nothing(shop: None, url: str) -> None:
+    response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {id_token(DOMAIN)}")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_staff_see_the_page(shop: None, staff: Client, url: str) -> None:
+    response = staff.get(url)
+    assert response.status_code == 200
+    assert "notifyme support" in response.content.decode()
+
+
+def test_the_pages_only_read(shop: None, staff: Client) -> None:
+    assert staff.post("/support/").status_code == 405
+    assert staff.post(f"/support/shops/{DOMAIN}/").status_code == 405
+
+
+def test_the_login_round_trip_lands_on_the_board(shop: None) -> None:
+    client = Client()
+    login = client.get("/support/", follow=True)
+    assert login.redirect_chain[-1][0].startswith("/admin/login/")
