@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-STAFF_PASSWORD = "pw-support-123"  # noqa: S105 - a test user's password
+STAFF_PASSWORD = "pw-support-123"
 
 
 @pytest.fixture

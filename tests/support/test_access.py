@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.factories import shop_make
@@ -52,6 +53,12 @@ def test_the_pages_only_read(shop: None, staff: Client) -> None:
 
 
 def test_the_login_round_trip_lands_on_the_board(shop: None) -> None:
+    User.objects.create_user("eng", "eng@example.com", "pw-eng-12345", is_staff=True)
     client = Client()
-    login = client.get("/support/", follow=True)
-    assert login.redirect_chain[-1][0].startswith("/admin/login/")
+    login = client.get(f"/support/shops/{DOMAIN}/", follow=True)
+    login_url = login.redirect_chain[-1][0]
+    assert login_url.startswith("/admin/login/")
+    landed = client.post(login_url, {"username": "eng", "password": "pw-eng-12345",
+                                     "next": f"/support/shops/{DOMAIN}/"}, follow=True)
+    assert landed.redirect_chain[-1][0] == f"/support/shops/{DOMAIN}/"
+    assert DOMAIN in landed.content.decode()
