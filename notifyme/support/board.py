@@ -16,11 +16,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
 from integrations.klaviyo.revision import RevisionStatus, revision_status
-from notifyme.support.health import STATUS_LABELS, STATUSES, Facts, facts_for, shops_ranked
+from notifyme.support.health import RANK, STATUS_LABELS, STATUSES, Facts, facts_for, shops_ranked
 from notifyme.support.problems import Problem, problems_for
 
 PER_PAGE = 50
-HEALTH = "health"  # the annotation of `shops_ranked`
+RANK_FIELD = "health_rank"  # the annotation of `shops_ranked`
 MAX_QUERY_LENGTH = 255
 
 
@@ -93,10 +93,10 @@ def board_page(*, status: str = "", q: str = "", page: int = 1, now: datetime,
     ranked = shops_ranked(now=now)
     if q:
         ranked = ranked.filter(Q(domain__icontains=q) | Q(name__icontains=q))
-    counts = {row[HEALTH]: row["n"] for row in
-              ranked.order_by().values(HEALTH).annotate(n=Count("id"))}
+    counts = {STATUSES[row[RANK_FIELD]][0]: row["n"] for row in
+              ranked.order_by().values(RANK_FIELD).annotate(n=Count("id"))}
     if status:
-        ranked = ranked.filter(**{HEALTH: status})
+        ranked = ranked.filter(**{RANK_FIELD: RANK[status]})
     paginator = Paginator(ranked, per_page)
     paginator.count = counts.get(status, 0) if status else sum(counts.values())
     current = paginator.get_page(page)

@@ -50,6 +50,7 @@ STATUSES: tuple[tuple[str, str], ...] = (
     ("uninstalled", "Uninstalled"),
 )
 STATUS_LABELS = dict(STATUSES)
+RANK = {value: i for i, (value, _) in enumerate(STATUSES)}
 #: Due work untouched this long means workers or the sweeper are not running.
 STALL_AFTER = timedelta(minutes=15)
 DAY, WEEK = timedelta(hours=24), timedelta(days=7)
@@ -72,7 +73,8 @@ def _needs_action() -> Q:
 
 
 def shops_ranked(*, now: datetime) -> QuerySet[Shop]:
-    """Every shop with `health` and `health_rank` (0 = most broken), ordered broken first."""
+    """Every shop annotated with `health_rank` (its status's index in STATUSES: 0 = most
+    broken), ordered broken first, then by domain."""
     since = now - DAY
     errors = SyncAttempt.objects.filter(shop=OuterRef("pk"), created_at__gte=since).exclude(
         error_kind="")
@@ -83,23 +85,20 @@ def shops_ranked(*, now: datetime) -> QuerySet[Shop]:
     stalled_restock = RestockDelivery.objects.filter(
         restock__shop=OuterRef("pk"), state=RestockDelivery.State.PENDING,
         available_at__lt=now - STALL_AFTER)
-    health = Case(
-        When(state=Shop.State.UNINSTALLED, then=Value("uninstalled")),
-        When(_needs_action(), then=Value("action")),
+    rank = Case(  # indexes into STATUSES; computed once per shop, sorted and filtered on
+        When(state=Shop.State.UNINSTALLED, then=Value(RANK["uninstalled"])),
+        When(_needs_action(), then=Value(RANK["action"])),
         When(Q(Exists(errors)) | Q(Exists(hooks))
              | (Q(klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED)
                 & (Q(Exists(stalled_sync)) | Q(Exists(stalled_restock)))),
-             then=Value("failing")),
+             then=Value(RANK["failing"])),
         When(Q(klaviyo_connection__isnull=True)
              | Q(klaviyo_connection__status=KlaviyoConnection.Status.DISCONNECTED),
-             then=Value("not_connected")),
-        default=Value("healthy"), output_field=CharField(),
+             then=Value(RANK["not_connected"])),
+        default=Value(RANK["healthy"]), output_field=IntegerField(),
     )
-    rank = Case(*[When(health=value, then=Value(i)) for i, (value, _) in enumerate(STATUSES)],
-                output_field=IntegerField())
     return (Shop.objects.select_related("klaviyo_connection")
-            .annotate(health=health).annotate(health_rank=rank)
-            .order_by("health_rank", "domain"))
+            .annotate(health_rank=rank).order_by("health_rank", "domain"))
 
 
 @dataclass
@@ -184,10 +183,12 @@ class Facts:
                    and e.kind == "rate_limited")
 
 
-def _status(shop: Shop, *, now: datetime) -> str:
-    """The `health` of a shop not loaded through `shops_ranked` (one page of one shop)."""
-    return str(getattr(shop, "health", "")
-               or getattr(shops_ranked(now=now).get(pk=shop.pk), "health", ""))
+def health_of(shop: Shop, *, now: datetime) -> str:
+    """The status of a shop (from its `shops_ranked` annotation, else one query)."""
+    rank = getattr(shop, "health_rank", None)
+    if rank is None:
+        rank = getattr(shops_ranked(now=now).get(pk=shop.pk), "health_rank", RANK["healthy"])
+    return STATUSES[int(rank or 0)][0]
 
 
 def facts_for(shops: Sequence[Shop], *, now: datetime) -> list[Facts]:
@@ -195,7 +196,7 @@ def facts_for(shops: Sequence[Shop], *, now: datetime) -> list[Facts]:
     if not shops:
         return []
     ids = [s.pk for s in shops]
-    facts = {s.pk: Facts(shop=s, health=_status(s, now=now),
+    facts = {s.pk: Facts(shop=s, health=health_of(s, now=now),
                          connection=getattr(s, "klaviyo_connection", None)) for s in shops}
     by_domain = {s.domain: facts[s.pk] for s in shops}
     _klaviyo_facts(facts, now=now)
