@@ -83,6 +83,7 @@ INJECTED = [
         c.account_id, next_errors=[429], retry_after_seconds=30), False),
     ("unavailable", lambda admin, c: admin.set_faults(c.account_id, next_errors=[503]), False),
     ("edge_blocked", lambda admin, c: admin.set_faults(c.account_id, html_403_next=1), False),
+    ("bad_request", lambda admin, c: admin.set_faults(c.account_id, next_errors=[400]), False),
 ]
 
 
