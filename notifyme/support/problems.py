@@ -61,6 +61,8 @@ def problems_for(facts: Facts, *, now: datetime, today: date) -> list[Problem]:
     _shop_problems(shop, add, now=now)
     _connection_problems(facts, add)
     _pipeline_problems(facts, add, now=now)
+    if facts.cool_down_seconds > 0:
+        _cool_down(found, facts.cool_down_seconds, add)
     revision = revision_status(today=today)
     if revision.state != "ok":
         add("action" if revision.state == "retired" else "warning", "klaviyo",
@@ -113,6 +115,14 @@ def _pipeline_problems(facts: Facts, add: Add, *, now: datetime) -> None:
     if lag > WEBHOOK_LAG_WARN_SECONDS:
         add("warning", "shop", "webhook_lag",
             f"{facts.webhooks_pending} webhooks waiting, oldest {int(lag // 60)} min")
-    if facts.cool_down_seconds > 0:
-        add("warning", "klaviyo", "rate_limited",
-            f"Klaviyo cool-down in force: {facts.cool_down_seconds:.0f} s left")
+
+
+def _cool_down(found: list[Problem], seconds: float, add: Add) -> None:
+    """One rate-limit problem with both the 429 counts and the wait in force."""
+    cool = f"cool-down in force: {seconds:.0f} s left"
+    for i, problem in enumerate(found):
+        if (problem.entry.source, problem.entry.kind) == ("klaviyo", "rate_limited"):
+            found[i] = Problem(problem.severity, problem.entry, f"{problem.detail}; {cool}",
+                               problem.sentence)
+            return
+    add("warning", "klaviyo", "rate_limited", f"Klaviyo {cool}")

@@ -106,6 +106,9 @@ def test_each_injected_klaviyo_fault_shows_its_sentence(
         assert "profiles:write" in row
     if kind == "rate_limited":
         assert "429s 24 h: 1" in row and "cool-down" in row  # the limiter's wait, from Redis
+        shop_page = staff.get("/support/shops/fault-shop.myshopify.com/").content.decode()
+        assert shop_page.count('data-kind="klaviyo/rate_limited"') == 1
+        assert "1 in 24 h, 1 in 7 days; cool-down in force:" in shop_page
 
 
 def test_shopify_reauth_a_failed_webhook_and_an_uninstall(
