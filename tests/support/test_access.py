@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -62,3 +64,13 @@ def test_the_login_round_trip_lands_on_the_board(shop: None) -> None:
                                      "next": f"/support/shops/{DOMAIN}/"}, follow=True)
     assert landed.redirect_chain[-1][0] == f"/support/shops/{DOMAIN}/"
     assert DOMAIN in landed.content.decode()
+
+
+def test_action_buttons_appear_only_for_installed_actions(shop: None, staff: Client,
+                                                          settings: Any) -> None:
+    page = staff.get(f"/support/shops/{DOMAIN}/").content.decode()
+    assert "<form method=\"post\"" not in page  # no actions part on this branch
+    settings.ROOT_URLCONF = "tests.support.urls_with_actions"
+    page = staff.get(f"/support/shops/{DOMAIN}/").content.decode()
+    assert f'action="/support/shops/{DOMAIN}/pause/"' in page and "Pause sync" in page
+    assert "Resume sync" not in page and "Re-verify connection" not in page

@@ -203,3 +203,25 @@ def test_the_board_costs_the_same_queries_for_50_shops_as_for_5(
             subscriptions_bulk_make(shop, variant_make(shop), 2, prefix=f"m{i}")
     assert len(_rows(staff.get("/support/").content.decode())) == 50
     assert _board_queries(staff) == five
+
+
+def test_a_duplicate_profile_shows_its_sentence_and_the_shop_keeps_syncing(
+        staff: Client, klaviyo_sandbox: SandboxHandle) -> None:
+    from integrations.klaviyo.client import KlaviyoClient
+    from notifyme.subscriptions.services import subscription_create
+
+    shop = shop_make("dup-shop.myshopify.com")
+    variant = variant_make(shop)
+    connected = klaviyo_connect(shop, klaviyo_sandbox)
+    client = KlaviyoClient(connected.key)  # the email and the phone already have profiles
+    client.upsert_profile({"email": "dana@shop.test"})
+    client.upsert_profile({"phone_number": "+14155550199"})
+    subscription_create(shop=shop, variant=variant, email="dana@shop.test",
+                        phone="+14155550199", marketing_consent=True)
+    engine.run_shop(shop.pk, "sync")
+
+    row = _row_html(staff.get("/support/?q=dup-shop").content.decode(), "dup-shop.myshopify.com")
+    assert 'data-health="failing"' in row
+    assert "klaviyo/duplicate_profile</code></a> 1 / 1" in row
+    assert escape(sentence_for("duplicate_profile")) in row
+    assert "resolved since" in row  # synced by email after the 409
