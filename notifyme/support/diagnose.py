@@ -22,9 +22,10 @@ from integrations.klaviyo.scopes import ALL_REQUIRED, ConnectionRefused, key_ver
 from integrations.klaviyo.services import client_for
 from notifyme.core import crypto
 from notifyme.shops.models import Shop, normalize_shop_domain
-from notifyme.support.catalogue import Entry, entry
+from notifyme.support.catalogue import Entry, entry, webhook_kind
 from notifyme.support.health import Facts, facts_for, shops_ranked
 from notifyme.support.problems import Problem, problems_for
+from notifyme.webhooks.models import WebhookEvent
 
 RECENT_FAILURES = 10
 
@@ -66,12 +67,24 @@ class Failure:
 
 
 @dataclass
+class FailedWebhook:
+    """One failed webhook delivery, with its catalogue entry."""
+
+    received_at: datetime
+    topic: str
+    webhook_id: str
+    error: str
+    entry: Entry
+
+
+@dataclass
 class Diagnosis:
     facts: Facts
     problems: list[Problem]
     failures: list[Failure]
     revision: RevisionStatus
     probe: Probe | None = None
+    webhooks: list[FailedWebhook] = field(default_factory=list)
 
     @property
     def needs_action(self) -> bool:
@@ -117,6 +130,9 @@ class Diagnosis:
             "recent_failures": [{**{k: v for k, v in f.__dict__.items() if k != "entry"},
                                  "probe": f.is_probe, "fix": f.entry.fix}
                                 for f in self.failures],
+            "failed_webhooks": [{"received_at": w.received_at, "topic": w.topic,
+                                 "webhook_id": w.webhook_id, "kind": w.entry.kind,
+                                 "error": w.error, "fix": w.entry.fix} for w in self.webhooks],
             "revision": {"revision": self.revision.revision,
                          "retires_on": self.revision.retires_on,
                          "days_left": self.revision.days_left, "state": self.revision.state},
@@ -160,7 +176,7 @@ def shop_diagnose(*, domain: str, now: datetime, today: date, probe: bool = Fals
     facts = facts_for([shop], now=now)[0]
     problems = problems_for(facts, now=now, today=today)
     result = Diagnosis(facts=facts, problems=problems, failures=_failures(shop),
-                       revision=revision_status(today=today))
+                       revision=revision_status(today=today), webhooks=_failed_webhooks(shop))
     if probe and facts.connection is not None and facts.connection.has_key:
         result.probe = _probe(facts)
         result.problems = _with_probe(problems, result.probe)
@@ -173,6 +189,14 @@ def _failures(shop: Shop) -> list[Failure]:
     return [Failure(a.created_at, a.operation, a.status_code, a.error_kind, a.error_code,
                     a.error_detail, a.error_pointer, a.klaviyo_error_id,
                     entry("klaviyo", a.error_kind)) for a in rows]
+
+
+def _failed_webhooks(shop: Shop) -> list[FailedWebhook]:
+    rows = (WebhookEvent.objects.filter(shop_domain=shop.domain, state=WebhookEvent.State.FAILED)
+            .order_by("-received_at").only("received_at", "topic", "webhook_id", "last_error")
+            [:RECENT_FAILURES])
+    return [FailedWebhook(w.received_at, w.topic, w.webhook_id, w.last_error[:300],
+                          entry("webhook", webhook_kind(w.last_error))) for w in rows]
 
 
 def _probe(facts: Facts) -> Probe:

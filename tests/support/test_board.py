@@ -145,6 +145,9 @@ def test_shopify_reauth_a_failed_webhook_and_an_uninstall(
     hooks_row = _row_html(page, "hooks-shop.myshopify.com")
     assert "webhook/bad_payload</code></a> 1 / 1" in hooks_row
     assert escape(catalogue.entry("webhook", "bad_payload").fix) in hooks_row
+    hooks_page = staff.get("/support/shops/hooks-shop.myshopify.com/").content.decode()
+    assert 'class="failed-webhook"' in hooks_page and "inventory_levels/update" in hooks_page
+    assert "the body is not JSON" in hooks_page
     reauth_page = staff.get("/support/shops/reauth-shop.myshopify.com/").content.decode()
     assert escape(catalogue.entry("shop", "needs_reauth").explanation) in reauth_page
 

@@ -60,6 +60,10 @@ def _lines(d: Diagnosis) -> list[str]:
                 f"{x.status_code or 'no response'} {x.kind}"
                 + (f" {x.code}" if x.code else "") + (f" id={x.error_id}" if x.error_id else "")
                 for x in d.failures]
+    if d.webhooks:
+        out.append("Recent failed webhooks:")
+        out += [f"  {w.received_at:%Y-%m-%d %H:%M:%S} {w.topic} {w.entry.kind}: {w.error[:120]}"
+                for w in d.webhooks]
     out.append("Problems:" if d.problems else "Problems: none")
     for problem in d.problems:
         out += [f"  [{problem.severity.upper()}] {problem.entry.title}"
