@@ -16,7 +16,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
 from integrations.klaviyo.revision import RevisionStatus, revision_status
-from notifyme.support.health import RANK, STATUS_LABELS, STATUSES, Facts, facts_for, shops_ranked
+from notifyme.support.facts import RANK, STATUS_LABELS, STATUSES, Facts
+from notifyme.support.health import facts_for, shops_ranked
 from notifyme.support.problems import Problem, problems_for
 
 PER_PAGE = 50

@@ -23,7 +23,8 @@ from integrations.klaviyo.services import client_for
 from notifyme.core import crypto
 from notifyme.shops.models import Shop, normalize_shop_domain
 from notifyme.support.catalogue import Entry, entry, webhook_kind
-from notifyme.support.health import Facts, facts_for, shops_ranked
+from notifyme.support.facts import Facts
+from notifyme.support.health import facts_for, shops_ranked
 from notifyme.support.problems import Problem, problems_for
 from notifyme.webhooks.models import WebhookEvent
 

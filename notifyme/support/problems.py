@@ -21,7 +21,8 @@ from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.revision import revision_status
 from notifyme.shops.models import Shop
 from notifyme.support.catalogue import Entry, entry
-from notifyme.support.health import STALL_AFTER, Facts
+from notifyme.support.facts import Facts
+from notifyme.support.health import STALL_AFTER
 
 #: Kinds that halt a merchant's sync: already said by the connection's status.
 HALTING_KINDS = frozenset(cls.kind for cls in (KlaviyoAuthError, KlaviyoScopeError,
