@@ -128,3 +128,14 @@ def test_the_revision_retirement_warning_90_days_ahead(connected: Connected,
     retired = doctor(DOMAIN, "--no-probe", "--today", "2028-07-16")
     assert retired.returncode == 1 and "Klaviyo retired API revision 2026-07-15" in \
         retired.stdout
+
+
+def test_an_uninstalled_shop_needs_action_and_says_so(db: None) -> None:
+    from notifyme.shops.services import shop_uninstall
+
+    shop_uninstall(shop=shop_make(DOMAIN))
+    result = doctor(DOMAIN, "--no-probe")
+    assert result.returncode == 1
+    assert "Install: uninstalled" in result.stdout
+    assert "[ACTION] App uninstalled" in result.stdout
+    assert catalogue.entry("shop", "uninstalled").fix in result.stdout
