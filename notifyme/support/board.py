@@ -80,6 +80,8 @@ def board_query_clean(*, status: str | None, q: str | None, page: str | None
     text = (q or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise BoardQueryInvalid("q", f"Search at most {MAX_QUERY_LENGTH} characters.")
+    if "\x00" in text:  # PostgreSQL cannot compare text with NUL in it
+        raise BoardQueryInvalid("q", "The search cannot contain NUL characters.")
     raw_page = (page or "1").strip()
     if not raw_page.isdigit() or int(raw_page) < 1 or len(raw_page) > 6:
         raise BoardQueryInvalid("page", "The page must be a whole number from 1.")

@@ -172,7 +172,7 @@ def test_filter_search_and_pages(staff: Client, settings: Any) -> None:
 
 @pytest.mark.parametrize(("params", "field"), [
     ({"status": "broken"}, "status"), ({"page": "x"}, "page"), ({"page": "0"}, "page"),
-    ({"q": "a" * 300}, "q")])
+    ({"q": "a" * 300}, "q"), ({"q": "demo\x00"}, "q"), ({"page": "9" * 7}, "page")])
 def test_bad_filters_are_a_400_naming_the_field(staff: Client, params: dict[str, str],
                                                  field: str) -> None:
     response = staff.get("/support/", params)
