@@ -148,7 +148,13 @@ class SyncAttempt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["shop", "created_at"])]
+        indexes = [
+            models.Index(fields=["shop", "created_at"]),
+            # Failed calls only (support's board, shop page and doctor count and list them per
+            # shop and window); partial, so the many successful calls add nothing to it.
+            models.Index(fields=["shop", "created_at"], condition=~models.Q(error_kind=""),
+                         name="syncattempt_failed_idx"),
+        ]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

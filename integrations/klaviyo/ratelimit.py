@@ -207,3 +207,19 @@ def cool_down_remaining(*, account_id: str) -> float:
         return 0.0
     now_s, now_us = _redis().time()
     return max(0.0, float(raw) - (now_s + now_us / 1_000_000))
+
+
+def cool_downs_remaining(*, account_ids: list[str]) -> dict[str, float]:
+    """`cool_down_remaining` for many accounts in one Redis round trip (the support board:
+    one page of shops costs one call, not one per shop). Accounts without one map to 0.0."""
+    ids = [a for a in dict.fromkeys(account_ids) if a]
+    if not ids:
+        return {}
+    pipe = _redis().pipeline(transaction=False)
+    pipe.time()
+    for account_id in ids:
+        pipe.get(_cool_down_key(account_id))
+    now_s, now_us = (replies := pipe.execute())[0]
+    now = now_s + now_us / 1_000_000
+    return {account_id: max(0.0, float(raw) - now) if raw is not None else 0.0
+            for account_id, raw in zip(ids, replies[1:], strict=True)}

@@ -139,3 +139,15 @@ def cost_learn(document: str, requested: Any) -> None:
         return
     if value > 0:
         _redis().hset(_COSTS_KEY, document, value)
+
+
+def buckets(*, shop_domains: list[str]) -> dict[str, Bucket | None]:
+    """`bucket` for many shops in one Redis round trip (the support board)."""
+    domains = list(dict.fromkeys(shop_domains))
+    if not domains:
+        return {}
+    pipe = _redis().pipeline(transaction=False)
+    for domain in domains:
+        pipe.hmget(_keys(domain)[0], "max", "avail", "rate")
+    return {domain: Bucket(float(raw[0]), float(raw[1]), float(raw[2])) if raw[0] is not None
+            else None for domain, raw in zip(domains, pipe.execute(), strict=True)}
