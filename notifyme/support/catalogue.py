@@ -95,6 +95,9 @@ _KLAVIYO: dict[str, tuple[str, str]] = {
     "invalid_phone": ("Invalid phone number", "Klaviyo rejected the shopper's phone number "
                       "(not a valid mobile number for its country). The profile is synced "
                       "without the phone, so email alerts still go out; SMS cannot."),
+    "invalid_email": ("Invalid email address", "Klaviyo rejected the shopper's email address "
+                      "as invalid (the pointer names /data/attributes/email). The record is "
+                      "failed alone; the merchant's other subscribers sync."),
     "phone_conflict": ("Phone belongs to another profile", "The phone number is already on "
                        "another Klaviyo profile. The profile is synced without it; merging "
                        "the two profiles in Klaviyo lets the phone be added."),
@@ -108,6 +111,8 @@ _KLAVIYO_FIXES: dict[str, str] = {
     "not_connected": "Connect Klaviyo in the app's settings: paste a private API key.",
     "invalid_phone": ("Ask the shopper for a valid mobile number with its country code (for "
                       "example +1 415 555 0100), or leave SMS out; email alerts are unaffected."),
+    "invalid_email": ("Ask the shopper to sign up again with a working email address; then "
+                      "retry their record."),
     "phone_conflict": ("Merge the two profiles in Klaviyo (Profiles → the profile → Merge), "
                        "then retry the subscriber's sync."),
     "revision_retiring": ("Upgrade KLAVIYO_REVISION (and the client code it requires) to a "

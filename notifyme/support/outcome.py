@@ -104,9 +104,7 @@ def _paused(connection: KlaviyoConnection | None) -> Explanation | None:
     if connection is not None and connection.is_syncing:
         return None
     if connection is None or connection.status == KlaviyoConnection.Status.DISCONNECTED:
-        return Explanation("not_connected", "klaviyo", "the merchant has not connected Klaviyo.",
-                           "The merchant connects Klaviyo in the app's settings with a private "
-                           "API key; waiting alerts then go out.")
+        return explain(source="klaviyo", kind="not_connected")
     return explain(source="klaviyo", kind=connection.last_error_kind or "unknown")
 
 

@@ -7,7 +7,7 @@ shopper's own contact only as they typed it, and the merchant-facing fix next to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,7 +48,7 @@ def call_explanation(attempt: SyncAttempt) -> Explanation:
     found = explain(source="klaviyo", kind=kind)
     if kind != attempt.error_kind or not attempt.fix:
         return found
-    return Explanation(kind, "klaviyo", found.explanation, attempt.fix)
+    return replace(found, fix=attempt.fix)
 
 
 def signup_event(sub: Subscription) -> Event:
