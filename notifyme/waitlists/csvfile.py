@@ -98,7 +98,7 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
 
 def rows(text: str) -> Iterator[list[str]]:
     """Every record of the file, the header first (blank lines skipped)."""
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text), strict=True)
     try:
         for record in reader:
             if any(cell.strip() for cell in record):

@@ -47,6 +47,10 @@ STALE_SECONDS = 120
 REPORT_HEADER = "row,field,message\r\n"
 
 
+class _Overtaken(Exception):
+    """Another run of the same import committed this chunk's place first."""
+
+
 class TooLarge(ValueError):
     """The upload is over `MAX_BYTES` or `MAX_ROWS`; `str(error)` says which and the cap."""
 
@@ -111,8 +115,9 @@ def _claim(import_id: int, now: datetime) -> bool:
 def waitlist_import_run(*, import_id: int) -> str:
     """Import the rows from `next_row` on, `CHUNK` at a time; return what happened.
 
-    Each chunk's counts, error lines and `next_row` are written together, so a crash between
-    chunks loses nothing and re-imports at most one chunk (harmless: see module docstring).
+    Each chunk's subscriptions, counts, error lines and `next_row` commit in one transaction
+    (one commit per chunk, not per row), so a crash loses or repeats nothing: a resumed run
+    starts at the first row of the chunk that did not commit.
     """
     now = timezone.now()
     if not _claim(import_id, now):
@@ -128,29 +133,44 @@ def waitlist_import_run(*, import_id: int) -> str:
         chunk = [cells for _, cells in zip(range(CHUNK), records, strict=False)]
         if not chunk:
             break
-        counts = {"created": 0, "existing": 0, "failed": 0}
-        report: list[str] = []
-        writer = csvfile.LineWriter()
-        for offset, cells in enumerate(chunk):
-            row_number = position + offset + 2  # the header is row 1
-            try:
-                outcome, errors = _import_one(batch.shop, cells, header, finder, now)
-            except Exception:  # one bad row never stalls the import (the log has the trace)
-                logger.exception("waitlist import %s: row %s failed", import_id, row_number)
-                outcome, errors = "failed", [("row", "Could not be imported; try again.")]
-            counts[outcome] += 1
-            report.extend(writer.line([row_number, name, message]) for name, message in errors)
+        try:
+            with transaction.atomic():  # the chunk's rows and its progress commit together
+                _import_chunk(batch, chunk, position, header, finder, now)
+        except _Overtaken:
+            logger.warning("waitlist import %s: another run took over at row %s", import_id,
+                           position)
+            return "overtaken"
         position += len(chunk)
-        WaitlistImport.objects.filter(pk=import_id).update(
-            next_row=position, heartbeat_at=timezone.now(),
-            created_count=F("created_count") + counts["created"],
-            existing_count=F("existing_count") + counts["existing"],
-            failed_count=F("failed_count") + counts["failed"],
-            error_report=Concat(F("error_report"), Value("".join(report))),
-        )
     WaitlistImport.objects.filter(pk=import_id).update(
         state=WaitlistImport.State.DONE, source_csv="", finished_at=timezone.now())
     return "done"
+
+
+def _import_chunk(batch: WaitlistImport, chunk: list[list[str]], position: int,
+                  header: csvfile.Header, finder: VariantFinder, now: datetime) -> None:
+    counts = {"created": 0, "existing": 0, "failed": 0}
+    report: list[str] = []
+    writer = csvfile.LineWriter()
+    for offset, cells in enumerate(chunk):
+        row_number = position + offset + 2  # the header is row 1
+        try:
+            with transaction.atomic():  # a savepoint: one row's failure leaves the others
+                outcome, errors = _import_one(batch.shop, cells, header, finder, now)
+        except Exception:  # one bad row never stalls the import (the log has the trace)
+            logger.exception("waitlist import %s: row %s failed", batch.pk, row_number)
+            outcome, errors = "failed", [("row", "Could not be imported; try again.")]
+        counts[outcome] += 1
+        report.extend(writer.line([row_number, name, message]) for name, message in errors)
+    # Fenced on `next_row`: a run declared stale whose successor moved on rolls its chunk back.
+    moved = WaitlistImport.objects.filter(pk=batch.pk, next_row=position).update(
+        next_row=position + len(chunk), heartbeat_at=timezone.now(),
+        created_count=F("created_count") + counts["created"],
+        existing_count=F("existing_count") + counts["existing"],
+        failed_count=F("failed_count") + counts["failed"],
+        error_report=Concat(F("error_report"), Value("".join(report))),
+    )
+    if not moved:
+        raise _Overtaken
 
 
 def _import_one(shop: Shop, cells: list[str], header: csvfile.Header, finder: VariantFinder,
