@@ -206,9 +206,12 @@ def _known(shop: Shop, variant_pk: int, signup: SubscribeInput) -> Subscription 
         contact |= Q(email=signup.email)
     if signup.phone:
         contact |= Q(phone=signup.phone)
-    mine = Subscription.objects.filter(contact, shop=shop)
-    same = mine.filter(variant_id=variant_pk).order_by("-created_at").first()
-    return same or mine.filter(marketing_withdrawn_at__isnull=False).first()
+    found = list(Subscription.objects.filter(contact, shop=shop).filter(
+        Q(variant_id=variant_pk) | Q(marketing_withdrawn_at__isnull=False))
+        .only("variant_id", "marketing_withdrawn_at")[:10])
+    same = [sub for sub in found if sub.variant_id == variant_pk]
+    candidates = same or found
+    return candidates[0] if candidates else None
 
 
 def import_sweep() -> int:
