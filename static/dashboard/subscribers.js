@@ -131,7 +131,9 @@
 
   function download(url, filename) {
     return call(url).then(function (response) {
-      if (!response.ok) return errorText(response).then(function (t) { say(t, "critical"); });
+      if (!response.ok) {
+        return errorText(response).then(function (t) { say(t, "critical"); return false; });
+      }
       return response.blob().then(function (blob) {
         var link = document.createElement("a");
         link.href = URL.createObjectURL(blob);
@@ -139,6 +141,7 @@
         document.body.appendChild(link);
         link.click();
         setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+        return true;
       });
     });
   }
@@ -207,7 +210,9 @@
   document.querySelector("[data-close-import]").addEventListener("click", function () { dialog.close(); });
   document.querySelector("[data-export]").addEventListener("click", function () {
     say("Preparing your export…");
-    download(exportUrl + "?" + query().toString(), "subscribers.csv");
+    download(exportUrl + "?" + query().toString(), "subscribers.csv").then(function (ok) {
+      if (ok) say("Export downloaded.");
+    });
   });
   more.addEventListener("click", function () { load(false); });
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { load(true); }, 250); });
