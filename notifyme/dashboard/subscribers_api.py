@@ -47,6 +47,7 @@ from notifyme.waitlists.selectors import (
 from notifyme.waitlists.services import subscriber_remove
 
 MAX_LIMIT = 200
+PAGE_SIZE = 50
 MAX_QUERY = 100
 #: Multipart framing around the file (boundaries, part headers) on top of the file cap.
 MULTIPART_SLACK = 64 * 1024
@@ -87,7 +88,7 @@ def subscribers(request: EmbeddedRequest) -> HttpResponse:
     filters = filters_read(request)
     raw_cursor, raw_limit = request.GET.get("cursor", ""), request.GET.get("limit", "")
     cursor = _whole_number("cursor", raw_cursor, low=1, high=2**63 - 1) if raw_cursor else None
-    limit = _whole_number("limit", raw_limit, low=1, high=MAX_LIMIT) if raw_limit else 50
+    limit = _whole_number("limit", raw_limit, low=1, high=MAX_LIMIT) if raw_limit else PAGE_SIZE
     rows, next_cursor = subscriber_page(shop=request.shop, filters=filters, cursor=cursor,
                                         limit=limit)
     return JsonResponse({"subscribers": rows, "next_cursor": next_cursor,
@@ -171,9 +172,16 @@ def import_errors(request: EmbeddedRequest, import_id: int) -> HttpResponse:
 @require_GET
 @embedded_document
 def page(request: EmbeddedRequest) -> HttpResponse:
-    """GET /app/subscribers — the list, filters, export and import inside the Shopify admin."""
+    """GET /app/subscribers — the list, filters, export and import inside the Shopify admin.
+    The first page and the recent imports are in the document, so nothing shifts on load."""
+    everyone = SubscriberFilters()
+    rows, next_cursor = subscriber_page(shop=request.shop, filters=everyone, cursor=None,
+                                        limit=PAGE_SIZE)
     return render(request, "dashboard/subscribers.html", {
         "shop": request.shop, "api_key": settings.SHOPIFY_API_KEY,
+        "rows": rows, "next_cursor": next_cursor,
+        "total": subscriber_count(shop=request.shop, filters=everyone),
+        "imports": [import_progress(b) for b in imports_recent(shop=request.shop)],
         "use_app_bridge": not (settings.NOTIFYME_DEV_TOOLS
                                and request.GET.get("dev_frame") == "1"),
         "statuses": Subscription.Status.choices, "sync_states": Subscription.SyncState.choices,

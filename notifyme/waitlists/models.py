@@ -40,6 +40,7 @@ class WaitlistImport(TimeStampedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "waitlist import"
         indexes = [models.Index(fields=["shop", "-created_at"], name="waitlist_import_recent")]
 
     def __str__(self) -> str:

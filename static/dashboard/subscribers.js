@@ -13,8 +13,9 @@
   var count = root.querySelector("[data-count]");
   var empty = root.querySelector("[data-empty]");
   var more = root.querySelector("[data-more]");
+  var emptyText = empty.textContent;
   var flash = document.getElementById("flash");
-  var cursor = null, generation = 0, timer = null;
+  var cursor = root.getAttribute("data-next-cursor") || null, generation = 0, timer = null;
 
   function say(text, tone) {
     flash.textContent = text;
@@ -51,6 +52,8 @@
     return td;
   }
 
+  function when(iso) { return new Date(iso).toLocaleString(); }
+
   function badge(text, tone) {
     var span = document.createElement("span");
     span.className = "badge" + (tone ? " badge--" + tone : "");
@@ -81,7 +84,7 @@
       why.textContent = s.sync_error;
       sync.appendChild(why);
     }
-    cell(tr, s.created_at ? new Date(s.created_at).toLocaleString() : "—");
+    cell(tr, s.created_at ? when(s.created_at) : "—");
     var actions = cell(tr, "");
     if (s.removable) {
       var button = document.createElement("button");
@@ -89,7 +92,7 @@
       button.className = "btn btn--critical-plain";
       button.textContent = "Remove";
       button.setAttribute("aria-label", "Remove " + (s.email || s.phone));
-      button.addEventListener("click", function () { confirmRemove(s, tr); });
+      button.setAttribute("data-remove", s.id);
       actions.appendChild(button);
     }
     return tr;
@@ -109,16 +112,18 @@
       cursor = body.next_cursor;
       more.hidden = !cursor;
       empty.hidden = rows.children.length > 0;
+      if (params.toString().replace(/(^|&)cursor=[^&]*/, "")) empty.textContent = "No subscribers match these filters.";
+      else empty.textContent = emptyText;
       count.textContent = body.total.toLocaleString() + (body.total === 1 ? " subscriber" : " subscribers");
     }).catch(function (error) { if (mine === generation) say(error.message, "critical"); });
   }
 
-  function confirmRemove(s, tr) {
+  function confirmRemove(id, tr) {
     var dialog = document.getElementById("remove-dialog");
     dialog.returnValue = "";
     dialog.onclose = function () {
       if (dialog.returnValue !== "confirm") return;
-      call(listUrl + "/" + s.id, { method: "DELETE" }).then(function (response) {
+      call(listUrl + "/" + id, { method: "DELETE" }).then(function (response) {
         if (!response.ok) return errorText(response).then(function (t) { say(t, "critical"); });
         return response.json().then(function (body) {
           tr.replaceWith(row(body.subscriber));
@@ -167,9 +172,7 @@
       link.type = "button";
       link.className = "btn";
       link.textContent = "Download error report";
-      link.addEventListener("click", function () {
-        download(importsUrl + "/" + i.id + "/errors.csv", "import-" + i.id + "-errors.csv");
-      });
+      link.setAttribute("data-report", i.id);
       failed.appendChild(link);
     }
     return tr;
@@ -217,6 +220,20 @@
   more.addEventListener("click", function () { load(false); });
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { load(true); }, 250); });
   form.addEventListener("submit", function (event) { event.preventDefault(); load(true); });
-  load(true);
-  loadImports();
+  rows.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove]");
+    if (button) confirmRemove(button.getAttribute("data-remove"), button.closest("tr"));
+  });
+  importsBody.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-report]");
+    if (!button) return;
+    var id = button.getAttribute("data-report");
+    download(importsUrl + "/" + id + "/errors.csv", "import-" + id + "-errors.csv");
+  });
+  // The first page and the recent imports came with the document (no layout shift); only
+  // the times are put in the merchant's own locale, and a running import is polled.
+  document.querySelectorAll("time[data-local]").forEach(function (t) {
+    t.textContent = when(t.getAttribute("datetime"));
+  });
+  if (importsBody.querySelector("[data-running]")) loadImports();
 })();

@@ -126,12 +126,18 @@ def test_one_shop_never_sees_another_shops_subscribers(
 
 def test_the_page_is_an_embedded_document(client: Client, merchant: Merchant,
                                           shirt: Variant) -> None:
+    subscription_make(merchant.shop, shirt, email="ada@example.com")
+    shirt.product.title = "<script>alert(1)</script> Shirt"
+    shirt.product.save(update_fields=["title"])
     response = client.get("/app/subscribers", {"id_token": id_token(merchant.shop.domain),
                                                 "shop": merchant.shop.domain})
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1 class=\"page-title\">Subscribers</h1>" in html
     assert 'data-list-url="/app/api/subscribers"' in html
+    # The first page is in the document (no layout shift), escaped.
+    assert "ada@example.com" in html and "1 subscriber<" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Shirt" in html and "<script>alert" not in html
     assert "frame-ancestors https://demo-shop.myshopify.com" in response["Content-Security-Policy"]
     bounced = client.get("/app/subscribers")
     assert bounced.status_code == 302 and bounced["Location"].startswith("/app/bounce?")

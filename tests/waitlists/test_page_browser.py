@@ -18,8 +18,8 @@ from tests.fixtures.shopify import id_token
 pytestmark = pytest.mark.browser
 SHOP = "demo-shop.myshopify.com"
 APP_BRIDGE = """window.shopify = { idToken: function () {
-  return fetch("/dev/admin/token?shop=%s").then(function (r) { return r.json(); })
-    .then(function (body) { return body.token; }); } };""" % SHOP
+  return fetch("/dev/admin/token?shop=SHOP").then(function (r) { return r.json(); })
+    .then(function (body) { return body.token; }); } };""".replace("SHOP", SHOP)
 
 
 @pytest.fixture
