@@ -57,7 +57,9 @@ def subscriber_queryset(*, shop: Shop, filters: SubscriberFilters) -> QuerySet[S
         match = (Q(email__icontains=q) | Q(email_display__icontains=q)
                  | Q(variant__product__title__icontains=q) | Q(variant__sku__iexact=q)
                  | Q(first_name__icontains=q))
-        digits = "".join(ch for ch in q if ch.isdigit())
+        # Phones are stored in E.164: "(415) 555-0100" and "07700 900123" (national, trunk
+        # zero dropped) both match by their digits.
+        digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
         if len(digits) >= 3:
             match |= Q(phone__contains=digits)
         rows = rows.filter(match)

@@ -182,7 +182,11 @@ def test_files_over_the_cap_are_413(merchant: Merchant, shirt: Variant,
 
 def test_imports_are_the_shops_own(merchant: Merchant, other_merchant: Merchant,
                                    shirt: Variant) -> None:
-    result = merchant.upload("email,variant_id\nbad,4001\n").json()["import"]
+    variant_make(other_merchant.shop, shopify_id=5001, product_id=9501)
+    result = merchant.upload("email,variant_id\nbad,4001\nada@example.com,5001\n"
+                             ).json()["import"]
+    assert result["failed"] == 2  # another shop's variant id is not in this shop's catalog
+    assert not Subscription.objects.exists()
     assert other_merchant.get(f"/imports/{result['id']}").status_code == 404
     assert other_merchant.get(f"/imports/{result['id']}/errors.csv").status_code == 404
     assert other_merchant.get("/imports").json() == {"imports": []}

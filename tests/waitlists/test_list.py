@@ -44,6 +44,7 @@ def test_search_by_email_phone_product_and_sku(merchant: Merchant, shirt: Varian
     assert found("ADA@") == {ada.pk}
     assert found("example.org") == {bob.pk}
     assert found("(415) 555-0100") == {ada.pk}
+    assert found("0415 555 0100") == {ada.pk}
     assert found("trail") == {bob.pk}
     assert found("SKU-4001") == {ada.pk}
     assert found("nobody") == set()
