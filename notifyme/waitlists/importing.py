@@ -17,6 +17,7 @@ unsubscribed), and a shopper who withdrew marketing consent at the shop is not i
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,7 @@ JOB = "notifyme.waitlists.jobs.run_waitlist_import"
 JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 3600}
 STALE_SECONDS = 120
 REPORT_HEADER = "row,field,message\r\n"
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class _Overtaken(Exception):
@@ -81,7 +83,8 @@ def waitlist_import_start(*, shop: Shop, raw: bytes, filename: str = "",
         raise csvfile.FileInvalid("The file has a header but no rows.")
     if total > MAX_ROWS:
         raise TooLarge(too_large_sentence())
-    batch = WaitlistImport.objects.create(shop=shop, filename=filename[:255], source_csv=text,
+    shown_name = CONTROL.sub("", filename).strip()[:255]  # NUL etc. would fail the INSERT
+    batch = WaitlistImport.objects.create(shop=shop, filename=shown_name, source_csv=text,
                                           total_rows=total)
     logger.info("waitlist import %s: %s rows (shop %s)", batch.pk, total, shop.pk)
     if total <= INLINE_ROWS:

@@ -191,3 +191,11 @@ def test_imports_are_the_shops_own(merchant: Merchant, other_merchant: Merchant,
     assert other_merchant.get(f"/imports/{result['id']}/errors.csv").status_code == 404
     assert other_merchant.get("/imports").json() == {"imports": []}
     assert [i["id"] for i in merchant.get("/imports").json()["imports"]] == [result["id"]]
+
+
+def test_a_filename_with_control_characters_is_stored_clean(merchant: Merchant,
+                                                            shirt: Variant) -> None:
+    response = merchant.upload("email,variant_id\nada@example.com,4001\n",
+                               name="wait\x00list\x1b.csv")
+    assert response.status_code == 200
+    assert response.json()["import"]["filename"] == "waitlist.csv"
