@@ -173,8 +173,9 @@ def row_read(cells: Sequence[str], *, header: Header, finder: VariantFinder,
                                         "is not imported."))
     variant = _variant(cells, header, finder, result)
     if variant is not None and not variant.accepts_alerts:
-        result.errors.append(("variant_id", f"{variant} can be bought now (in stock or not "
-                                            "tracked), so there is nothing to wait for."))
+        why = ("was deleted in Shopify" if variant.removed_at is not None else
+               "can be bought now (in stock or not tracked), so there is nothing to wait for")
+        result.errors.append(("variant_id", f"{variant} {why}."))
     data: dict[str, Any] = {
         "variant_id": str(variant.shopify_id) if variant is not None else "1",
         "country": _cell(cells, header, "country") or None,
