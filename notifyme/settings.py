@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "notifyme.dashboard",
     "notifyme.webhooks",
     "notifyme.support",
+    "notifyme.waitlists",
     "integrations.klaviyo",
 ]
 if NOTIFYME_DEV_TOOLS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Concatenate, ParamSpec
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -18,8 +19,10 @@ from integrations.klaviyo.scopes import ConnectionRefused
 from notifyme.core.http import InputError, json_error
 from notifyme.shops.auth import EmbeddedRequest, embedded_api
 
-EmbeddedView = Callable[[EmbeddedRequest], HttpResponse]
-PlainView = Callable[[HttpRequest], HttpResponse]
+P = ParamSpec("P")
+
+EmbeddedView = Callable[Concatenate[EmbeddedRequest, P], HttpResponse]
+PlainView = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 
 def refused_response(refused: ConnectionRefused) -> JsonResponse:
@@ -38,16 +41,17 @@ def method_not_allowed(methods: tuple[str, ...]) -> JsonResponse:
     return response
 
 
-def merchant_endpoint(*methods: str) -> Callable[[EmbeddedView], PlainView]:
-    """Decorate a view taking the authenticated `EmbeddedRequest`, allowed for `methods`."""
+def merchant_endpoint(*methods: str) -> Callable[[EmbeddedView[P]], PlainView[P]]:
+    """Decorate a view taking the authenticated `EmbeddedRequest` (and the URL's arguments),
+    allowed for `methods`."""
 
-    def decorate(view: EmbeddedView) -> PlainView:
+    def decorate(view: EmbeddedView[P]) -> PlainView[P]:
         @functools.wraps(view)
-        def wrapper(request: EmbeddedRequest) -> HttpResponse:
+        def wrapper(request: EmbeddedRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
             if request.method not in methods:
                 return method_not_allowed(methods)
             try:
-                return view(request)
+                return view(request, *args, **kwargs)
             except InputError as error:
                 return error.response()
             except ConnectionRefused as refused:

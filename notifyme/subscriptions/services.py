@@ -8,6 +8,8 @@ logged and the sweeper catches up).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -35,6 +37,7 @@ def subscription_create(
     shopify_customer_id: int | None = None,
     quantity_wanted: int = 1,
     source: str = Subscription.Source.STOREFRONT,
+    signed_up_at: datetime | None = None,
 ) -> tuple[Subscription, bool]:
     """Subscribe a contact to a variant; return `(subscription, created)`.
 
@@ -47,6 +50,10 @@ def subscription_create(
     with `created=False` and nothing is written — also when a concurrent request wins the race
     (the partial unique constraints raise IntegrityError, caught here). Otherwise the row and a
     `CREATED` lifecycle hook (the outbox row) are written in one transaction.
+
+    `signed_up_at` (an imported waitlist row's original time, never in the future) replaces
+    "now" as the signup time and the consent time of each channel consented, so an imported
+    shopper keeps the consent record the other app took.
     """
     if variant.shop_id != shop.pk:
         raise ValueError("variant belongs to another shop")
@@ -55,7 +62,7 @@ def subscription_create(
     existing = subscription_find_active(shop=shop, variant=variant, email=email, phone=phone)
     if existing is not None:
         return existing, False
-    now = timezone.now()
+    now = signed_up_at or timezone.now()
     email_consent = marketing_consent and bool(email)
     sms_consent = sms_consent and bool(phone)
     try:
@@ -80,6 +87,9 @@ def subscription_create(
                 shopify_customer_id=shopify_customer_id,
                 quantity_wanted=quantity_wanted,
             )
+            if signed_up_at is not None:  # auto_now_add stamps "now" on the INSERT
+                Subscription.objects.filter(pk=subscription.pk).update(created_at=signed_up_at)
+                subscription.created_at = signed_up_at
             subscription_changed(subscription=subscription, event=Lifecycle.CREATED)
     except IntegrityError:
         existing = subscription_find_active(shop=shop, variant=variant, email=email, phone=phone)
