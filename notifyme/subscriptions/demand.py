@@ -1,0 +1,145 @@
+"""Demand reads for the merchant's Demand page: who waits for what, and since when.
+
+Every function is scoped to one shop (the caller's, from the ID token) and answers with a
+constant number of queries whatever the catalog or waitlist size:
+
+- `demand_by_variant`: one GROUP BY over the shop's waiting (active) subscriptions joined to
+  their variant and product, ranked by subscribers waiting (or by revenue waiting), one page.
+- `demand_totals`: one aggregate over the same rows (subscribers, variants, revenue waiting).
+- `signups_by_day`: one GROUP BY day (UTC) over the signups of the last N days, zeros filled in.
+
+"Revenue waiting" is waiting subscribers times the variant's current price, in the shop's
+currency: what the waitlist is worth if each of them buys one (the figure merchants rank
+restocks by). Portable ORM queries (PostgreSQL, and SQLite for `make run`); the
+(shop, variant, status, created_at) index serves the shop prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from notifyme.catalog.facts import product_url
+from notifyme.shops.models import Shop
+from notifyme.subscriptions.models import Subscription
+
+SORTS = ("waiting", "revenue")
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    """One variant's waitlist (what the ranked table shows)."""
+
+    rank: int
+    variant_id: int
+    shopify_variant_id: int
+    product_title: str
+    variant_title: str
+    sku: str
+    image_url: str
+    product_url: str
+    price: Decimal
+    waiting: int
+    units_wanted: int
+    revenue_waiting: Decimal
+    available_quantity: int
+    removed: bool
+    first_signup_at: datetime
+    last_signup_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank, "variant_id": self.variant_id,
+            "shopify_variant_id": str(self.shopify_variant_id),
+            "product_title": self.product_title, "variant_title": self.variant_title,
+            "sku": self.sku, "image_url": self.image_url, "product_url": self.product_url,
+            "price": str(self.price), "waiting": self.waiting, "units_wanted": self.units_wanted,
+            "revenue_waiting": str(self.revenue_waiting),
+            "available_quantity": self.available_quantity, "removed": self.removed,
+            "first_signup_at": self.first_signup_at.isoformat(),
+            "last_signup_at": self.last_signup_at.isoformat(),
+        }
+
+
+def _waiting(shop: Shop) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(shop=shop, status=Subscription.Status.ACTIVE)
+
+
+def demand_by_variant(*, shop: Shop, sort: str = "waiting", limit: int = 50,
+                      offset: int = 0) -> list[DemandRow]:
+    """The shop's variants with at least one waiting subscriber, most wanted first (ties: the
+    higher revenue, then the longest waiting), `limit` rows from `offset`."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}")
+    revenue = ExpressionWrapper(Count("id") * F("variant__price"), output_field=MONEY)
+    rows = (
+        _waiting(shop)
+        .values("variant_id", "variant__shopify_id", "variant__title", "variant__sku",
+                "variant__price", "variant__image_url", "variant__available_quantity",
+                "variant__removed_at", "variant__product__title",
+                "variant__product__image_url", "variant__product__handle")
+        .annotate(waiting=Count("id"), units=Sum("quantity_wanted"), revenue=revenue,
+                  first=Min("created_at"), last=Max("created_at"))
+    )
+    order = ("-waiting", "-revenue") if sort == "waiting" else ("-revenue", "-waiting")
+    rows = rows.order_by(*order, "first", "variant_id")[offset:offset + limit]
+    return [
+        DemandRow(
+            rank=offset + index, variant_id=row["variant_id"],
+            shopify_variant_id=row["variant__shopify_id"],
+            product_title=row["variant__product__title"], variant_title=row["variant__title"],
+            sku=row["variant__sku"],
+            image_url=row["variant__image_url"] or row["variant__product__image_url"],
+            product_url=product_url(domain=shop.domain, handle=row["variant__product__handle"],
+                                    variant_id=row["variant__shopify_id"]),
+            price=row["variant__price"], waiting=row["waiting"], units_wanted=row["units"] or 0,
+            revenue_waiting=Decimal(row["revenue"]).quantize(Decimal("0.01")),
+            available_quantity=row["variant__available_quantity"],
+            removed=row["variant__removed_at"] is not None,
+            first_signup_at=row["first"], last_signup_at=row["last"],
+        )
+        for index, row in enumerate(rows, start=1)
+    ]
+
+
+def demand_totals(*, shop: Shop) -> dict[str, Any]:
+    """Subscribers waiting, variants awaited and the revenue waiting over all of them."""
+    totals = _waiting(shop).aggregate(
+        waiting=Count("id"), variants=Count("variant_id", distinct=True),
+        revenue=Coalesce(Sum("variant__price"), Value(Decimal("0")), output_field=MONEY),
+    )
+    return {"waiting": totals["waiting"], "variants": totals["variants"],
+            "revenue_waiting": Decimal(totals["revenue"]).quantize(Decimal("0.01"))}
+
+
+def signups_by_day(*, shop: Shop, days: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Signups (every subscription the shop received, whatever became of it) per UTC day for
+    the last `days` days including today, oldest first, days without a signup as 0."""
+    today = (now or timezone.now()).astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    counts: dict[date, int] = {
+        row["day"]: row["n"]
+        for row in Subscription.objects.filter(shop=shop, created_at__gte=start)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC)).values("day")
+        .annotate(n=Count("id")).order_by()
+    }
+    return [{"date": (first + timedelta(days=i)).isoformat(),
+             "signups": counts.get(first + timedelta(days=i), 0)} for i in range(days)]
