@@ -26,7 +26,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 def restock_outcome(restock: Restock) -> str:
     """One sentence saying where a restock stands or how it ended (the merchant's words)."""
     r = restock
-    done = [_count(r.sent, "sent")] + ([f"{r.failed:,} failed"] if r.failed else []) + (
+    done = [f"{r.sent:,} sent"] + ([f"{r.failed:,} failed"] if r.failed else []) + (
         [f"{r.skipped:,} skipped"] if r.skipped else [])
     if r.state == Restock.State.RUNNING:
         if r.materialising:
