@@ -1,5 +1,5 @@
 """`GET /app/api/restocks`: the shop's recent restocks with live progress (polled every 2 s);
-`GET/POST /app/api/restocks/settings`: the sending settings (restock_settings_api.py).
+`GET/POST /app/api/restocks/settings` (the sending settings) is restock_settings_api.py.
 
 A merchant endpoint like every /app/api one (`merchant_endpoint`: Bearer ID token → the shop,
 JSON errors, JSON 405); the shop comes from the token, never from the URL. `?limit=1..50`
@@ -13,7 +13,6 @@ from django.urls import path
 
 from notifyme.core.http import InputError
 from notifyme.dashboard.endpoint import merchant_endpoint
-from notifyme.dashboard.restock_settings_api import restock_settings
 from notifyme.restocks.selectors import restock_progress_list
 from notifyme.shops.auth import EmbeddedRequest
 
@@ -34,7 +33,4 @@ def restocks(request: EmbeddedRequest) -> HttpResponse:
     return JsonResponse({"restocks": restock_progress_list(shop=request.shop, limit=limit)})
 
 
-urlpatterns = [
-    path("", restocks, name="api_restocks"),
-    path("/settings", restock_settings, name="api_restock_settings"),
-]
+urlpatterns = [path("", restocks, name="api_restocks")]

@@ -15,7 +15,11 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from notifyme.catalog.selectors import locations_list
-from notifyme.dashboard.restock_settings_api import NUMBERS, restock_settings_json
+from notifyme.dashboard.restock_settings_api import (
+    NUMBERS,
+    restock_settings,
+    restock_settings_json,
+)
 from notifyme.restocks.selectors import restock_progress_list
 from notifyme.restocks.services import restock_settings_get
 from notifyme.shops.auth import EmbeddedRequest, embedded_document
@@ -37,4 +41,7 @@ def restocks_page(request: EmbeddedRequest) -> HttpResponse:
     })
 
 
-urlpatterns = [path("restocks", restocks_page, name="restocks")]
+urlpatterns = [
+    path("restocks", restocks_page, name="restocks"),
+    path("api/restocks/settings", restock_settings, name="api_restock_settings"),
+]

@@ -1,5 +1,5 @@
 """The merchant's Demand page and API, driven over HTTP with App Bridge ID tokens: storefront
-signups (the signed app proxy) rank the variants, revenue waiting is waiting × price in the
+signups (the signed app proxy) rank the variants, revenue waiting is waiting times price in the
 shop's currency, the chart counts signups per UTC day, one shop never sees another's."""
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def test_shop_currency_formats_amounts(client: Client, db: None) -> None:
 
 def test_signups_per_day_chart(client: Client, catalog: tuple[Shop, Variant, Variant, Variant]
                                ) -> None:
-    shop, shirt, boots, _ = catalog
+    shop, shirt, _, _ = catalog
     now = timezone.now()
     signups = subscriptions_bulk_make(shop, shirt, 6, prefix="chart")
     ages = [0, 0, 1, 10, 45, 200]  # days ago: two today, one yesterday, ... one long ago

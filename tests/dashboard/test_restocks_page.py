@@ -18,8 +18,7 @@ from notifyme.restocks.models import Restock, RestockSettings
 from notifyme.restocks.services import detection_of, restock_cancel, restock_settings_get
 from notifyme.shops.models import Shop
 from tests.fixtures.shopify import id_token, make_shop, make_variant
-from tests.restocks.conftest import Connected, add_subscribers, drain
-from tests.restocks.conftest import connected as connected  # noqa: PLC0414 (the fixture)
+from tests.restocks.conftest import Connected, add_subscribers, connect, drain
 
 URL = "/app/api/restocks/settings"
 
@@ -40,6 +39,15 @@ def post(client: Client, shop: Shop, body: Any) -> Any:
                        **bearer(shop))
 
 
+@pytest.fixture
+def connected(klaviyo_sandbox: Any, db: None) -> Connected:
+    """A shop, a sold-out variant and a Klaviyo connection to its own sandbox account."""
+    shop = make_shop()
+    variant = make_variant(shop, shopify_id=4001, quantity=0)
+    account_id, key = connect(klaviyo_sandbox, shop)
+    return Connected(shop, variant, account_id, key, shop.klaviyo_connection)
+
+
 def restock_of(variant: Any, quantity: int) -> Restock:
     restock = detection_of(variant_update_stock(variant=variant, quantity=quantity)).restock
     assert restock is not None
@@ -58,7 +66,7 @@ def test_restocks_with_progress_batches_and_outcome(
     add_subscribers(shop, boots, 40, prefix="boots")
     post(client, shop, {"send_mode": "batched", "subscribers_per_unit": 4,
                         "batch_interval_minutes": 30})
-    batched = restock_of(boots, 3)  # 3 back × 4 = batches of 12
+    batched = restock_of(boots, 3)  # 3 back, 4 per unit: batches of 12
 
     api = client.get("/app/api/restocks", **bearer(shop)).json()["restocks"]
     assert [r["id"] for r in api] == [batched.pk, done.pk]  # newest first
