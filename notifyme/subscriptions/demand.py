@@ -3,14 +3,15 @@
 Every function is scoped to one shop (the caller's, from the ID token) and answers with a
 constant number of queries whatever the catalog or waitlist size:
 
-- `demand_by_variant`: one GROUP BY over the shop's waiting (active) subscriptions joined to
-  their variant and product, ranked by subscribers waiting (or by revenue waiting), one page.
+- `demand_by_variant`: one GROUP BY over the shop's waiting (active) subscriptions, then joined
+  to their variant and product, ranked by subscribers waiting (or by revenue waiting), one
+  page. Grouping before joining: the join costs one row per variant, not one per subscriber.
 - `demand_totals`: one aggregate over the same rows (subscribers, variants, revenue waiting).
 - `signups_by_day`: one GROUP BY day (UTC) over the signups of the last N days, zeros filled in.
 
 "Revenue waiting" is waiting subscribers times the variant's current price, in the shop's
 currency: what the waitlist is worth if each of them buys one (the figure merchants rank
-restocks by). Portable ORM queries (PostgreSQL, and SQLite for `make run`); the
+restocks by). Portable queries (PostgreSQL, and SQLite for `make run`); the
 (shop, variant, status, created_at) index serves the shop prefix.
 """
 
@@ -21,21 +22,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import (
-    Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    Max,
-    Min,
-    QuerySet,
-    Sum,
-    Value,
-)
+from django.db import connection
+from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from notifyme.catalog.facts import product_url
+from notifyme.catalog.models import Product, Variant
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
@@ -82,40 +75,59 @@ def _waiting(shop: Shop) -> QuerySet[Subscription]:
     return Subscription.objects.filter(shop=shop, status=Subscription.Status.ACTIVE)
 
 
+# One GROUP BY over the shop's waiting subscriptions alone (the (shop, variant, status, …)
+# index delivers them in variant order), joined to variants and products only for the page of
+# ranked rows. Identifiers come from the models' _meta; every value is a parameter.
+_DEMAND_SQL = """
+SELECT d.variant_id, v.shopify_id, v.title, v.sku, v.price, v.image_url, v.available_quantity,
+       v.removed_at, p.title, p.image_url, p.handle, d.waiting, d.units, d.first_at, d.last_at,
+       d.waiting * v.price AS revenue
+FROM (SELECT s.variant_id, COUNT(*) AS waiting, SUM(s.quantity_wanted) AS units,
+             MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at
+      FROM {subscription} s WHERE s.shop_id = %s AND s.status = %s GROUP BY s.variant_id) d
+JOIN {variant} v ON v.id = d.variant_id
+JOIN {product} p ON p.id = v.product_id
+ORDER BY {order}, d.first_at, d.variant_id
+LIMIT %s OFFSET %s
+"""
+_ORDER = {"waiting": "d.waiting DESC, revenue DESC", "revenue": "revenue DESC, d.waiting DESC"}
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A timestamp from a raw row (SQLite hands back text) as an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
 def demand_by_variant(*, shop: Shop, sort: str = "waiting", limit: int = 50,
                       offset: int = 0) -> list[DemandRow]:
     """The shop's variants with at least one waiting subscriber, most wanted first (ties: the
     higher revenue, then the longest waiting), `limit` rows from `offset`."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}")
-    revenue = ExpressionWrapper(Count("id") * F("variant__price"), output_field=MONEY)
-    rows = (
-        _waiting(shop)
-        .values("variant_id", "variant__shopify_id", "variant__title", "variant__sku",
-                "variant__price", "variant__image_url", "variant__available_quantity",
-                "variant__removed_at", "variant__product__title",
-                "variant__product__image_url", "variant__product__handle")
-        .annotate(waiting=Count("id"), units=Sum("quantity_wanted"), revenue=revenue,
-                  first=Min("created_at"), last=Max("created_at"))
-    )
-    order = ("-waiting", "-revenue") if sort == "waiting" else ("-revenue", "-waiting")
-    rows = rows.order_by(*order, "first", "variant_id")[offset:offset + limit]
+    sql = _DEMAND_SQL.format(
+        subscription=Subscription._meta.db_table, variant=Variant._meta.db_table,
+        product=Product._meta.db_table, order=_ORDER[sort])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [shop.pk, Subscription.Status.ACTIVE, limit, offset])
+        rows = cursor.fetchall()
+    cents = Decimal("0.01")
     return [
         DemandRow(
-            rank=offset + index, variant_id=row["variant_id"],
-            shopify_variant_id=row["variant__shopify_id"],
-            product_title=row["variant__product__title"], variant_title=row["variant__title"],
-            sku=row["variant__sku"],
-            image_url=row["variant__image_url"] or row["variant__product__image_url"],
-            product_url=product_url(domain=shop.domain, handle=row["variant__product__handle"],
-                                    variant_id=row["variant__shopify_id"]),
-            price=row["variant__price"], waiting=row["waiting"], units_wanted=row["units"] or 0,
-            revenue_waiting=Decimal(row["revenue"]).quantize(Decimal("0.01")),
-            available_quantity=row["variant__available_quantity"],
-            removed=row["variant__removed_at"] is not None,
-            first_signup_at=row["first"], last_signup_at=row["last"],
+            rank=offset + index, variant_id=variant_id, shopify_variant_id=int(shopify_id),
+            product_title=product_title, variant_title=variant_title, sku=sku,
+            image_url=image_url or product_image,
+            product_url=product_url(domain=shop.domain, handle=handle, variant_id=shopify_id),
+            price=Decimal(str(price)).quantize(cents), waiting=int(waiting),
+            units_wanted=int(units or 0),
+            revenue_waiting=Decimal(str(revenue)).quantize(cents),
+            available_quantity=int(available), removed=removed_at is not None,
+            first_signup_at=_aware(first_at), last_signup_at=_aware(last_at),
         )
-        for index, row in enumerate(rows, start=1)
+        for index, (variant_id, shopify_id, variant_title, sku, price, image_url, available,
+                    removed_at, product_title, product_image, handle, waiting, units, first_at,
+                    last_at, revenue) in enumerate(rows, start=1)
     ]
 
 

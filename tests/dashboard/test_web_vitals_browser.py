@@ -4,11 +4,15 @@ asserts only the ceilings, which are generous: not a micro-timing).
 
 Each page is loaded as the Shopify admin embeds it (ID token in the query, App Bridge's script
 answered by a local stub that hands the page its ID token), then its main control is clicked
-once. Pages of issue 12 that the URL conf does not have yet show as skipped, never silently.
+once; three fresh loads, and the median of each figure is held to its ceiling (Shopify holds
+the 75th percentile of real loads: one load slowed by this shared two-core machine is not the
+page's figure, two of three are). Pages of issue 12 that the URL conf does not have yet show
+as skipped, never silently.
 """
 
 from __future__ import annotations
 
+from statistics import median
 from typing import Any
 
 import pytest
@@ -22,6 +26,7 @@ from tests.fixtures.shopify import id_token
 
 pytestmark = pytest.mark.browser
 
+RUNS = 3
 PRESENT, MISSING = pages_in_urlconf()
 PARAMS = [pytest.param(page, id=page.path) for page in PRESENT] + [
     pytest.param(page, id=page.path,
@@ -46,10 +51,11 @@ def test_every_page_of_the_issue_is_accounted_for() -> None:
 @pytest.mark.parametrize("page", PARAMS)
 def test_built_for_shopify_web_vitals(browser: Browser, live_server: Any, demo: Shop,
                                       page: Page) -> None:
-    vitals = measure_page(browser, base_url=str(live_server.url), page=page,
-                          shop_domain=demo.domain, token=id_token(demo.domain))
-    print(vitals)  # the figures, for a human reading the log (-s)
-    assert vitals.interactions >= 1  # the click was seen by the Event Timing API
-    assert vitals.lcp_ms <= LCP_MS, vitals
-    assert vitals.cls <= CLS, vitals
-    assert vitals.inp_ms <= INP_MS, vitals
+    runs = [measure_page(browser, base_url=str(live_server.url), page=page,
+                         shop_domain=demo.domain, token=id_token(demo.domain))
+            for _ in range(RUNS)]
+    print(*runs, sep="\n")  # the figures, for a human reading the log (-s)
+    assert all(run.interactions >= 1 for run in runs)  # Event Timing saw every click
+    assert median(run.lcp_ms for run in runs) <= LCP_MS, runs
+    assert median(run.cls for run in runs) <= CLS, runs
+    assert median(run.inp_ms for run in runs) <= INP_MS, runs
