@@ -43,6 +43,7 @@ class DemandRow:
     rank: int
     variant_id: int
     shopify_variant_id: int
+    shopify_product_id: int
     product_title: str
     variant_title: str
     sku: str
@@ -57,10 +58,18 @@ class DemandRow:
     first_signup_at: datetime
     last_signup_at: datetime
 
+    @property
+    def admin_url(self) -> str:
+        """The variant in the Shopify admin (App Bridge opens `shopify://admin/...` links in
+        the admin itself, outside the app's frame)."""
+        return (f"shopify://admin/products/{self.shopify_product_id}"
+                f"/variants/{self.shopify_variant_id}")
+
     def as_json(self) -> dict[str, Any]:
         return {
             "rank": self.rank, "variant_id": self.variant_id,
             "shopify_variant_id": str(self.shopify_variant_id),
+            "shopify_product_id": str(self.shopify_product_id),
             "product_title": self.product_title, "variant_title": self.variant_title,
             "sku": self.sku, "image_url": self.image_url, "product_url": self.product_url,
             "price": str(self.price), "waiting": self.waiting, "units_wanted": self.units_wanted,
@@ -80,8 +89,8 @@ def _waiting(shop: Shop) -> QuerySet[Subscription]:
 # ranked rows. Identifiers come from the models' _meta; every value is a parameter.
 _DEMAND_SQL = """
 SELECT d.variant_id, v.shopify_id, v.title, v.sku, v.price, v.image_url, v.available_quantity,
-       v.removed_at, p.title, p.image_url, p.handle, d.waiting, d.units, d.first_at, d.last_at,
-       d.waiting * v.price AS revenue
+       v.removed_at, p.title, p.image_url, p.handle, p.shopify_id, d.waiting, d.units,
+       d.first_at, d.last_at, d.waiting * v.price AS revenue
 FROM (SELECT s.variant_id, COUNT(*) AS waiting, SUM(s.quantity_wanted) AS units,
              MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at
       FROM {subscription} s WHERE s.shop_id = %s AND s.status = %s GROUP BY s.variant_id) d
@@ -116,6 +125,7 @@ def demand_by_variant(*, shop: Shop, sort: str = "waiting", limit: int = 50,
     return [
         DemandRow(
             rank=offset + index, variant_id=variant_id, shopify_variant_id=int(shopify_id),
+            shopify_product_id=int(product_shopify_id),
             product_title=product_title, variant_title=variant_title, sku=sku,
             image_url=image_url or product_image,
             product_url=product_url(domain=shop.domain, handle=handle, variant_id=shopify_id),
@@ -126,8 +136,8 @@ def demand_by_variant(*, shop: Shop, sort: str = "waiting", limit: int = 50,
             first_signup_at=_aware(first_at), last_signup_at=_aware(last_at),
         )
         for index, (variant_id, shopify_id, variant_title, sku, price, image_url, available,
-                    removed_at, product_title, product_image, handle, waiting, units, first_at,
-                    last_at, revenue) in enumerate(rows, start=1)
+                    removed_at, product_title, product_image, handle, product_shopify_id, waiting,
+                    units, first_at, last_at, revenue) in enumerate(rows, start=1)
     ]
 
 

@@ -73,6 +73,7 @@ def test_storefront_signups_rank_variants_with_revenue_waiting(
                       (3, "Trail Boots", 2, "360.00")]
     assert body["totals"] == {"waiting": 10, "variants": 3, "revenue_waiting": "569.50"}
     assert body["variants"][1]["shopify_variant_id"] == "4001"
+    assert body["variants"][1]["shopify_product_id"] == "9001"
     assert body["variants"][1]["price"] == "49.00"
 
     by_revenue = client.get("/app/api/demand?sort=revenue", **bearer(shop)).json()
@@ -84,6 +85,9 @@ def test_storefront_signups_rank_variants_with_revenue_waiting(
     assert rows == [str(socks.pk), str(shirt.pk), str(boots.pk)]
     assert "$569.50" in html and "$360.00" in html and "$147.00" in html
     assert 'data-total-waiting>10<' in html
+    # In the admin, a variant's title opens it in Shopify (to restock it); not in the stand-in.
+    assert '<a class="link" href="shopify://admin/products/9002/variants/5001"' in html
+    assert "shopify://admin" not in document(client, shop, dev_frame="1")
     revenue_html = document(client, shop, sort="revenue")
     assert re.findall(r'<tr data-variant-id="(\d+)">', revenue_html)[0] == str(boots.pk)
 
