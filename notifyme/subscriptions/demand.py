@@ -6,7 +6,7 @@ constant number of queries whatever the catalog or waitlist size:
 - `demand_by_variant`: one GROUP BY over the shop's waiting (active) subscriptions, then joined
   to their variant and product, ranked by subscribers waiting (or by revenue waiting), one
   page. Grouping before joining: the join costs one row per variant, not one per subscriber.
-- `demand_totals`: one aggregate over the same rows (subscribers, variants, revenue waiting).
+- `demand_totals`: the same grouping summed (subscribers, variants, revenue waiting).
 - `signups_by_day`: one GROUP BY day (UTC) over the signups of the last N days, zeros filled in.
 
 "Revenue waiting" is waiting subscribers times the variant's current price, in the shop's
@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from notifyme.catalog.facts import product_url
@@ -33,7 +33,6 @@ from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
 SORTS = ("waiting", "revenue")
-MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
 
 
 @dataclass(frozen=True)
@@ -78,10 +77,6 @@ class DemandRow:
             "first_signup_at": self.first_signup_at.isoformat(),
             "last_signup_at": self.last_signup_at.isoformat(),
         }
-
-
-def _waiting(shop: Shop) -> QuerySet[Subscription]:
-    return Subscription.objects.filter(shop=shop, status=Subscription.Status.ACTIVE)
 
 
 # One GROUP BY over the shop's waiting subscriptions alone (the (shop, variant, status, …)
@@ -141,14 +136,24 @@ def demand_by_variant(*, shop: Shop, sort: str = "waiting", limit: int = 50,
     ]
 
 
+_TOTALS_SQL = """
+SELECT COUNT(*), COALESCE(SUM(d.waiting), 0), COALESCE(SUM(d.waiting * v.price), 0)
+FROM (SELECT s.variant_id, COUNT(*) AS waiting FROM {subscription} s
+      WHERE s.shop_id = %s AND s.status = %s GROUP BY s.variant_id) d
+JOIN {variant} v ON v.id = d.variant_id
+"""
+
+
 def demand_totals(*, shop: Shop) -> dict[str, Any]:
-    """Subscribers waiting, variants awaited and the revenue waiting over all of them."""
-    totals = _waiting(shop).aggregate(
-        waiting=Count("id"), variants=Count("variant_id", distinct=True),
-        revenue=Coalesce(Sum("variant__price"), Value(Decimal("0")), output_field=MONEY),
-    )
-    return {"waiting": totals["waiting"], "variants": totals["variants"],
-            "revenue_waiting": Decimal(totals["revenue"]).quantize(Decimal("0.01"))}
+    """Subscribers waiting, variants awaited and the revenue waiting over all of them (the same
+    grouping as `demand_by_variant`, so the totals are the sums of its rows)."""
+    sql = _TOTALS_SQL.format(subscription=Subscription._meta.db_table,
+                             variant=Variant._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [shop.pk, Subscription.Status.ACTIVE])
+        variants, waiting, revenue = cursor.fetchone()
+    return {"waiting": int(waiting), "variants": int(variants),
+            "revenue_waiting": Decimal(str(revenue)).quantize(Decimal("0.01"))}
 
 
 def signups_by_day(*, shop: Shop, days: int, now: datetime | None = None) -> list[dict[str, Any]]:
