@@ -18,11 +18,18 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from notifyme.catalog.models import Variant
 from notifyme.core.http import InputError
 from notifyme.dashboard.chart import daily_bars
 from notifyme.dashboard.endpoint import merchant_endpoint
 from notifyme.shops.auth import EmbeddedRequest, embedded_document
-from notifyme.subscriptions.demand import SORTS, demand_by_variant, demand_totals, signups_by_day
+from notifyme.subscriptions.demand import (
+    SORTS,
+    demand_by_variant,
+    demand_totals,
+    demand_variant_get,
+    signups_by_day,
+)
 
 PAGE_SIZE = 50
 MAX_LIMIT = 200
@@ -37,6 +44,7 @@ class DemandQuery:
     days: int
     limit: int
     page: int
+    variant: Variant | None = None
 
     @property
     def offset(self) -> int:
@@ -53,10 +61,10 @@ def _integer(request: HttpRequest, name: str, default: int, low: int, high: int)
     return int(text)
 
 
-def demand_query(request: HttpRequest, *, days_allowed: tuple[int, ...] | None = None,
+def demand_query(request: EmbeddedRequest, *, days_allowed: tuple[int, ...] | None = None,
                  ) -> DemandQuery:
-    """The validated query parameters (`sort`, `days`, `limit`, `page`); InputError names the
-    first bad one."""
+    """The validated query parameters (`sort`, `days`, `limit`, `page`, and `variant`: the
+    chart of one of the shop's variants); InputError names the first bad one."""
     sort = request.GET.get("sort") or "waiting"
     if sort not in SORTS:
         raise InputError.for_field("sort", f"sort must be one of: {', '.join(SORTS)}.")
@@ -66,7 +74,14 @@ def demand_query(request: HttpRequest, *, days_allowed: tuple[int, ...] | None =
             "days", f"days must be {' or '.join(str(d) for d in days_allowed)}.")
     limit = _integer(request, "limit", PAGE_SIZE, 1, MAX_LIMIT)
     page = _integer(request, "page", 1, 1, MAX_OFFSET // limit + 1)
-    return DemandQuery(sort=sort, days=days, limit=limit, page=page)
+    variant = None
+    if request.GET.get("variant"):
+        message = "variant must be the id of one of your variants (from this list)."
+        variant_id = _integer(request, "variant", 0, 1, 2**63 - 1)
+        variant = demand_variant_get(shop=request.shop, variant_id=variant_id)
+        if variant is None:
+            raise InputError.for_field("variant", message)
+    return DemandQuery(sort=sort, days=days, limit=limit, page=page, variant=variant)
 
 
 def demand_document(*, request: EmbeddedRequest, query: DemandQuery) -> dict[str, Any]:
@@ -85,7 +100,7 @@ def demand_document(*, request: EmbeddedRequest, query: DemandQuery) -> dict[str
 
 @merchant_endpoint("GET")
 def demand_api(request: EmbeddedRequest) -> HttpResponse:
-    """GET /app/api/demand?sort=waiting|revenue&days=1..365&limit=1..200&page=N"""
+    """GET /app/api/demand?sort=waiting|revenue&days=1..365&limit=1..200&page=N&variant=ID"""
     query = demand_query(request)
     document = demand_document(request=request, query=query)
     totals = document["totals"]
@@ -96,7 +111,9 @@ def demand_api(request: EmbeddedRequest) -> HttpResponse:
         "variants": [row.as_json() for row in document["variants"]],
         "page": query.page, "limit": query.limit, "has_next": document["has_next"],
         "signups": {"days": query.days,
-                    "series": signups_by_day(shop=request.shop, days=query.days)},
+                    "variant_id": query.variant.pk if query.variant else None,
+                    "series": signups_by_day(shop=request.shop, days=query.days,
+                                             variant=query.variant)},
     })
 
 
@@ -112,9 +129,10 @@ def demand_page(request: EmbeddedRequest) -> HttpResponse:
         status, error = 400, invalid.message
         query = DemandQuery(sort="waiting", days=30, limit=PAGE_SIZE, page=1)
     context = demand_document(request=request, query=query)
-    series = signups_by_day(shop=request.shop, days=max(PAGE_DAYS))
+    series = signups_by_day(shop=request.shop, days=max(PAGE_DAYS), variant=query.variant)
     context.update({
         "error": error,
+        "chart_variant": query.variant,
         "days": query.days,
         "charts": [{"days": days, "chart": daily_bars(series[-days:])} for days in PAGE_DAYS],
         "max_waiting": max((row.waiting for row in context["variants"]), default=0),

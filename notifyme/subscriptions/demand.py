@@ -156,16 +156,25 @@ def demand_totals(*, shop: Shop) -> dict[str, Any]:
             "revenue_waiting": Decimal(str(revenue)).quantize(Decimal("0.01"))}
 
 
-def signups_by_day(*, shop: Shop, days: int, now: datetime | None = None) -> list[dict[str, Any]]:
+def demand_variant_get(*, shop: Shop, variant_id: int) -> Variant | None:
+    """The shop's variant `variant_id` (our id), or None: another shop's id finds nothing."""
+    return Variant.objects.filter(shop=shop, pk=variant_id).select_related("product").first()
+
+
+def signups_by_day(*, shop: Shop, days: int, variant: Variant | None = None,
+                   now: datetime | None = None) -> list[dict[str, Any]]:
     """Signups (every subscription the shop received, whatever became of it) per UTC day for
-    the last `days` days including today, oldest first, days without a signup as 0."""
+    the last `days` days including today, oldest first, days without a signup as 0; of one
+    `variant` of the shop when given."""
     today = (now or timezone.now()).astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    signups = Subscription.objects.filter(shop=shop, created_at__gte=start)
+    if variant is not None:
+        signups = signups.filter(variant=variant)
     counts: dict[date, int] = {
         row["day"]: row["n"]
-        for row in Subscription.objects.filter(shop=shop, created_at__gte=start)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC)).values("day")
+        for row in signups.annotate(day=TruncDate("created_at", tzinfo=UTC)).values("day")
         .annotate(n=Count("id")).order_by()
     }
     return [{"date": (first + timedelta(days=i)).isoformat(),

@@ -191,7 +191,8 @@ def test_constant_number_of_queries(client: Client, db: None) -> None:
 @pytest.mark.parametrize(("query", "field"), [
     ("sort=price", "sort"), ("days=0", "days"), ("days=366", "days"), ("days=ten", "days"),
     ("limit=0", "limit"), ("limit=201", "limit"), ("page=0", "page"), ("page=-1", "page"),
-    ("page=1e3", "page"), ("days=%EF%BC%93", "days"),
+    ("page=1e3", "page"), ("days=%EF%BC%93", "days"), ("variant=abc", "variant"),
+    ("variant=99999999", "variant"),
 ])
 def test_bad_query_names_the_field(client: Client, db: None, query: str, field: str) -> None:
     shop = make_shop()
@@ -218,3 +219,35 @@ def test_needs_a_session(client: Client, db: None) -> None:
     page = client.get("/app/demand?shop=demo-shop.myshopify.com")
     assert page.status_code == 302 and page["Location"].startswith("/app/bounce?")
     assert "shopify-reload=%2Fapp%2Fdemand" in page["Location"]
+
+
+def test_signups_trend_of_one_variant(client: Client,
+                                      catalog: tuple[Shop, Variant, Variant, Variant]) -> None:
+    shop, shirt, boots, _ = catalog
+    subscriptions_bulk_make(shop, shirt, 4, prefix="shirt")
+    subscriptions_bulk_make(shop, boots, 2, prefix="boots")
+    body = client.get(f"/app/api/demand?variant={boots.pk}", **bearer(shop)).json()
+    assert body["signups"]["variant_id"] == boots.pk
+    assert sum(p["signups"] for p in body["signups"]["series"]) == 2
+    assert body["totals"]["waiting"] == 6  # the ranking and totals stay the whole shop's
+
+    html = document(client, shop)
+    trend = re.search(rf'href="([^"]*variant={boots.pk}[^"]*)" data-trend', html)
+    assert trend is not None and "id_token" not in trend.group(1)
+    html = document(client, shop, variant=str(boots.pk))
+    assert "Signups per day: Trail Boots — 42" in html and "data-chart-all" in html
+    figure = html.split('data-chart-days="30"', 1)[1].split("</figure>", 1)[0]
+    assert '<span data-chart-total>2</span>' in figure
+
+
+def test_another_shops_variant_is_refused(client: Client, db: None) -> None:
+    mine, theirs = make_shop(), make_shop("other-shop.myshopify.com", name="Other")
+    their_variant = variant_make(theirs, product_title="Their Secret Coat")
+    subscriptions_bulk_make(theirs, their_variant, 3)
+    response = client.get(f"/app/api/demand?variant={their_variant.pk}", **bearer(mine))
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["variant"]
+    page = client.get("/app/demand", {"id_token": id_token(mine.domain), "shop": mine.domain,
+                                      "variant": str(their_variant.pk)})
+    assert page.status_code == 400 and "Their Secret Coat" not in page.content.decode()
+    assert "variant must be the id of one of your variants" in page.content.decode()
