@@ -1,8 +1,8 @@
 """A merchant walks the app in a real headless Chromium, inside the local admin frame: the
 app's navigation (tabs where App Bridge is absent), the Demand page's ranking and its 30/90-day
 switch, then the Restocks page's sending settings with a refused value named under its field,
-fixed and saved. Every link goes through the bounce page for a fresh ID token, as in the
-admin."""
+fixed and saved; and a restock's progress moving live on the Restocks page, on a phone.
+Every link goes through the bounce page for a fresh ID token, as in the admin."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from notifyme.catalog.models import Variant
+from notifyme.catalog.services import variant_update_stock
 from notifyme.restocks.models import RestockSettings
+from notifyme.restocks.services import detection_of
 from notifyme.shops.models import Shop
 from tests.factories import shop_grant, subscriptions_bulk_make
+from tests.restocks.conftest import connect, drain
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +84,28 @@ def test_navigate_demand_then_fix_a_sending_setting(page: Page, live_server: Any
     saved = RestockSettings.objects.get(shop=demo)
     assert (saved.send_mode, saved.batch_interval_minutes) == ("batched", 15)
     page.screenshot(path="/tmp/notifyme-restocks.png", full_page=True)
+
+
+def test_restocks_page_shows_live_progress(page: Page, live_server: Any, demo: Shop,
+                                           klaviyo_sandbox: Any) -> None:
+    connect(klaviyo_sandbox, demo)
+    variant = Variant.objects.filter(shop=demo, subscriptions__isnull=False).distinct().first()
+    assert variant is not None
+    restock = detection_of(variant_update_stock(variant=variant, quantity=2)).restock
+    assert restock is not None
+
+    page.set_viewport_size({"width": 420, "height": 900})  # a phone: the table scrolls
+    page.goto(str(live_server.url) + "/dev/admin/")
+    app = page.frame_locator("#app-frame")
+    app.get_by_role("navigation", name="notifyme").get_by_role("link", name="Restocks").click()
+    row = app.locator(f'[data-restock-id="{restock.pk}"]')
+    expect(row).to_contain_text(f"restock #{restock.pk}, 2 back")
+    expect(row).to_contain_text("Sending")
+    expect(row).to_contain_text(f"0 / {restock.total}")
+    expect(row).to_contain_text("All at once")
+
+    drain(restock)  # what the workers would do
+    expect(row).to_contain_text(f"{restock.total} / {restock.total}", timeout=10_000)
+    expect(row).to_contain_text(f"Completed: {restock.total} sent.")
+    expect(row.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    page.screenshot(path="/tmp/notifyme-restocks-live.png", full_page=True)
