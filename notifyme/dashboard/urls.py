@@ -21,4 +21,6 @@ urlpatterns = [
     path("api/privacy/", include("notifyme.dashboard.privacy_api")),
     path("api/catalog/", include("notifyme.dashboard.catalog_api")),
     path("", include("notifyme.dashboard.subscribers_api")),
+    path("", include("notifyme.dashboard.demand_views")),
+    path("", include("notifyme.dashboard.restocks_views")),
 ]

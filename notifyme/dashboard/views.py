@@ -17,13 +17,15 @@ from django.views.decorators.http import require_GET
 from integrations.klaviyo.scopes import REQUIRED_SCOPES
 from notifyme.dashboard.endpoint import merchant_endpoint
 from notifyme.privacy.selectors import compliance_notices, compliance_requests_list
+from notifyme.restocks.selectors import restock_progress_list
 from notifyme.shops.auth import EmbeddedRequest, embedded_document
 from notifyme.sync.selectors import sync_status
 
-#: Panels other features add to the page when their template exists (e.g. restock progress).
-EXTRA_PANELS = (
-    "dashboard/_restocks.html", "dashboard/_catalog_sync.html", "dashboard/_privacy.html",
-)
+#: Panels other features add to the page when their template exists. (Restock progress is not
+#: one of them: it has its own page, and its summary sits at the top, above the settings.)
+EXTRA_PANELS = ("dashboard/_catalog_sync.html", "dashboard/_privacy.html")
+#: The latest restocks summarised above the settings (all of them: /app/restocks).
+SUMMARY_RESTOCKS = 3
 
 
 def _extra_panels() -> list[str]:
@@ -58,6 +60,7 @@ def page_context(request: EmbeddedRequest) -> dict[str, Any]:
 def home(request: EmbeddedRequest) -> HttpResponse:
     """GET /app/ — the Klaviyo settings page inside the Shopify admin."""
     context = page_context(request)
+    context["restocks"] = restock_progress_list(shop=request.shop, limit=SUMMARY_RESTOCKS)
     context["use_app_bridge"] = not (
         settings.NOTIFYME_DEV_TOOLS and request.GET.get("dev_frame") == "1"
     )

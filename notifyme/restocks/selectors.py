@@ -11,12 +11,38 @@ from datetime import datetime
 from typing import Any
 
 from notifyme.restocks import progress
-from notifyme.restocks.models import Restock
+from notifyme.restocks.models import Restock, RestockSettings
 from notifyme.shops.models import Shop
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def restock_outcome(restock: Restock) -> str:
+    """One sentence saying where a restock stands or how it ended (the merchant's words)."""
+    r = restock
+    done = [f"{r.sent:,} sent"] + ([f"{r.failed:,} failed"] if r.failed else []) + (
+        [f"{r.skipped:,} skipped"] if r.skipped else [])
+    if r.state == Restock.State.RUNNING:
+        if r.materialising:
+            return f"Sending: {', '.join(done)} so far; still adding waiting subscribers."
+        if r.send_mode == RestockSettings.SendMode.BATCHED and r.next_batch_at:
+            return (f"Sending in batches of {r.batch_size:,}: {', '.join(done)}; "
+                    f"the next batch follows on schedule.")
+        return f"Sending: {', '.join(done)}, {r.remaining:,} to go."
+    if r.state == Restock.State.COMPLETED:
+        if r.total == 0 and not r.sent:
+            return "Nobody to notify (no one was waiting, or all were notified recently)."
+        return f"Completed: {', '.join(done)}."
+    if r.state == Restock.State.PAUSED_SOLD_OUT:
+        return (f"Sold out again after {_count(r.sent, 'alert')} sent; the others keep their "
+                "place for the next restock.")
+    return f"Cancelled: {', '.join(done)}."
 
 
 def restock_progress_list(*, shop: Shop, limit: int = 10) -> list[dict[str, Any]]:
@@ -40,6 +66,8 @@ def restock_progress_list(*, shop: Shop, limit: int = 10) -> list[dict[str, Any]
             "state": r.state,
             "state_label": r.get_state_display(),
             "send_mode": r.send_mode,
+            "batch_size": r.batch_size,
+            "outcome": restock_outcome(r),
             "total": r.total,
             "materialising": r.materialising,
             "sent": r.sent,

@@ -38,7 +38,7 @@ def test_panel_shows_live_progress(page: Page, live_server: Any, transactional_d
     page.goto(str(live_server.url) + "/dev/admin/")
     app = page.frame_locator("#app-frame")
     panel = app.locator("#restocks-panel")
-    expect(panel.get_by_role("heading", name="Restock alerts")).to_be_visible()
+    expect(app.get_by_role("heading", name="Restock alerts")).to_be_visible()
     row = panel.locator("tbody tr").first
     expect(row).to_contain_text(f"restock #{restock.pk}, 4 back", timeout=10_000)
     expect(row).to_contain_text("0 / 1,500")

@@ -64,12 +64,20 @@ def test_requires_a_session_token(db: None) -> None:
 
 
 def test_dashboard_page_includes_the_panel(db: None) -> None:
+    """The settings page shows the latest restocks at the top, once there is one (the whole
+    list, with the sending settings, is the Restocks page)."""
     from tests.fixtures.shopify import id_token
 
     shop = make_shop()
-    page = Client().get("/app/", {"id_token": id_token(shop.domain), "shop": shop.domain,
-                                  "embedded": "1"})
+    query = {"shop": shop.domain, "embedded": "1"}
+    page = Client().get("/app/", {"id_token": id_token(shop.domain), **query})
     assert page.status_code == 200
+    assert 'id="restocks-panel"' not in page.content.decode()
+    variant = make_variant(shop, quantity=0)
+    add_subscribers(shop, variant, 2)
+    detection_of(variant_update_stock(variant=variant, quantity=1))
+    page = Client().get("/app/", {"id_token": id_token(shop.domain), **query})
     html = page.content.decode()
-    assert 'id="restocks-panel"' in html and 'data-restocks-url="/app/api/restocks"' in html
+    assert 'id="restocks-panel"' in html and 'data-restocks-url="/app/api/restocks?limit=3"' in html
+    assert html.index('id="restocks-panel"') < html.index('id="klaviyo-panel"')
     assert "dashboard/restocks.js" in html
