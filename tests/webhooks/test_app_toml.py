@@ -33,6 +33,7 @@ EXPECTED_TOPICS = {
     "customers/data_request": "privacy",
     "customers/redact": "privacy",
     "shop/redact": "privacy",
+    "orders/create": "revenue",
 }
 COMPLIANCE = {"customers/data_request", "customers/redact", "shop/redact"}
 
