@@ -20,4 +20,5 @@ urlpatterns = [
     path("api/privacy", privacy_api.overview, name="api_privacy"),
     path("api/privacy/", include("notifyme.dashboard.privacy_api")),
     path("api/catalog/", include("notifyme.dashboard.catalog_api")),
+    path("", include("notifyme.dashboard.revenue_urls")),
 ]
