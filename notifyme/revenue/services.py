@@ -3,7 +3,8 @@ window, and the erasure of a shopper's orders (privacy).
 
 Attribution (`order_record`), the contract:
 - An order line counts when its variant had a "Back in Stock" alert SENT to this shopper at
-  this shop (a `RestockDelivery` in state sent) at or before the order's `created_at`, within
+  this shop (a `RestockDelivery` in state sent) before the order's `created_at` (Shopify's
+  whole second: an alert sent within that second counts as before), within
   `MAX_WINDOW_DAYS`; the merchant's window (default 7 days) is applied when reading
   (`selectors`), so it can change afterwards.
 - "This shopper": the alerted subscription's Shopify customer id, normalised email or E.164
@@ -43,6 +44,9 @@ from notifyme.revenue.orders import OrderFacts, OrderLine, order_facts_from_payl
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
+#: Shopify's order times have whole seconds: an alert sent within the order's second came first.
+SHOPIFY_CLOCK_STEP = timedelta(seconds=1)
+
 
 class WindowInvalid(ValueError):
     """The attribution window is not a whole number of days in range (`str` says which)."""
@@ -78,7 +82,7 @@ def _alerts(*, shop: Shop, facts: OrderFacts) -> dict[int, list[Alert]]:
         match, shop=shop, variant__shopify_id__in=variant_ids).values_list("id", flat=True))
     rows = RestockDelivery.objects.filter(
         subscription_id__in=subscriptions, state=RestockDelivery.State.SENT,
-        restock__shop=shop, sent_at__lte=facts.created_at,
+        restock__shop=shop, sent_at__lt=facts.created_at + SHOPIFY_CLOCK_STEP,
         sent_at__gt=facts.created_at - timedelta(days=MAX_WINDOW_DAYS),
     ).values_list("id", "restock_id", "restock__variant__shopify_id", "sent_at")
     found: dict[int, list[Alert]] = {}

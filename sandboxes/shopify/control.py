@@ -17,6 +17,9 @@
   DELETE /_shopify/shops/<shop>/products/<id> → products/delete
   POST /_shopify/shops/<shop>/stock       {"inventory_item_id"|"variant", "location_id"?,
                                           "available"} → inventory_levels/update
+  POST /_shopify/shops/<shop>/orders      {"variant", "quantity"?, "email"?, "phone"?,
+                                          "customer_id"?, "landing_site"?, "through_alert"?,
+                                          "created_at"?, "lines"?} → orders/create (orders.py)
   POST /_shopify/shops/<shop>/uninstall   tokens revoked → app/uninstalled
   POST /_shopify/shops/<shop>/webhooks    {"topic", "payload"?} (compliance bodies by default)
   GET  /_shopify/shops/<shop>/webhooks    the delivery log
@@ -38,6 +41,7 @@ from . import catalog, page
 from .config import Config
 from .demo import DEMO_SHOP_DOMAIN, demo_seed
 from .oauth import id_token_mint
+from .orders import order_create
 from .rest import compliance_payload, level_rest, product_rest, shop_rest
 from .state import ShopState
 from .web import HttpError, Request, Response
@@ -217,6 +221,12 @@ class Control:
             self.app.webhooks.send(shop.domain, "inventory_levels/update", payload)
         return ok(payload)
 
+    def order(self, shop: ShopState, body: dict[str, Any]) -> Response:
+        payload = order_create(self.app.world, shop, body)
+        if body.get("notify", True):
+            self.app.webhooks.send(shop.domain, "orders/create", payload)
+        return ok(payload, 201)
+
     def uninstall(self, shop: ShopState, body: dict[str, Any]) -> Response:
         self.app.tokens.revoke_shop(shop.domain)
         shop.installed = False
@@ -279,6 +289,7 @@ SHOP_ROUTES: dict[tuple[str, str], ShopRoute] = {
     ("POST", "locations"): Control.location_add,
     ("POST", "products"): Control.product_add,
     ("POST", "stock"): Control.stock,
+    ("POST", "orders"): Control.order,
     ("POST", "uninstall"): Control.uninstall,
     ("POST", "webhooks"): Control.webhook_send,
     ("GET", "webhooks"): Control.webhook_log,

@@ -147,6 +147,7 @@ class Counters:
     location: int = 0
     image: int = 0
     shop: int = 0
+    order: int = 0
 
     def next(self, name: str) -> int:
         value = getattr(self, name) + 1
