@@ -51,6 +51,7 @@ class RecoveredOrder(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="recovered_orders",
                              db_index=False)
     shopify_id = models.BigIntegerField()
+    name = models.CharField(max_length=32, blank=True, help_text="Shopify's order name (#1001).")
     ordered_at = models.DateTimeField(help_text="Shopify's created_at of the order.")
     currency = models.CharField(max_length=3)
     channel = models.CharField(max_length=8, choices=Channel.choices)

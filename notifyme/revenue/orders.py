@@ -46,6 +46,7 @@ class OrderLine:
 @dataclass(frozen=True)
 class OrderFacts:
     id: int
+    name: str  # "#1001", for the merchant
     created_at: datetime
     currency: str
     customer_id: int | None
@@ -137,8 +138,10 @@ def order_facts_from_payload(payload: dict[str, Any], *, region: str = "US") -> 
     raw_customer = payload.get("customer")
     customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
     landing = payload.get("landing_site")
+    name = payload.get("name")
     return OrderFacts(
-        id=order_id, created_at=created, currency=currency.strip().upper(),
+        id=order_id, name=name.strip()[:32] if isinstance(name, str) else "",
+        created_at=created, currency=currency.strip().upper(),
         customer_id=_int(customer.get("id"), "customer.id", required=False),
         email=_email(payload.get("email"), payload.get("contact_email"), customer.get("email")),
         phone=_phone(region, payload.get("phone"), customer.get("phone")),

@@ -86,12 +86,13 @@ def _by_month(lines: QuerySet[RecoveredLine]) -> list[dict[str, Any]]:
 
 
 def _recent(*, shop: Shop, lines: QuerySet[RecoveredLine]) -> list[dict[str, Any]]:
-    rows = lines.values("order__shopify_id", "order__ordered_at", "order__channel",
-                        "order__currency").annotate(
+    rows = lines.values("order__shopify_id", "order__name", "order__ordered_at",
+                        "order__channel", "order__currency").annotate(
         total=Sum("amount"), units=Sum("quantity"), notified=Max("notified_at"),
         product=Max("restock__variant__product__title"),
     ).order_by("-order__ordered_at", "-order__shopify_id")[:RECENT]
     return [{"order_id": row["order__shopify_id"],
+             "name": row["order__name"] or str(row["order__shopify_id"]),
              "admin_url": f"https://{shop.domain}/admin/orders/{row['order__shopify_id']}",
              "ordered_at": row["order__ordered_at"].isoformat(),
              "channel": row["order__channel"], "currency": row["order__currency"],

@@ -123,7 +123,7 @@ def order_record(*, shop: Shop, payload: dict[str, Any]) -> str:
     try:
         with transaction.atomic():
             order = RecoveredOrder.objects.create(
-                shop=shop, shopify_id=facts.id, ordered_at=facts.created_at,
+                shop=shop, shopify_id=facts.id, name=facts.name, ordered_at=facts.created_at,
                 currency=facts.currency, channel=channel, customer_id=facts.customer_id,
                 email_digest=contact_digest(shop_id=shop.pk, kind="email", value=facts.email),
                 phone_digest=contact_digest(shop_id=shop.pk, kind="phone", value=facts.phone))

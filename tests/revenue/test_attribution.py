@@ -45,7 +45,8 @@ def test_an_order_through_the_alert_link_is_direct(store: Store) -> None:
     [by_month] = report["by_month"]
     assert by_month["month"] == at.astimezone(UTC).strftime("%Y-%m")
     [recent] = report["recent_orders"]
-    assert (recent["order_id"], recent["channel"], recent["total"]) == (5001, "direct", "98.00")
+    assert (recent["order_id"], recent["name"], recent["channel"], recent["total"]) == (
+        5001, "#5001", "direct", "98.00")
     assert recent["hours_after_alert"] == 2.0
 
 

@@ -29,7 +29,7 @@ def test_the_page_shows_what_the_alerts_earned(store: Store) -> None:
     assert '<span class="stat-value" data-direct>98.00</span>' in html
     assert '<span class="stat-value" data-assisted>49.00</span>' in html
     assert f'data-restock="{store.restocks[0].pk}"' in html and "Linen Shirt" in html
-    assert f"https://{SHOP}/admin/orders/7001" in html
+    assert f"https://{SHOP}/admin/orders/7001" in html and ">#7001</a>" in html
     assert 'value="7"' in html  # the window field
     fragment = store.client.get("/app/api/revenue/panel",
                                 HTTP_AUTHORIZATION=f"Bearer {id_token(SHOP)}")
