@@ -10,7 +10,8 @@ matches no alert leaves no row at all.
 
 Lines are attributed with a look-back of `MAX_WINDOW_DAYS`; the merchant's window
 (`AttributionSettings.window_days`, at most that) is applied when reading, so changing it
-re-counts past orders instead of needing them again.
+re-counts past orders instead of needing them again. A cancelled order (`orders/cancelled`)
+stays, marked, and no longer counts.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class RecoveredOrder(models.Model):
     email_digest = models.CharField(max_length=64, blank=True)
     phone_digest = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    # `orders/cancelled`: a cancelled order no longer counts (kept, so a late redelivery of
+    # `orders/create` cannot count it again).
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "shopify_id"],

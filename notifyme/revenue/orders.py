@@ -54,6 +54,7 @@ class OrderFacts:
     phone: str  # E.164 like Subscription.phone, or ""
     landing_site: str
     lines: tuple[OrderLine, ...]
+    cancelled_at: datetime | None = None
 
 
 def _int(value: Any, field: str, *, required: bool = True) -> int | None:
@@ -147,4 +148,22 @@ def order_facts_from_payload(payload: dict[str, Any], *, region: str = "US") -> 
         phone=_phone(region, payload.get("phone"), customer.get("phone")),
         landing_site=landing if isinstance(landing, str) else "",
         lines=_lines(payload.get("line_items")),
+        cancelled_at=_time(payload.get("cancelled_at")),
     )
+
+
+def _time(value: Any) -> datetime | None:
+    moment = parse_datetime(value) if isinstance(value, str) and value else None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def order_id_from_payload(payload: dict[str, Any]) -> int:
+    """The order's Shopify id (`orders/cancelled` needs nothing else); the field when bad."""
+    order_id = _int(payload.get("id"), "id")
+    assert order_id is not None  # required
+    return order_id
+
+
+def order_facts_cancelled_at(payload: dict[str, Any]) -> datetime | None:
+    """The payload's `cancelled_at` (None when absent or unreadable)."""
+    return _time(payload.get("cancelled_at"))

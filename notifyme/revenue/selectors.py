@@ -34,9 +34,10 @@ def attribution_window(*, shop: Shop) -> int:
 
 
 def lines_in_window(*, shop: Shop, window_days: int) -> QuerySet[RecoveredLine]:
-    """The shop's attributed lines whose order came within `window_days` of the alert."""
+    """The shop's attributed lines whose order came within `window_days` of the alert and was
+    not cancelled since."""
     return RecoveredLine.objects.filter(
-        order__shop=shop,
+        order__shop=shop, order__cancelled_at__isnull=True,
         notified_at__gte=F("order__ordered_at") - timedelta(days=window_days))
 
 

@@ -16,6 +16,8 @@ Attribution (`order_record`), the contract:
   (`restocks.links`), otherwise "assisted".
 - Revenue = the attributed lines' unit price x quantity (before order-level discounts,
   shipping and taxes; refunds and cancellations are not subtracted).
+- A cancelled order does not count: `orders/cancelled` marks it (`order_cancel`), and an
+  `orders/create` that already says cancelled stores nothing.
 - Idempotent: a redelivered webhook (or another delivery of the same order) finds the order
   row and changes nothing. An order with no attributed line stores nothing.
 """
@@ -30,6 +32,7 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from notifyme.restocks.links import alert_link_parse
 from notifyme.restocks.models import RestockDelivery
@@ -40,7 +43,13 @@ from notifyme.revenue.models import (
     RecoveredLine,
     RecoveredOrder,
 )
-from notifyme.revenue.orders import OrderFacts, OrderLine, order_facts_from_payload
+from notifyme.revenue.orders import (
+    OrderFacts,
+    OrderLine,
+    order_facts_cancelled_at,
+    order_facts_from_payload,
+    order_id_from_payload,
+)
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 
@@ -113,6 +122,8 @@ def order_record(*, shop: Shop, payload: dict[str, Any]) -> str:
     facts = order_facts_from_payload(payload, region=shop.country_code)
     if RecoveredOrder.objects.filter(shop=shop, shopify_id=facts.id).exists():
         return f"order {facts.id}: already counted"
+    if facts.cancelled_at is not None:
+        return f"order {facts.id}: cancelled, not counted"
     alerts = _alerts(shop=shop, facts=facts)
     link = alert_link_parse(facts.landing_site)
     chosen = [(line, _pick(alerts[line.variant_id], link.restock_id))
@@ -134,6 +145,20 @@ def order_record(*, shop: Shop, payload: dict[str, Any]) -> str:
     total = sum((line.amount for line in lines), start=Decimal(0))
     return (f"order {facts.id}: {channel} recovered revenue, {len(lines)} line(s), "
             f"{total:.2f} {facts.currency}")
+
+
+def order_cancel(*, shop: Shop, payload: dict[str, Any]) -> str:
+    """`orders/cancelled`: a recovered order stops counting (idempotent; an order that was
+    never counted has nothing to undo)."""
+    order_id = order_id_from_payload(payload)
+    order = RecoveredOrder.objects.filter(shop=shop, shopify_id=order_id).first()
+    if order is None:
+        return f"order {order_id}: not a recovered order, nothing to undo"
+    if order.cancelled_at is not None:
+        return f"order {order_id}: already cancelled"
+    cancelled = order_facts_cancelled_at(payload) or timezone.now()
+    RecoveredOrder.objects.filter(pk=order.pk).update(cancelled_at=cancelled)
+    return f"order {order_id}: cancelled, no longer counted as recovered revenue"
 
 
 def attribution_window_update(*, shop: Shop, window_days: int) -> AttributionSettings:

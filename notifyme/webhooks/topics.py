@@ -7,8 +7,8 @@ must be subscribed in `shopify.app.toml` and every subscribed topic must be here
 
 Rows by owner: webhooks — `app/uninstalled`; catalog — `products/create|update|delete`,
 `inventory_levels/update` (`handlers/catalog.py`); privacy — `customers/data_request`,
-`customers/redact`, `shop/redact` (`handlers/privacy.py`); revenue — `orders/create`
-(`handlers/orders.py`).
+`customers/redact`, `shop/redact` (`handlers/privacy.py`); revenue — `orders/create`,
+`orders/cancelled` (`handlers/orders.py`).
 """
 
 from __future__ import annotations
@@ -29,4 +29,5 @@ TOPICS: dict[str, TopicHandler] = {
     "customers/redact": privacy.customers_redact,
     "shop/redact": privacy.shop_redact,
     "orders/create": orders.order_created,
+    "orders/cancelled": orders.order_cancelled,
 }

@@ -94,14 +94,14 @@ class Store:
     restocks: list[Restock] = field(default_factory=list)
 
     def order(self, payload: dict[str, Any], *, shop_domain: str = SHOP,
-              webhook_id: str | None = None) -> WebhookEvent:
-        """Deliver `orders/create` signed as Shopify does and run the webhook job."""
-        response = deliver(self.client, "orders/create", payload, shop_domain=shop_domain,
+              webhook_id: str | None = None, topic: str = "orders/create") -> WebhookEvent:
+        """Deliver `orders/create` (or `topic`) signed as Shopify does and run the webhook
+        job; returns the stored event."""
+        response = deliver(self.client, topic, payload, shop_domain=shop_domain,
                            webhook_id=webhook_id)
         assert response.status_code == 200
         processing.process_shop(shop_domain)
-        return WebhookEvent.objects.filter(shop_domain=shop_domain,
-                                           topic="orders/create").latest("id")
+        return WebhookEvent.objects.filter(shop_domain=shop_domain, topic=topic).latest("id")
 
     def report(self, shop_domain: str = SHOP) -> dict[str, Any]:
         response = self.client.get("/app/api/revenue",

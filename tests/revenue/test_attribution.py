@@ -144,3 +144,32 @@ def test_one_line_matched_by_two_subscriptions_and_two_restocks_counts_once(stor
     report = store.report()
     assert report["totals"][0]["orders"] == 1 and report["totals"][0]["direct"] == "98.00"
     assert [r["restock_id"] for r in report["by_restock"]] == [store.restocks[0].pk]
+
+
+def test_a_cancelled_order_stops_counting(store: Store) -> None:
+    at = _sent_at(store) + timedelta(hours=1)
+    payload = order_payload(5010, at=at, email="cyd@example.com", lines=[(4001, 1, "49.00")])
+    store.order(payload)
+    store.order(order_payload(5011, at=at, email="ada@example.com", lines=[(4001, 1, "49.00")]))
+    assert store.report()["totals"][0]["orders"] == 2
+
+    cancelled = {**payload, "cancelled_at": (at + timedelta(hours=1)).isoformat(),
+                 "cancel_reason": "customer"}
+    event = store.order(cancelled, topic="orders/cancelled")
+    assert event.outcome == "order 5010: cancelled, no longer counted as recovered revenue"
+    assert event.payload is None
+    assert store.order(cancelled, topic="orders/cancelled").outcome == \
+        "order 5010: already cancelled"
+    [total] = store.report()["totals"]
+    assert (total["orders"], total["total"]) == (1, "49.00")
+    assert store.order(payload).outcome == "order 5010: already counted"  # a late redelivery
+    assert store.report()["totals"][0]["orders"] == 1
+
+    never = order_payload(5012, at=at, email="eve@example.com", lines=[(4001, 1, "49.00")])
+    assert store.order({**never, "cancelled_at": at.isoformat()}, topic="orders/cancelled"
+                       ).outcome == "order 5012: not a recovered order, nothing to undo"
+    born_cancelled = order_payload(5013, at=at, email="ada@example.com",
+                                   lines=[(4001, 1, "49.00")])
+    assert store.order({**born_cancelled, "cancelled_at": at.isoformat()}).outcome == \
+        "order 5013: cancelled, not counted"
+    assert not RecoveredOrder.objects.filter(shopify_id__in=[5012, 5013]).exists()

@@ -34,6 +34,7 @@ EXPECTED_TOPICS = {
     "customers/redact": "privacy",
     "shop/redact": "privacy",
     "orders/create": "revenue",
+    "orders/cancelled": "revenue",
 }
 COMPLIANCE = {"customers/data_request", "customers/redact", "shop/redact"}
 

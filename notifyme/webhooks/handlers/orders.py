@@ -1,4 +1,5 @@
-"""`orders/create`: an order is attributed to the back-in-stock alerts it followed.
+"""`orders/create`: an order is attributed to the back-in-stock alerts it followed;
+`orders/cancelled`: a recovered order that was cancelled stops counting.
 
 Thin: the payload goes to `notifyme.revenue.services.order_record` (idempotent: a redelivery
 or a second delivery of one order counts it once). An unreadable payload fails the event with
@@ -9,14 +10,23 @@ nothing personal goes into the outcome line. An order of an uninstalled shop is 
 
 from __future__ import annotations
 
-from notifyme.revenue.services import order_record
+from notifyme.revenue.services import order_cancel, order_record
 from notifyme.shops.models import Shop
 from notifyme.webhooks.context import EventIgnored, WebhookContext
 
 
-def order_created(ctx: WebhookContext) -> str:
+def _shop(ctx: WebhookContext) -> Shop:
     if ctx.shop is None:
         raise EventIgnored("no such shop here")
     if ctx.shop.state != Shop.State.INSTALLED:
         raise EventIgnored("the shop is uninstalled")
-    return order_record(shop=ctx.shop, payload=ctx.payload)
+    return ctx.shop
+
+
+def order_created(ctx: WebhookContext) -> str:
+    return order_record(shop=_shop(ctx), payload=ctx.payload)
+
+
+def order_cancelled(ctx: WebhookContext) -> str:
+    """`orders/cancelled`: a recovered order stops counting."""
+    return order_cancel(shop=_shop(ctx), payload=ctx.payload)
