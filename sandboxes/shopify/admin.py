@@ -160,6 +160,10 @@ class StandinAdmin:
         body.update({k: v for k, v in optional.items() if v is not None})
         return self._call("POST", f"/shops/{shop}/orders", body)
 
+    def cancel_order(self, shop: str, order_id: int, *, notify: bool = True) -> dict[str, Any]:
+        """Cancel an order placed with `create_order` (fires orders/cancelled)."""
+        return self._call("POST", f"/shops/{shop}/orders/{order_id}/cancel", {"notify": notify})
+
     # ---- app lifecycle and webhooks -----------------------------------------------------
     def uninstall(self, shop: str, *, notify: bool = True) -> None:
         """Revoke the app's tokens for the shop; fires app/uninstalled."""

@@ -10,7 +10,7 @@ the alert's link: the UTM tag notifyme puts on its "Back in Stock" event's `prod
 (`utm_source=notifyme&utm_medium=back_in_stock&utm_campaign=restock-<id>`; the app's
 `notifyme.restocks.links` owns the tag, a test checks the two agree). A customer block is
 sent when a customer id or an email is given (guest checkouts have none). Stock is not
-changed by an order (use the `stock` verb).
+changed by an order (use the `stock` verb). `order_cancel` cancels one (`orders/cancelled`).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def order_create(world: World, shop: ShopState, body: dict[str, Any]) -> dict[st
     total = sum(float(line["price"]) * line["quantity"] for line in lines)
     email = body.get("email")
     number = 1000 + order_id - ORDER_BASE
-    return {
+    order = {
         "id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
         "name": f"#{number}", "order_number": number, "confirmation_number": f"SI{number}",
         "created_at": rest_time(created), "updated_at": rest_time(created),
@@ -130,4 +130,22 @@ def order_create(world: World, shop: ShopState, body: dict[str, Any]) -> dict[st
         "subtotal_price": f"{total:.2f}", "total_price": f"{total:.2f}",
         "total_discounts": "0.00", "total_tax": "0.00", "line_items": lines,
         "shipping_address": None, "billing_address": None, "cancelled_at": None,
+        "cancel_reason": None,
     }
+    with world.lock:
+        shop.orders[order_id] = order
+    return order
+
+
+def order_cancel(world: World, shop: ShopState, order_id: int) -> dict[str, Any]:
+    """Cancel an order placed here (the `orders/cancelled` body); 404 for an unknown one,
+    409 when it is cancelled already (as the admin refuses)."""
+    with world.lock:
+        order = shop.orders.get(order_id)
+        if order is None:
+            raise HttpError(404, {"error": f"order {order_id} not found in {shop.domain}"})
+        if order["cancelled_at"] is not None:
+            raise HttpError(409, {"error": f"order {order_id} is cancelled already"})
+        order.update(cancelled_at=rest_time(now()), cancel_reason="customer",
+                     financial_status="refunded", updated_at=rest_time(now()))
+        return dict(order)

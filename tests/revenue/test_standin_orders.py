@@ -16,6 +16,7 @@ from notifyme.dev.demo import demo_load
 from notifyme.restocks.links import alert_link_parse
 from notifyme.revenue.models import RecoveredOrder
 from notifyme.webhooks import processing
+from sandboxes.shopify.admin import StandinAdminError
 from tests.factories import klaviyo_connect
 from tests.fixtures.shopify import id_token
 from tests.fixtures.shopify_standin import StandinHandle
@@ -64,6 +65,13 @@ def test_standin_orders_are_direct_and_assisted(alerted: tuple[StandinHandle, in
     assert (total["direct"], total["assisted"], total["orders"]) == ("136.00", "68.00", 2)
     assert set(RecoveredOrder.objects.values_list("channel", flat=True)) == {"direct",
                                                                              "assisted"}
+    cancelled = handle.admin.cancel_order(SHOP, direct["id"])
+    assert cancelled["cancelled_at"] is not None
+    _process(handle)
+    [total] = _report(client)["totals"]
+    assert (total["direct"], total["assisted"], total["orders"]) == ("0.00", "68.00", 1)
+    with pytest.raises(StandinAdminError, match="cancelled already"):
+        handle.admin.cancel_order(SHOP, direct["id"])
 
 
 def _command(handle: StandinHandle, *args: str) -> subprocess.CompletedProcess[str]:
