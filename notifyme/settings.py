@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "notifyme.delivery",
     "notifyme.sync",
     "notifyme.restocks",
+    "notifyme.revenue",
     "notifyme.privacy",
     "notifyme.dashboard",
     "notifyme.webhooks",

@@ -40,6 +40,7 @@ def main() -> int:
     # restocked in an earlier run stays "in stock" here while Shopify says 0, and the demo
     # storefront refuses the alert form for it.
     manage("demo", "--reset-stock")
+    manage("demo_revenue")  # past restocks and recovered orders for the Revenue page
 
     full_key = "pk_" + secrets.token_hex(17)
     no_profiles_write = "pk_" + secrets.token_hex(17)

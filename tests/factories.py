@@ -47,7 +47,8 @@ def grant_make(*, access_token: str = "shpat_test_access_token",  # noqa: S107
     return TokenGrant(access_token=access_token, access_expires_at=now + timedelta(hours=1),
                       refresh_token=refresh_token,
                       refresh_expires_at=now + timedelta(days=90),
-                      scopes=frozenset({"read_products", "read_inventory", "read_locations"}))
+                      scopes=frozenset({"read_products", "read_inventory", "read_locations",
+                                         "read_orders"}))
 
 
 def shop_grant(domain: str = DEFAULT_SHOP) -> Shop:

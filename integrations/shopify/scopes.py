@@ -14,6 +14,8 @@ SCOPE_REASONS: dict[str, str] = {
                      "published to the Online Store) and receive products/* webhooks",
     "read_inventory": "read stock per location and receive inventory_levels/update webhooks",
     "read_locations": "know which locations fulfil online orders (the sellable quantity)",
+    "read_orders": "receive orders/create webhooks to count the revenue recovered by alerts "
+                   "(orders also need Shopify's protected customer data access)",
 }
 REQUIRED_SCOPES: tuple[str, ...] = tuple(SCOPE_REASONS)
 

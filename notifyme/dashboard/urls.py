@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("notifyme.dashboard.subscribers_api")),
     path("", include("notifyme.dashboard.demand_views")),
     path("", include("notifyme.dashboard.restocks_views")),
+    path("", include("notifyme.dashboard.revenue_urls")),
 ]

@@ -3,10 +3,12 @@
 What goes: the shopper's subscriptions (and with them, by cascade, their consent fields, outbox
 rows and restock deliveries — a pending delivery is first counted as skipped on its restock, so
 the restock's progress still adds up), the Klaviyo call log rows (`SyncAttempt`) about those
-subscriptions, and any other call-log detail or error text of the shop that quotes the email or
-phone. What is returned: the counts per kind and the Klaviyo profile ids the rows recorded (for
-the Klaviyo erasure job). Redis keys are removed by the caller after the commit (Redis is not
-part of the transaction): `subscriptions.abuse.subscribe_contact_forget`.
+subscriptions, any other call-log detail or error text of the shop that quotes the email or
+phone, and the shopper's recovered-revenue orders (`notifyme.revenue`: by customer id, email or
+phone digest, or the order ids Shopify lists in `orders_to_redact`). What is returned: the
+counts per kind and the Klaviyo profile ids the rows recorded (for the Klaviyo erasure job).
+Redis keys are removed by the caller after the commit (Redis is not part of the transaction):
+`subscriptions.abuse.subscribe_contact_forget`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from integrations.klaviyo.models import SyncAttempt, SyncAttemptSubscription
 from notifyme.privacy.subjects import Subject, subject_subscriptions
 from notifyme.restocks import batches
 from notifyme.restocks.models import RestockDelivery
+from notifyme.revenue.services import orders_erase_for_shopper
 from notifyme.shops.models import Shop
 from notifyme.sync.models import OutboxItem
 
@@ -44,8 +47,9 @@ def _quoting(subject: Subject, column: str) -> Q:
     return match
 
 
-def shopper_erase(*, shop: Shop, subject: Subject) -> Erased:
-    """Delete the subject's rows at `shop` (see module docstring); call inside a transaction."""
+def shopper_erase(*, shop: Shop, subject: Subject, order_ids: list[int] | None = None) -> Erased:
+    """Delete the subject's rows at `shop` (see module docstring); call inside a transaction.
+    `order_ids`: Shopify's `orders_to_redact` (their recovered-revenue rows go too)."""
     subs = list(subject_subscriptions(shop=shop, subject=subject).select_for_update()
                 .values_list("id", "klaviyo_profile_id", "marketing_consent", "sms_consent"))
     ids = [pk for pk, *_ in subs]
@@ -62,6 +66,9 @@ def shopper_erase(*, shop: Shop, subject: Subject) -> Erased:
         "outbox_items": OutboxItem.objects.filter(subscription_id__in=ids).count(),
         "sync_attempts": SyncAttempt.objects.filter(shop=shop, subscription_id__in=ids)
         .delete()[0],
+        "recovered_orders": orders_erase_for_shopper(
+            shop=shop, customer_id=subject.customer_id, email=subject.email,
+            phone=subject.phone, order_ids=order_ids),
     }
     # Batch calls that carried them stay (they carried others too); the links to them go.
     SyncAttemptSubscription.objects.filter(subscription_id__in=ids).delete()

@@ -5,7 +5,8 @@ merchant opens or exports it — never stored, so it cannot outlive the data it 
 as typed and normalised, phone, first name, locale, customer id), the alert (product, variant,
 status and its dates), consent per channel (given, wording version, when, withdrawn), what went
 to Klaviyo (sync state, profile id), the restock alerts sent for it and the Klaviyo calls that
-carried it. `report_csv` is the same as rows of (record, id, field, value).
+carried it; and the shopper's orders counted as recovered revenue (ids, time, lines).
+`report_csv` is the same as rows of (record, id, field, value).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from integrations.klaviyo.models import SyncAttempt, SyncAttemptSubscription
 from notifyme.privacy.models import ComplianceRequest
 from notifyme.privacy.subjects import Subject, subject_decrypt, subject_subscriptions
 from notifyme.restocks.models import RestockDelivery
+from notifyme.revenue.contacts import shopper_orders
+from notifyme.revenue.models import RecoveredOrder
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync.models import OutboxItem
@@ -54,6 +57,7 @@ def report_counts(*, shop: Shop, subject: Subject) -> dict[str, int]:
         "restock_deliveries": RestockDelivery.objects.filter(subscription_id__in=ids).count(),
         "outbox_items": OutboxItem.objects.filter(subscription_id__in=ids).count(),
         "sync_attempts": _attempts_carrying(shop, ids).count(),
+        "recovered_orders": _orders(shop=shop, subject=subject).count(),
     }
 
 
@@ -62,6 +66,21 @@ def _attempts_carrying(shop: Shop, ids: list[int]) -> QuerySet[SyncAttempt]:
     carried = SyncAttemptSubscription.objects.filter(subscription_id__in=ids)
     return SyncAttempt.objects.filter(
         Q(subscription_id__in=ids) | Q(pk__in=carried.values("attempt_id")), shop=shop)
+
+
+def _orders(*, shop: Shop, subject: Subject) -> QuerySet[RecoveredOrder]:
+    return shopper_orders(shop=shop, customer_id=subject.customer_id, email=subject.email,
+                          phone=subject.phone)
+
+
+def _order_entries(*, shop: Shop, subject: Subject) -> list[dict[str, Any]]:
+    """The shopper's orders counted as recovered revenue: ids, time, channel and lines."""
+    return [{"order_id": o.shopify_id, "ordered_at": _value(o.ordered_at), "channel": o.channel,
+             "currency": o.currency,
+             "lines": [{"variant_id": line.variant_shopify_id, "quantity": line.quantity,
+                        "amount": str(line.amount), "restock": line.restock_id}
+                       for line in sorted(o.lines.all(), key=lambda line: line.pk)]}
+            for o in _orders(shop=shop, subject=subject).prefetch_related("lines")]
 
 
 def _subscription(sub: Subscription, deliveries: list[dict[str, Any]],
@@ -98,6 +117,7 @@ def shopper_report(*, shop: Shop, subject: Subject) -> dict[str, Any]:
         "subject": {"customer_id": subject.customer_id, "email": subject.email,
                     "phone": subject.phone},
         "subscriptions": [_subscription(s, deliveries[s.pk], attempts[s.pk]) for s in subs],
+        "recovered_orders": _order_entries(shop=shop, subject=subject),
     }
 
 
@@ -130,7 +150,20 @@ def report_csv(report: dict[str, Any]) -> str:
                         writer.writerow([f"subscription.{name}", sub["id"], f"{n}.{key}", inner])
             elif name != "id":
                 writer.writerow(["subscription", sub["id"], name, value])
+    _order_rows(writer, report.get("recovered_orders", []))
     return out.getvalue()
+
+
+def _order_rows(writer: Any, orders: list[dict[str, Any]]) -> None:
+    for order in orders:
+        for name, value in order.items():
+            if name == "lines":
+                for n, line in enumerate(value, 1):
+                    for key, inner in line.items():
+                        writer.writerow(["recovered_order.line", order["order_id"],
+                                         f"{n}.{key}", inner])
+            elif name != "order_id":
+                writer.writerow(["recovered_order", order["order_id"], name, value])
 
 
 def report_close(*, request: ComplianceRequest, note: str = "") -> None:

@@ -107,6 +107,15 @@ def _wipe_open_reports(*, shop: Shop, subject: Subject) -> int:
     return wiped
 
 
+def _orders_to_redact(payload: dict[str, Any]) -> list[int]:
+    """Shopify's `orders_to_redact` ids (anything that is not an id is skipped)."""
+    ids = payload.get("orders_to_redact")
+    if not isinstance(ids, list):
+        return []
+    return [int(i) for i in ids if isinstance(i, int | str) and not isinstance(i, bool)
+            and str(i).isdigit()]
+
+
 @transaction.atomic
 def customer_redact(*, shop: Shop | None, payload: dict[str, Any]) -> str:
     """`customers/redact`: erase the shopper's subscriptions and personal data at this shop,
@@ -123,7 +132,7 @@ def customer_redact(*, shop: Shop | None, payload: dict[str, Any]) -> str:
         row.state, row.completed_at = ComplianceRequest.State.COMPLETED, timezone.now()
         row.save()
         return f"customer redact #{row.pk}: shop unknown (already erased), nothing held"
-    erased = shopper_erase(shop=shop, subject=subject)
+    erased = shopper_erase(shop=shop, subject=subject, order_ids=_orders_to_redact(payload))
     erased.counts["data_request_reports"] = _wipe_open_reports(shop=shop, subject=subject)
     counts = dict(row.counts) if not created else {}
     for name, value in erased.counts.items():

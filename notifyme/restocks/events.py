@@ -5,6 +5,8 @@ Properties are the same for every subscriber of a restock (the product facts of
 all its events (no per-row work beyond the profile block). The profile block carries only
 identifiers: email, phone_number (already E.164 in our rows) and external_id (the Shopify
 customer id when known) — the profile itself is kept up to date by the subscriber sync.
+The event's `product_url` is the alert's link (`links.alert_url`: tagged with the restock's UTM
+parameters), so an order placed through it counts as direct recovered revenue.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from integrations.klaviyo.client import BACK_IN_STOCK_METRIC, BulkEvent
 from notifyme.catalog.facts import product_facts
+from notifyme.restocks.links import alert_url
 from notifyme.restocks.models import Restock
 
 METRIC = BACK_IN_STOCK_METRIC  # exactly "Back in Stock": merchants' flows trigger on it
@@ -36,9 +39,11 @@ class DeliveryRow:
 
 
 def event_properties(restock: Restock) -> dict[str, Any]:
-    """Product details for the merchant's flow template (same dict for the whole restock)."""
-    return {**product_facts(restock.variant, restock.shop),
-            "quantity_available": restock.quantity, "restock_id": restock.pk}
+    """Product details for the merchant's flow template (same dict for the whole restock);
+    `product_url` carries the alert's UTM tag (`links.alert_url`)."""
+    facts = product_facts(restock.variant, restock.shop)
+    facts["product_url"] = alert_url(str(facts["product_url"]), restock_id=restock.pk)
+    return {**facts, "quantity_available": restock.quantity, "restock_id": restock.pk}
 
 
 def profile_block(row: DeliveryRow) -> dict[str, Any]:

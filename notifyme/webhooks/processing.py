@@ -50,7 +50,8 @@ logger = logging.getLogger(__name__)
 BUDGET_SECONDS = 10.0
 RETRYABLE: tuple[type[BaseException], ...] = (RetryLater, RedisError)
 #: Topics whose payload holds a shopper's (or the erased shop's) personal data.
-PERSONAL_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+PERSONAL_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact",
+                             "orders/create", "orders/cancelled"})
 PENDING = WebhookEvent.State.PENDING
 
 

@@ -7,14 +7,15 @@ must be subscribed in `shopify.app.toml` and every subscribed topic must be here
 
 Rows by owner: webhooks — `app/uninstalled`; catalog — `products/create|update|delete`,
 `inventory_levels/update` (`handlers/catalog.py`); privacy — `customers/data_request`,
-`customers/redact`, `shop/redact` (`handlers/privacy.py`).
+`customers/redact`, `shop/redact` (`handlers/privacy.py`); revenue — `orders/create`,
+`orders/cancelled` (`handlers/orders.py`).
 """
 
 from __future__ import annotations
 
 # The contract names first (handler modules may import them from here or from .context).
 from notifyme.webhooks.context import EventIgnored, RetryLater, TopicHandler, WebhookContext
-from notifyme.webhooks.handlers import catalog, privacy, shops
+from notifyme.webhooks.handlers import catalog, orders, privacy, shops
 
 __all__ = ["TOPICS", "EventIgnored", "RetryLater", "TopicHandler", "WebhookContext"]
 
@@ -27,4 +28,6 @@ TOPICS: dict[str, TopicHandler] = {
     "customers/data_request": privacy.customers_data_request,
     "customers/redact": privacy.customers_redact,
     "shop/redact": privacy.shop_redact,
+    "orders/create": orders.order_created,
+    "orders/cancelled": orders.order_cancelled,
 }

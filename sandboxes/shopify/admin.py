@@ -145,6 +145,25 @@ class StandinAdmin:
             "products": products, "variants_per": variants_per, "stock": stock,
             "published": published})
 
+    def create_order(self, shop: str, variant: str | int | None = None, *, quantity: int = 1,
+                     email: str | None = None, phone: str | None = None,
+                     customer_id: int | None = None, landing_site: str | None = None,
+                     through_alert: int | None = None, created_at: str | None = None,
+                     lines: list[dict[str, Any]] | None = None, notify: bool = True
+                     ) -> dict[str, Any]:
+        """Place an order (fires orders/create); returns the REST order. `through_alert` =
+        a restock id: the visit landed through that alert's link (its UTM tag)."""
+        body: dict[str, Any] = {"quantity": quantity, "notify": notify}
+        optional = {"variant": None if variant is None else str(variant), "email": email,
+                    "phone": phone, "customer_id": customer_id, "landing_site": landing_site,
+                    "through_alert": through_alert, "created_at": created_at, "lines": lines}
+        body.update({k: v for k, v in optional.items() if v is not None})
+        return self._call("POST", f"/shops/{shop}/orders", body)
+
+    def cancel_order(self, shop: str, order_id: int, *, notify: bool = True) -> dict[str, Any]:
+        """Cancel an order placed with `create_order` (fires orders/cancelled)."""
+        return self._call("POST", f"/shops/{shop}/orders/{order_id}/cancel", {"notify": notify})
+
     # ---- app lifecycle and webhooks -----------------------------------------------------
     def uninstall(self, shop: str, *, notify: bool = True) -> None:
         """Revoke the app's tokens for the shop; fires app/uninstalled."""

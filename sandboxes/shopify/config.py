@@ -11,7 +11,7 @@ from typing import Any
 
 from .web import HttpError
 
-DEFAULT_SCOPES = "read_products,read_inventory,read_locations"
+DEFAULT_SCOPES = "read_products,read_inventory,read_locations,read_orders"
 
 
 @dataclass

@@ -17,6 +17,10 @@
   DELETE /_shopify/shops/<shop>/products/<id> → products/delete
   POST /_shopify/shops/<shop>/stock       {"inventory_item_id"|"variant", "location_id"?,
                                           "available"} → inventory_levels/update
+  POST /_shopify/shops/<shop>/orders      {"variant", "quantity"?, "email"?, "phone"?,
+                                          "customer_id"?, "landing_site"?, "through_alert"?,
+                                          "created_at"?, "lines"?} → orders/create (orders.py)
+  POST /_shopify/shops/<shop>/orders/<id>/cancel  → orders/cancelled
   POST /_shopify/shops/<shop>/uninstall   tokens revoked → app/uninstalled
   POST /_shopify/shops/<shop>/webhooks    {"topic", "payload"?} (compliance bodies by default)
   GET  /_shopify/shops/<shop>/webhooks    the delivery log
@@ -38,6 +42,7 @@ from . import catalog, page
 from .config import Config
 from .demo import DEMO_SHOP_DOMAIN, demo_seed
 from .oauth import id_token_mint
+from .orders import order_cancel, order_create
 from .rest import compliance_payload, level_rest, product_rest, shop_rest
 from .state import ShopState
 from .web import HttpError, Request, Response
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
 
 _SHOP = re.compile(r"^/_shopify/shops/(?P<shop>[^/]+)(?:/(?P<rest>.*))?$")
 _PRODUCT = re.compile(r"^products/(?P<id>\d+)$")
+_CANCEL = re.compile(r"^orders/(?P<id>\d+)/cancel$")
 _BULK = re.compile(r"^/_shopify/bulk/(?P<id>\d+)\.jsonl$")
 Route = Callable[["Control", Request, dict[str, Any]], Response]
 
@@ -102,6 +108,12 @@ class Control:
 
     def _shop_route(self, req: Request, body: dict[str, Any], shop: ShopState,
                     rest: str) -> Response:
+        cancel = _CANCEL.match(rest)
+        if cancel and req.method == "POST":
+            payload = order_cancel(self.app.world, shop, int(cancel["id"]))
+            if body.get("notify", True):
+                self.app.webhooks.send(shop.domain, "orders/cancelled", payload)
+            return ok(payload)
         product = _PRODUCT.match(rest)
         if product:
             product_id = int(product["id"])
@@ -217,6 +229,12 @@ class Control:
             self.app.webhooks.send(shop.domain, "inventory_levels/update", payload)
         return ok(payload)
 
+    def order(self, shop: ShopState, body: dict[str, Any]) -> Response:
+        payload = order_create(self.app.world, shop, body)
+        if body.get("notify", True):
+            self.app.webhooks.send(shop.domain, "orders/create", payload)
+        return ok(payload, 201)
+
     def uninstall(self, shop: ShopState, body: dict[str, Any]) -> Response:
         self.app.tokens.revoke_shop(shop.domain)
         shop.installed = False
@@ -279,6 +297,7 @@ SHOP_ROUTES: dict[tuple[str, str], ShopRoute] = {
     ("POST", "locations"): Control.location_add,
     ("POST", "products"): Control.product_add,
     ("POST", "stock"): Control.stock,
+    ("POST", "orders"): Control.order,
     ("POST", "uninstall"): Control.uninstall,
     ("POST", "webhooks"): Control.webhook_send,
     ("GET", "webhooks"): Control.webhook_log,

@@ -20,7 +20,7 @@ from typing import Any
 from notifyme.core.gc_tuning import relax_gc
 
 from .app import StandinApp
-from .cli import stock_main
+from .cli import order_main, stock_main
 from .config import DEFAULT_SCOPES, Config
 from .demo import DEMO_SHOP_DOMAIN, demo_seed
 
@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["stock"]:
         stock_main(argv[1:])
+        return
+    if argv[:1] == ["order"]:
+        order_main(argv[1:])
         return
     parser = argparse.ArgumentParser(
         prog="python -m sandboxes.shopify", description="Local Shopify stand-in "

@@ -109,6 +109,7 @@ class ShopState:
     locations: dict[int, Location] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
     variants: dict[int, Variant] = field(default_factory=dict)
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)  # REST orders (orders.py)
     created_at: datetime = field(default_factory=now)
 
     def product(self, product_id: int) -> Product:
@@ -147,6 +148,7 @@ class Counters:
     location: int = 0
     image: int = 0
     shop: int = 0
+    order: int = 0
 
     def next(self, name: str) -> int:
         value = getattr(self, name) + 1

@@ -50,7 +50,7 @@ def _authorize(client: Client, standin: StandinHandle) -> str:
     assert query["client_id"] == [settings.SHOPIFY_API_KEY]
     assert query["redirect_uri"] == [f"{APP_URL}/auth/callback"]
     assert set(query["scope"][0].split(",")) == {"read_products", "read_inventory",
-                                                 "read_locations"}
+                                                 "read_locations", "read_orders"}
     cookie = start.cookies["notifyme_oauth_state"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/auth/"
     assert cookie.value.startswith(f"{SHOP}|{query['state'][0]}:")  # bound to the shop, signed

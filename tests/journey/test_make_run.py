@@ -5,7 +5,8 @@ What the README's demo flow says, checked: open the merchant app in the admin fr
 installs the demo shop and the catalog sync reads it), connect Klaviyo with the key dev.py
 printed, subscribe from the demo storefront (through `/dev/apps/notifyme/`, the proxy stand-in),
 change the stock with `python -m sandboxes.shopify stock ...` and see the "Back in Stock" event
-in the Klaviyo sandbox. No `manage.py restock`, no row made by the test.
+in the Klaviyo sandbox, order through its link with `python -m sandboxes.shopify order ...` and
+see it on the Revenue page. No `manage.py restock`, no row made by the test.
 """
 
 from __future__ import annotations
@@ -147,6 +148,19 @@ def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_runs: list[DevRun
     events = dev_run.wait(lambda: klaviyo.events(account, metric="Back in Stock"),
                           "no Back in Stock event after the stand-in's restock")
     assert len(events) == 1
+
+    # 3b. The shopper follows the email's link (the event's product_url) and orders; the
+    #     Revenue page counts it as direct, on top of the demo history `make run` loaded.
+    before = api("GET", "revenue").json()["totals"]
+    assert [(t["direct"], t["assisted"]) for t in before] == [("149.00", "95.00")]
+    ordered = subprocess.run(  # noqa: S603 - our module, fixed arguments
+        [sys.executable, "-m", "sandboxes.shopify", "order", "--url", dev_run.standin, SHOP,
+         "DO-LCS-MEDIUM", "--email", "newcomer@demo.test",
+         "--landing", events[0]["properties"]["product_url"]], cwd=ROOT, capture_output=True,
+        text=True, timeout=60, check=False)
+    assert ordered.returncode == 0, ordered.stderr
+    dev_run.wait(lambda: api("GET", "revenue").json()["totals"][0]["direct"] == "217.00",
+                 "the order through the alert link never counted as direct recovered revenue")
 
     # 4. Or on the stand-in's page: the X-Large's stock box at the warehouse, set to 5.
     shop_page = requests.get(f"{dev_run.standin}/_shopify/", params={"shop": SHOP}, timeout=30)

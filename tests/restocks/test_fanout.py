@@ -41,7 +41,8 @@ def test_all_at_once_sends_one_event_per_subscriber(klaviyo_sandbox: Any, connec
     assert props["price"] == "49.00" and props["currency"] == "USD"
     assert props["quantity_available"] == 7 and props["sku"] == "SKU-4001"
     assert props["product_url"] == ("https://demo-shop.myshopify.com/products/linen-shirt"
-                                    "?variant=4001")
+                                    "?variant=4001&utm_source=notifyme&utm_medium=back_in_stock"
+                                    f"&utm_campaign=restock-{restock.pk}")
     assert props["image_url"] == "https://cdn.example.com/shirt.jpg"
     assert props["shop_name"] == "Demo Shop" and props["variant_id"] == 4001
     assert props["product_id"] == 9001

@@ -27,8 +27,9 @@ def test_missing_scopes_are_named_to_the_merchant() -> None:
 def test_every_required_scope_has_a_reason_and_write_implies_read() -> None:
     assert set(REQUIRED_SCOPES) == set(SCOPE_REASONS)
     assert all(SCOPE_REASONS.values())
-    assert missing_scopes({"write_products", "read_inventory", "read_locations"}) == set()
-    assert missing_scopes({"read_products"}) == {"read_inventory", "read_locations"}
+    assert missing_scopes({"write_products", "read_inventory", "read_locations",
+                           "read_orders"}) == set()
+    assert missing_scopes({"read_products"}) == {"read_inventory", "read_locations", "read_orders"}
 
 
 def test_a_token_endpoint_answer_is_classified_once() -> None:

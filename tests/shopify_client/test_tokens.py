@@ -57,7 +57,7 @@ def test_token_exchange_asks_for_an_expiring_token_and_stores_it_encrypted(
     assert stored.access_token_expires_at > timezone.now() + timedelta(minutes=59)
     assert stored.refresh_token_expires_at is not None
     assert stored.refresh_token_expires_at > timezone.now() + timedelta(days=89)
-    assert stored.granted_scopes == "read_inventory,read_locations,read_products"
+    assert stored.granted_scopes == "read_inventory,read_locations,read_orders,read_products"
     assert stored.auth_state == Shop.AuthState.OK
 
 
@@ -76,7 +76,7 @@ def test_a_grant_missing_a_required_scope_is_refused(scripted_shopify: ScriptedS
     scripted_shopify.script.scope = "read_products"
     with pytest.raises(MissingScopes) as caught:
         tokens.code_exchange(shop_domain=DOMAIN, code="a-code")
-    assert caught.value.missing == ("read_inventory", "read_locations")
+    assert caught.value.missing == ("read_inventory", "read_locations", "read_orders")
 
 
 def test_the_code_grant_asks_for_an_expiring_token(scripted_shopify: ScriptedShopify) -> None:

@@ -33,6 +33,8 @@ EXPECTED_TOPICS = {
     "customers/data_request": "privacy",
     "customers/redact": "privacy",
     "shop/redact": "privacy",
+    "orders/create": "revenue",
+    "orders/cancelled": "revenue",
 }
 COMPLIANCE = {"customers/data_request", "customers/redact", "shop/redact"}
 
