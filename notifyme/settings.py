@@ -149,6 +149,8 @@ if NOTIFYME_DEV_TOOLS:
         INSTALLED_APPS += ["sandboxes.klaviyo", "sandboxes.shopify"]
 
 MIDDLEWARE = [
+    # First: every log line of the request (Django's own included) carries its id.
+    "notifyme.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -241,13 +243,23 @@ if not DEBUG:
 # Every handler masks secrets (notifyme/core/logging.py), the development server's request lines
 # (`django.server`, which Django otherwise logs through a handler of its own) included: cancel
 # tokens, proxy signatures and ID tokens travel in URLs. gunicorn.conf.py does the same for
-# gunicorn's access log.
+# gunicorn's access log. Every line carries the request id, RQ job id and shop
+# (notifyme/core/logcontext.py). LOG_FORMAT: `json` (one object per line, the production
+# default) or `text` (readable, the DEBUG=1 default for `make run`); see logformat.py.
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json").lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
+_LOG_FILTERS = ["log_context", "redact_secrets"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "notifyme.core.logging.RedactSecretsFilter"}},
+    "filters": {
+        "log_context": {"()": "notifyme.core.logcontext.ContextFilter"},
+        "redact_secrets": {"()": "notifyme.core.logging.RedactSecretsFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "notifyme.core.logformat.JsonFormatter"},
+        "text": {"()": "notifyme.core.logformat.TextFormatter"},
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -257,13 +269,13 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "formatter": LOG_FORMAT,
+            "filters": _LOG_FILTERS,
         },
         "django.server": {
             "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["redact_secrets"],
+            "formatter": "json" if LOG_FORMAT == "json" else "django.server",
+            "filters": _LOG_FILTERS,
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
