@@ -10,7 +10,7 @@ one line for the collector. `LOG_FORMAT=text` (the default with DEBUG=1, i.e. `m
 
 Both read the fields `notifyme.core.logcontext.ContextFilter` set and print what
 `RedactSecretsFilter` left (the handlers in settings.LOGGING run both filters first); as a last
-guard the JSON formatter passes the finished line through `redact_log` once more.
+guard the JSON formatter passes every field through `redact_log` once more.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from notifyme.core.logcontext import FIELDS
-from notifyme.core.logging import _STANDARD, redact_log
+from notifyme.core.logging import _STANDARD, redact_deep
 
 
 def _utc(record: logging.LogRecord) -> str:
@@ -54,8 +54,8 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = record.exc_text
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        text = orjson.dumps(line, default=str).decode()
-        return redact_log(text)
+        # Redacted field by field (never the finished text, whose quotes a pattern could eat).
+        return orjson.dumps(redact_deep(line), default=str).decode()
 
 
 class TextFormatter(logging.Formatter):

@@ -48,7 +48,7 @@ _SHOPIFY_TOKEN = re.compile(r"\b(shp[a-z]{2,3}_)[A-Za-z0-9]{8,}")
 # A Fernet token: version byte 0x80 and a 64-bit timestamp whose top bytes are zero.
 _FERNET = re.compile(r"gAAAAA[A-Za-z0-9_-]{20,}={0,2}")
 _HEADER_SECRETS = [
-    re.compile(r"(Klaviyo-API-Key\s+)\S+", re.IGNORECASE),
+    re.compile(r"(Klaviyo-API-Key\s+)[^\s\"',]+", re.IGNORECASE),
     re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
     re.compile(r"(Basic\s+)[A-Za-z0-9+/=]{8,}", re.IGNORECASE),
     re.compile(rf"((?<![A-Za-z0-9_-])[\"']?(?:{'|'.join(SECRET_NAMES)})[\"']?\s*[:=]\s*[\"']?)"
@@ -82,12 +82,19 @@ def redact_log(text: str) -> str:
     return _PHONE.sub(lambda m: f"+…{m.group(1)}", text)
 
 
+#: A mapping key that says its (string) value is a credential, whatever the value looks like.
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|private_key|api_key|authorization|"
+                         r"cookie|signature|hmac|dsn|credential|session", re.IGNORECASE)
+
+
 def redact_deep(value: Any) -> Any:
-    """`redact_log` applied to every string inside dicts, lists and tuples (keys included)."""
+    """`redact_log` applied to every string inside dicts, lists and tuples (keys included);
+    a string under a key that names a credential (`_SECRET_KEY`) is replaced whole."""
     if isinstance(value, str):
         return redact_log(value)
     if isinstance(value, dict):
-        return {redact_deep(k): redact_deep(v) for k, v in value.items()}
+        return {redact_deep(k): REDACTED if isinstance(k, str) and isinstance(v, str | bytes)
+                and _SECRET_KEY.search(k) else redact_deep(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(redact_deep(item) for item in value)
     return value
