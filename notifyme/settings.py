@@ -16,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from notifyme.core.sentry import sentry_setup
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -284,3 +286,11 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+
+# Optional error reporting (notifyme/core/sentry.py): on when SENTRY_DSN is set, with the log
+# redaction in before_send; needs the `sentry` extra.
+SENTRY_DSN = env("SENTRY_DSN")
+sentry_setup(dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT",
+                                             "development" if DEBUG else "production"),
+             release=env("SENTRY_RELEASE"),
+             traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")))

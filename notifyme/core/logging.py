@@ -9,8 +9,8 @@ percent-encoded (inside another URL's query, e.g. the bounce page's `shopify-rel
 
 Credentials in free text are masked too: Klaviyo private keys (`pk_…abcd`, the app's display
 form), Shopify tokens (`shpat_`, `shpua_`, `shprt_`, … → `shpat_[redacted]`), Fernet tokens (what
-the database stores for keys and tokens), `Bearer` / `Basic` / `Klaviyo-API-Key` credentials and
-any `name=value` or `"name": "value"` whose name says secret (access_token, private_key,
+the database stores for keys and tokens), JWTs (App Bridge ID tokens), `Bearer` / `Basic` /
+`Klaviyo-API-Key` credentials and any `name=value` or `"name": "value"` whose name says secret (access_token, private_key,
 X-Shopify-Hmac-Sha256, …). `redact` is also what the Klaviyo attempt rows pass paths and error
 details through, so it masks credentials only.
 
@@ -47,6 +47,8 @@ _KEY = re.compile(r"pk_[A-Za-z0-9]{4,}")
 _SHOPIFY_TOKEN = re.compile(r"\b(shp[a-z]{2,3}_)[A-Za-z0-9]{8,}")
 # A Fernet token: version byte 0x80 and a 64-bit timestamp whose top bytes are zero.
 _FERNET = re.compile(r"gAAAAA[A-Za-z0-9_-]{20,}={0,2}")
+# A JWT (App Bridge ID tokens, Shopify session tokens) wherever it stands: header.payload.sig.
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
 _HEADER_SECRETS = [
     re.compile(r"(Klaviyo-API-Key\s+)[^\s\"',]+", re.IGNORECASE),
     re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
@@ -71,6 +73,7 @@ def redact(text: str) -> str:
     text = _KEY.sub(lambda m: f"pk_…{m.group(0)[-4:]}", text)
     text = _SHOPIFY_TOKEN.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _FERNET.sub(REDACTED, text)
+    text = _JWT.sub(REDACTED, text)
     for pattern in (*_HEADER_SECRETS, *_URL_SECRETS):
         text = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return text

@@ -39,6 +39,7 @@ MESSAGES = [
     ("Authorization: Bearer %s", (ID_TOKEN,)),
     ("GET /app/?embedded=1&id_token=%s&shop=demo-shop.myshopify.com", (ID_TOKEN,)),
     ("Authorization: Basic %s", (BASIC,)),
+    ("session token %s expired", (ID_TOKEN,)),
     ("webhook X-Shopify-Hmac-Sha256: %s rejected", (HMAC,)),
     ("GET /auth/callback?code=1&hmac=%s&shop=x.myshopify.com", (SIGNATURE,)),
     ("GET /proxy/subscribe?shop=x.myshopify.com&signature=%s&timestamp=1", (SIGNATURE,)),
