@@ -10,8 +10,8 @@ percent-encoded (inside another URL's query, e.g. the bounce page's `shopify-rel
 Credentials in free text are masked too: Klaviyo private keys (`pk_…abcd`, the app's display
 form), Shopify tokens (`shpat_`, `shpua_`, `shprt_`, … → `shpat_[redacted]`), Fernet tokens (what
 the database stores for keys and tokens), JWTs (App Bridge ID tokens), `Bearer` / `Basic` /
-`Klaviyo-API-Key` credentials and any `name=value` or `"name": "value"` whose name says secret (access_token, private_key,
-X-Shopify-Hmac-Sha256, …). `redact` is also what the Klaviyo attempt rows pass paths and error
+`Klaviyo-API-Key` credentials and any `name=value` or `"name": "value"` whose name says secret
+(access_token, private_key, X-Shopify-Hmac-Sha256, …). `redact` is also what the Klaviyo attempt rows pass paths and error
 details through, so it masks credentials only.
 
 Log lines also mask shoppers' contact details (`redact_log`): an email keeps its first character
