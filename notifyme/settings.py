@@ -287,6 +287,10 @@ LOGGING = {
     },
 }
 
+# `/support/metrics` for a Prometheus scraper: `Authorization: Bearer <METRICS_TOKEN>` (staff
+# sessions work without it); empty = staff only.
+METRICS_TOKEN = env("METRICS_TOKEN")
+
 # Optional error reporting (notifyme/core/sentry.py): on when SENTRY_DSN is set, with the log
 # redaction in before_send; needs the `sentry` extra.
 SENTRY_DSN = env("SENTRY_DSN")

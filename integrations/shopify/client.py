@@ -97,6 +97,8 @@ class AdminClient:
             try:
                 return self._once(document, variables, key, cost)
             except Throttled as error:
+                if error.status is not None:  # Shopify's answer, not our own bucket's wait
+                    ratelimit.throttled_note()
                 self._refuse_if_never_fits(document, error)
                 throttled += 1
                 if throttled > MAX_THROTTLED:

@@ -3,10 +3,11 @@
 One context variable holds an immutable mapping. `scope(...)` (the request-id middleware, the RQ
 worker around each job) starts a fresh one and restores the previous mapping when it ends, so a
 shop bound inside one request or job never leaks into the next one run by the same thread or
-worker. `bind_shop(domain)` adds the shop where the code first knows it for sure (a verified ID
-token, a signed proxy request or webhook, a job's Klaviyo or Shopify client). `ContextFilter`
-copies the mapping onto every record as `request_id`, `job_id` and `shop` (empty when unknown),
-for the formatters (notifyme/core/logformat.py).
+worker; outside a scope `bind` does nothing (sweeper and command lines name no shop unless the code
+opens a scope of its own). `bind_shop(domain)` adds the shop where the code first knows it for sure
+(a verified ID token, a signed proxy request or webhook, a job's Klaviyo or Shopify client).
+`ContextFilter` copies the mapping onto every record as `request_id`, `job_id` and `shop` (empty
+when unknown), for the formatters (notifyme/core/logformat.py).
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ def scope(**fields: str) -> Iterator[None]:
 
 
 def bind(**fields: str) -> None:
-    """Add `fields` to the current scope (until the scope ends)."""
+    """Add `fields` to the current scope (until the scope ends). Outside any scope (the
+    sweeper's loop, a management command, a test) this does nothing: there is no end at which
+    to forget it, and a shop left bound would label every later line of the process wrongly."""
+    if _context.get() is _EMPTY:
+        return
     merged = {**_context.get(), **{k: v for k, v in fields.items() if v}}
     _context.set(MappingProxyType(merged))
 

@@ -68,8 +68,8 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         known = [f"{name}={getattr(record, name)}" for name in FIELDS
                  if getattr(record, name, "")]
-        record.context = f"[{' '.join(known)}] " if known else ""
+        record.context = f"[{' '.join(known)}] " if known else ""  # type: ignore[attr-defined]
         try:
             return super().format(record)
         finally:
-            del record.context
+            delattr(record, "context")

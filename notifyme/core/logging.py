@@ -7,12 +7,12 @@ load); so does Klaviyo's click-tracking `_kx`, which identifies the shopper's pr
 on tracked cancel links). `redact` masks their values wherever a URL shows up, plain or
 percent-encoded (inside another URL's query, e.g. the bounce page's `shopify-reload`).
 
-Credentials in free text are masked too: Klaviyo private keys (`pk_…abcd`, the app's display
-form), Shopify tokens (`shpat_`, `shpua_`, `shprt_`, … → `shpat_[redacted]`), Fernet tokens (what
-the database stores for keys and tokens), JWTs (App Bridge ID tokens), `Bearer` / `Basic` /
+Credentials in free text are masked too: Klaviyo private keys (`pk_…abcd`, the app's display form),
+Shopify tokens (`shpat_`, `shpua_`, `shprt_`, … → `shpat_[redacted]`), Fernet tokens (what the
+database stores for keys and tokens), JWTs (App Bridge ID tokens), `Bearer` / `Basic` /
 `Klaviyo-API-Key` credentials and any `name=value` or `"name": "value"` whose name says secret
-(access_token, private_key, X-Shopify-Hmac-Sha256, …). `redact` is also what the Klaviyo attempt rows pass paths and error
-details through, so it masks credentials only.
+(access_token, private_key, X-Shopify-Hmac-Sha256, …). `redact` is also what the Klaviyo attempt
+rows pass paths and error details through, so it masks credentials only.
 
 Log lines also mask shoppers' contact details (`redact_log`): an email keeps its first character
 and its domain (`j…@example.com`), an E.164 phone its last four digits (`+…0123`). Logs live

@@ -38,9 +38,9 @@ from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from integrations.shopify.errors import InvalidSubjectToken, ShopifyError, ShopifyUnavailable
+from notifyme.core import logcontext
 from notifyme.core.http import json_error
 from notifyme.shops.install import shop_install_from_id_token, shop_token_usable
-from notifyme.core import logcontext
 from notifyme.shops.models import Shop, normalize_shop_domain
 
 LEEWAY_SECONDS = 10

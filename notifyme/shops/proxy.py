@@ -42,8 +42,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
-from notifyme.core.http import json_error
 from notifyme.core import logcontext
+from notifyme.core.http import json_error
 from notifyme.shops.models import Shop, normalize_shop_domain
 from notifyme.shops.signing import app_proxy_signature, signature_matches
 

@@ -91,7 +91,7 @@ def test_before_breadcrumb_redacts_the_message_and_data() -> None:
 class _Ingest(http.server.BaseHTTPRequestHandler):
     received: list[bytes] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)

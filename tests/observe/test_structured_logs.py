@@ -75,13 +75,16 @@ def test_unsigned_webhook_warning_names_the_request_but_no_unverified_shop(
     assert line["shop"] == ""  # a forged header names no shop on our lines
 
 
-def test_the_context_ends_with_its_scope() -> None:
-    logger = logging.getLogger("notifyme.test")
+def test_the_context_ends_with_its_scope_and_nothing_binds_outside_one() -> None:
     with logcontext.scope(job_id="job-1"):
         logcontext.bind_shop("a.myshopify.com")
         assert dict(logcontext.current()) == {"job_id": "job-1", "shop": "a.myshopify.com"}
+        with logcontext.scope(request_id="inner-request-1"):
+            assert dict(logcontext.current()) == {"request_id": "inner-request-1"}
+        assert logcontext.current()["shop"] == "a.myshopify.com"
     assert dict(logcontext.current()) == {}
-    logger.info("outside any scope")  # must not fail without context
+    logcontext.bind_shop("b.myshopify.com")  # e.g. the sweeper: no scope, nothing sticks
+    assert dict(logcontext.current()) == {}
 
 
 def log_inside_a_job(domain: str) -> str:
