@@ -21,8 +21,8 @@ support pages have the full records; a log line needs to say which domain bounce
 
 `RedactSecretsFilter` applies `redact_log` to every record the app's handlers write — message,
 arguments, extra fields and the exception's traceback — including the development server's
-request lines (`django.server`); `RedactingGunicornLogger` (used by `gunicorn.conf.py`) applies
-it to every atom of gunicorn's access log.
+request lines (`django.server`); `RedactingGunicornLogger` (gunicorn_logger.py, named by
+`gunicorn.conf.py`) applies it to every atom of gunicorn's access log.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import logging
 import re
 from typing import Any
 
-from gunicorn.glogging import Logger as GunicornLogger
 
 #: Query parameters whose value is a credential or identifies a shopper.
 URL_SECRET_PARAMS = ("token", "signature", "id_token", "_kx", "hmac", "session",
@@ -103,7 +102,7 @@ def redact_deep(value: Any) -> Any:
     return value
 
 
-def _redact_value(value: Any) -> Any:
+def redact_value(value: Any) -> Any:
     return redact_log(value) if isinstance(value, str) else value
 
 
@@ -142,19 +141,10 @@ class RedactSecretsFilter(logging.Filter):
     def _scrub(record: logging.LogRecord, cleaned: str) -> None:
         if isinstance(record.msg, str) and isinstance(record.args, tuple):
             record.msg = redact_log(record.msg)
-            record.args = tuple(_redact_value(arg) for arg in record.args)
+            record.args = tuple(redact_value(arg) for arg in record.args)
             try:
                 if record.getMessage() == cleaned:
                     return
             except (TypeError, ValueError):
                 pass
         record.msg, record.args = cleaned, None
-
-
-class RedactingGunicornLogger(GunicornLogger):
-    """gunicorn's logger with every access-log atom (request line, path, query, referer,
-    headers, environ) passed through `redact`, whatever `access_log_format` picks."""
-
-    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
-        atoms = super().atoms(resp, req, environ, request_time)
-        return {name: _redact_value(value) for name, value in atoms.items()}

@@ -3,6 +3,7 @@ RQ job id and shop, through the real logging configuration."""
 
 from __future__ import annotations
 
+import datetime
 import gc
 import json
 import logging
@@ -17,6 +18,7 @@ from django.test import Client
 from rq.job import JobStatus
 
 from notifyme.core import logcontext
+from tests.core.test_log_redaction import TOKEN, _gunicorn_config, _gunicorn_request
 from tests.fixtures.shopify import make_shop, signed_webhook
 from tests.observe.conftest import Captured
 
@@ -146,3 +148,23 @@ def test_text_is_the_development_default_and_an_unknown_format_is_refused() -> N
     assert " WARNING notifyme.probe two" in result.stderr
     refused = _python(LOG_SOMETHING, LOG_FORMAT="xml")
     assert refused.returncode != 0 and "LOG_FORMAT must be json or text" in refused.stderr
+
+
+def test_gunicorn_writes_json_access_lines_with_the_apps_request_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """gunicorn's logger (as gunicorn.conf.py configures it) in production format."""
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    cfg = _gunicorn_config()
+    log_file = tmp_path / "access.log"
+    cfg.set("accesslog", str(log_file))
+    logger = cfg.logger_class(cfg)
+    resp, req, environ = _gunicorn_request(f"/proxy/unsubscribe?token={TOKEN}")
+    resp.headers.append(("X-Request-ID", "lb-7f3a9c2e-0002"))
+    logger.access(resp, req, environ, datetime.timedelta(seconds=1))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    (line,) = log_file.read_text().splitlines()
+    record = json.loads(line)
+    assert record["request_id"] == "lb-7f3a9c2e-0002" and record["logger"] == "gunicorn.access"
+    assert '"GET /proxy/unsubscribe?token=[redacted]' in record["message"]
+    assert TOKEN not in line
