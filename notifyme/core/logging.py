@@ -31,7 +31,6 @@ import logging
 import re
 from typing import Any
 
-
 #: Query parameters whose value is a credential or identifies a shopper.
 URL_SECRET_PARAMS = ("token", "signature", "id_token", "_kx", "hmac", "session",
                      "access_token")
