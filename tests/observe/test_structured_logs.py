@@ -168,3 +168,21 @@ def test_gunicorn_writes_json_access_lines_with_the_apps_request_id(
     assert record["request_id"] == "lb-7f3a9c2e-0002" and record["logger"] == "gunicorn.access"
     assert '"GET /proxy/unsubscribe?token=[redacted]' in record["message"]
     assert TOKEN not in line
+
+
+def test_a_real_rqworker_process_writes_only_json_lines_with_job_ids() -> None:
+    """`manage.py rqworker --burst` (what production runs) under LOG_FORMAT=json: every line it
+    prints, rq's own included, is one JSON object; the job's lines name the job and its shop."""
+    queue = django_rq.get_queue("default", commit_mode="auto")
+    job = queue.enqueue(log_inside_a_job, "worker-shop.myshopify.com")
+    clean = {k: v for k, v in os.environ.items() if k not in {"LOG_FORMAT", "DEBUG"}}
+    result = subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+        [sys.executable, "manage.py", "rqworker", "default", "--burst"], cwd=ROOT,
+        env={**clean, "DEBUG": "1", "LOG_FORMAT": "json"}, capture_output=True, text=True,
+        timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in (result.stdout + result.stderr).splitlines() if line]
+    (probe,) = [r for r in lines if r["message"] == "probe job for worker-shop.myshopify.com"]
+    assert probe["job_id"] == job.id and probe["shop"] == "worker-shop.myshopify.com"
+    assert {r["logger"] for r in lines} >= {"rq.worker", "notifyme.jobs.probe"}
+    assert job.get_status(refresh=True) == JobStatus.FINISHED
