@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from notifyme.core import logcontext
 from notifyme.core.logging import REDACTED, redact_deep, redact_log
 
 Event = dict[str, Any]
@@ -35,10 +36,17 @@ def _request(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def before_send(event: Event, hint: dict[str, Any] | None = None) -> Event:
-    """The event with every string redacted and request cookies dropped (module docstring)."""
+    """The event with every string redacted and request cookies dropped (module docstring),
+    tagged with the log context (`request_id`, `job_id`, `shop`) of the request or job that
+    raised it, so an event leads to its log lines. (Sentry calls this synchronously, in the
+    thread that captured the event.)"""
     cleaned: Event = redact_deep(event)
     if isinstance(event.get("request"), dict):
         cleaned["request"] = _request(event["request"])
+    context = logcontext.current()
+    if context:
+        tags = cleaned.get("tags")
+        cleaned["tags"] = {**(tags if isinstance(tags, dict) else {}), **context}
     return cleaned
 
 

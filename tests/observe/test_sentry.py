@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from notifyme.core import logcontext
 from notifyme.core.sentry import before_breadcrumb, before_send
 from tests.observe.test_redaction import (
     FERNET,
@@ -68,7 +69,9 @@ def test_before_send_redacts_a_django_error_event() -> None:
                                     "data": {"url": f"?signature={SIGNATURE}"}}]},
         "tags": {"shop": "demo-shop.myshopify.com"},
     }
-    cleaned = before_send(event, {})
+    with logcontext.scope(request_id="req-0123456789"):
+        logcontext.bind_shop("demo-shop.myshopify.com")
+        cleaned = before_send(event, {})
     _clean(repr(cleaned))
     frame = cleaned["exception"]["values"][0]["stacktrace"]["frames"][0]
     assert frame["vars"]["token"] == "[redacted]" and frame["vars"]["attempt"] == "3"
@@ -76,7 +79,8 @@ def test_before_send_redacts_a_django_error_event() -> None:
     assert cleaned["request"]["cookies"] == "[redacted]"
     assert cleaned["request"]["headers"]["X-Request-ID"] == "abc12345"  # diagnostics stay
     assert cleaned["request"]["data"]["list_id"] == "XyZ123"
-    assert cleaned["tags"] == {"shop": "demo-shop.myshopify.com"}
+    # Tagged with the log context, so the event leads to the request's log lines.
+    assert cleaned["tags"] == {"shop": "demo-shop.myshopify.com", "request_id": "req-0123456789"}
 
 
 def test_before_breadcrumb_redacts_the_message_and_data() -> None:
@@ -127,10 +131,12 @@ print("active", sentry_sdk.get_client().is_active())
 logging.getLogger("notifyme.sync").info("syncing for %s", {SHOPPER_EMAIL!r})
 def connect(private_key, token):
     raise RuntimeError("Klaviyo refused " + private_key + " token " + token)
-try:
-    connect({KLAVIYO_KEY!r}, {SHOPIFY["shpat"]!r})
-except RuntimeError:
-    logging.getLogger("notifyme.sync").exception("connect failed for %s", {ID_TOKEN!r})
+from notifyme.core import logcontext
+with logcontext.scope(job_id="sync-sync-7-abcdef123456"):
+    try:
+        connect({KLAVIYO_KEY!r}, {SHOPIFY["shpat"]!r})
+    except RuntimeError:
+        logging.getLogger("notifyme.sync").exception("connect failed for %s", {ID_TOKEN!r})
 sentry_sdk.capture_message("plain report with {FERNET}")
 sentry_sdk.flush(timeout=10)
 """
@@ -153,6 +159,7 @@ def test_with_a_dsn_errors_reach_sentry_redacted(ingest: tuple[str, list[bytes]]
     # Both reports arrived: the logged exception (with its frame's locals) and the message.
     assert "connect failed for" in posted and "RuntimeError" in posted
     assert '"private_key"' in posted and "plain report with [redacted]" in posted
+    assert '"job_id":"sync-sync-7-abcdef123456"' in posted  # the job's id as a tag
     _clean(posted)
 
 
