@@ -290,6 +290,8 @@ LOGGING = {
 # `/support/metrics` for a Prometheus scraper: `Authorization: Bearer <METRICS_TOKEN>` (staff
 # sessions work without it); empty = staff only.
 METRICS_TOKEN = env("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24 and not DEBUG:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (a random value)")
 
 # Optional error reporting (notifyme/core/sentry.py): on when SENTRY_DSN is set, with the log
 # redaction in before_send; needs the `sentry` extra.

@@ -30,8 +30,21 @@ def _utc(record: logging.LogRecord) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _jsonable(value: Any) -> Any:
+    """JSON's own types as they are (containers walked); anything else as its `str`, so the
+    redaction sees the text that will be printed (Django's `django.request` lines carry the
+    request object, whose repr holds the full URL with its query)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(item) for item in value]
+    return str(value)
+
+
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {name: value for name, value in vars(record).items()
+    return {name: _jsonable(value) for name, value in vars(record).items()
             if name not in _STANDARD and not name.startswith("_")}
 
 
@@ -55,7 +68,7 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         # Redacted field by field (never the finished text, whose quotes a pattern could eat).
-        return orjson.dumps(redact_deep(line), default=str).decode()
+        return orjson.dumps(redact_deep(line)).decode()
 
 
 class TextFormatter(logging.Formatter):

@@ -55,7 +55,7 @@ _HEADER_SECRETS = [
                r"(?!\[redacted\])[^\s\"',;&}\]]+", re.IGNORECASE),
 ]
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9%+-])[A-Za-z0-9._%+-]*"
-                    r"@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
+                    r"(@|%40)((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
 _PHONE = re.compile(r"(?<![\w+])\+\d{4,11}(\d{4})\b")
 _NAMES = "|".join(URL_SECRET_PARAMS)
 _URL_SECRETS = [
@@ -79,7 +79,7 @@ def redact(text: str) -> str:
 
 def redact_log(text: str) -> str:
     """`redact`, then shoppers' emails and phone numbers masked (what a log line may keep)."""
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}…@{m.group(2)}", redact(text))
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}…{m.group(2)}{m.group(3)}", redact(text))
     return _PHONE.sub(lambda m: f"+…{m.group(1)}", text)
 
 

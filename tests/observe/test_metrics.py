@@ -19,6 +19,7 @@ from notifyme.delivery import nudges
 from notifyme.sync import engine
 from notifyme.webhooks import processing
 from notifyme.webhooks.models import WebhookEvent
+from tests.core.test_production_settings import PRODUCTION, _manage
 from tests.fixtures.shopify import id_token, make_shop, signed_webhook
 from tests.fixtures.shopify_scripted import ScriptedShopify
 from tests.sync.conftest import Merchant, add_subscribers, drain, make_merchant
@@ -199,3 +200,10 @@ def test_redis_down_still_answers_with_the_database_figures(scraper: Client,
     assert value(samples, "notifyme_up", source="redis") == 0.0
     assert value(samples, "notifyme_up", source="database") == 1.0
     assert not any(name == "notifyme_queue_jobs" for name, _ in samples)
+
+
+def test_production_refuses_a_guessable_metrics_token() -> None:
+    short = _manage("check", **{**PRODUCTION, "METRICS_TOKEN": "metrics"})
+    assert short.returncode != 0 and "METRICS_TOKEN must be at least 24" in short.stderr
+    good = _manage("check", **{**PRODUCTION, "METRICS_TOKEN": SCRAPER_TOKEN})
+    assert good.returncode == 0, good.stderr

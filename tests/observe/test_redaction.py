@@ -4,11 +4,13 @@ arguments, `extra=` fields, exception text and traceback, in both log formats.""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import secrets
 
 import pytest
 from cryptography.fernet import Fernet
+from django.test import Client
 
 from notifyme.core.logformat import TextFormatter
 from notifyme.core.logging import redact, redact_log
@@ -159,3 +161,17 @@ def test_the_development_server_log_is_redacted_in_both_formats() -> None:
 ])
 def test_ordinary_diagnostics_survive_redaction(text: str) -> None:
     assert redact_log(text) == text
+
+
+@pytest.mark.django_db
+def test_a_404_logged_with_its_request_object_leaks_no_url_secret(json_log: Captured) -> None:
+    """Django logs "Not Found" with the request object as an extra field; its repr is the full
+    URL, query included."""
+    client = Client()
+    response = client.get(f"/no-such-page/?id_token={ID_TOKEN}&email=jane.doe%40gmail.com"
+                          f"&hmac={SIGNATURE}")
+    assert response.status_code == 404
+    (line,) = [r for r in json_log.records() if r["logger"] == "django.request"]
+    assert line["status_code"] == 404 and "WSGIRequest" in line["request"]
+    _assert_clean(json.dumps(line))
+    assert "jane.doe%40gmail.com" not in json.dumps(line) and "j…%40gmail.com" in line["request"]
