@@ -96,8 +96,10 @@ def redact_deep(value: Any) -> Any:
     if isinstance(value, dict):
         return {redact_deep(k): REDACTED if isinstance(k, str) and isinstance(v, str | bytes)
                 and _SECRET_KEY.search(k) else redact_deep(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(redact_deep(item) for item in value)
+    if isinstance(value, list):
+        return [redact_deep(item) for item in value]
+    if isinstance(value, tuple):  # a plain tuple even for a namedtuple (whose fields differ)
+        return tuple(redact_deep(item) for item in value)
     return value
 
 
@@ -121,7 +123,12 @@ class RedactSecretsFilter(logging.Filter):
     the last line of the traceback) never reaches a handler's output as it was."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a call whose arguments do not fit its format: print
+            # both, redacted, rather than raise out of the caller's `logger.info(...)`
+            message = f"{record.msg} {record.args!r}"
+            record.msg, record.args = message, None
         cleaned = redact_log(message)
         if cleaned != message:
             self._scrub(record, cleaned)

@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 import secrets
+from collections import namedtuple
 
 import pytest
 from cryptography.fernet import Fernet
@@ -175,3 +176,20 @@ def test_a_404_logged_with_its_request_object_leaks_no_url_secret(json_log: Capt
     assert line["status_code"] == 404 and "WSGIRequest" in line["request"]
     _assert_clean(json.dumps(line))
     assert "jane.doe%40gmail.com" not in json.dumps(line) and "j…%40gmail.com" in line["request"]
+
+
+def test_odd_extra_values_neither_break_logging_nor_leak(json_log: Captured) -> None:
+    Pair = namedtuple("Pair", "name secret")
+    logging.getLogger("notifyme.probe").warning("odd", extra={
+        "pair": Pair("key", KLAVIYO_KEY), "raw": KLAVIYO_KEY.encode(), "ids": {1, 2}})
+    (line,) = json_log.records()
+    assert line["pair"] == ["key", f"pk_…{KLAVIYO_KEY[-4:]}"] and sorted(line["ids"]) == [1, 2]
+    _assert_clean(json.dumps(line))
+
+
+def test_a_log_call_with_mismatched_arguments_is_printed_redacted_not_raised(
+        json_log: Captured) -> None:
+    logging.getLogger("notifyme.probe").warning("key %s and %s", KLAVIYO_KEY)
+    (line,) = json_log.records()
+    assert line["message"].startswith("key %s and %s (") and "pk_…" in line["message"]
+    _assert_clean(line["message"])
