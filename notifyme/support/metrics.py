@@ -139,7 +139,7 @@ def _redis_state() -> Iterator[Metric]:
                  "backoff, import polls).", [], [((), float(redis.zcard(nudges.DELAYED_KEY)))])
     accounts = {limiter_account(c) for c in KlaviyoConnection.objects.filter(
         status=KlaviyoConnection.Status.CONNECTED).only("account_id", "shop_id")}
-    cooling = sum(1 for a in accounts if klaviyo_ratelimit.cool_down_remaining(account_id=a))
+    cooling = klaviyo_ratelimit.cooling_down_count(account_ids=accounts)
     yield _gauge("notifyme_klaviyo_accounts_cooling_down",
                  "Klaviyo accounts in a 429 cool-down now.", [], [((), float(cooling))])
     throttled = CounterMetricFamily("notifyme_shopify_throttled",
