@@ -19,8 +19,9 @@ from rq.job import JobStatus
 
 from notifyme.core import logcontext
 from tests.core.test_log_redaction import TOKEN, _gunicorn_config, _gunicorn_request
-from tests.fixtures.shopify import make_shop, signed_webhook
+from tests.fixtures.shopify import make_shop, make_variant, signed_webhook
 from tests.observe.conftest import Captured
+from tests.subscriptions.helpers import subscribe
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"time", "level", "logger", "message", "request_id", "job_id", "shop"}
@@ -47,6 +48,21 @@ def test_a_request_logs_its_forwarded_request_id_and_the_verified_shop(
     assert line["shop"] == "demo-shop.myshopify.com"
     assert line["level"] == "INFO" and line["logger"] == "notifyme.webhooks.intake"
     assert line["time"].endswith("Z") and line["job_id"] == ""
+
+
+@pytest.mark.django_db
+def test_a_storefront_signup_logs_the_proxied_shop_and_no_contact(
+        client: Client, json_log: Captured) -> None:
+    """The signed app-proxy path binds its shop; the signup's line keeps to ids (the masking
+    of emails in test_redaction.py is the safety net, not the plan)."""
+    make_variant(make_shop(), shopify_id=4001, quantity=0)
+    response = subscribe(client, {"variant_id": 4001, "email": "ada.lovelace@example.com"},
+                         HTTP_X_REQUEST_ID="shopify-proxy-req-42")
+    assert response.status_code in {200, 201}, response.content
+    (line,) = [r for r in json_log.records() if "storefront subscription" in r["message"]]
+    assert line["shop"] == "demo-shop.myshopify.com"
+    assert line["request_id"] == response["X-Request-ID"] == "shopify-proxy-req-42"
+    assert "ada.lovelace@example.com" not in json_log.getvalue()
 
 
 @pytest.mark.django_db
