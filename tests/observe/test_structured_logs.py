@@ -19,9 +19,11 @@ from rq.job import JobStatus
 
 from notifyme.core import logcontext
 from tests.core.test_log_redaction import TOKEN, _gunicorn_config, _gunicorn_request
-from tests.fixtures.shopify import make_shop, make_variant, signed_webhook
+from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.shopify import id_token, make_shop, make_variant, signed_webhook
 from tests.observe.conftest import Captured
 from tests.subscriptions.helpers import subscribe
+from tests.sync.conftest import make_merchant
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"time", "level", "logger", "message", "request_id", "job_id", "shop"}
@@ -63,6 +65,19 @@ def test_a_storefront_signup_logs_the_proxied_shop_and_no_contact(
     assert line["shop"] == "demo-shop.myshopify.com"
     assert line["request_id"] == response["X-Request-ID"] == "shopify-proxy-req-42"
     assert "ada.lovelace@example.com" not in json_log.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_embedded_app_call_logs_the_id_tokens_shop(
+        client: Client, json_log: Captured, klaviyo_sandbox: SandboxHandle) -> None:
+    """The merchant's Bearer ID token names the shop (its verified `dest`)."""
+    merchant = make_merchant(klaviyo_sandbox)
+    response = client.post("/app/api/klaviyo/disconnect", {}, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {id_token(merchant.shop.domain)}")
+    assert response.status_code == 200, response.content
+    (line,) = [r for r in json_log.records() if "klaviyo disconnected" in r["message"]]
+    assert line["shop"] == "demo-shop.myshopify.com"
+    assert line["request_id"] == response["X-Request-ID"]
 
 
 @pytest.mark.django_db
