@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,sandbox]'
+	$(BIN)/pip install -q -e '.[dev,sandbox,sentry]'
 	touch $@
 
 setup: $(VENV)/.installed

@@ -2,16 +2,17 @@
 (or pass `-c gunicorn.conf.py`); the bind address stays a command-line choice, the worker
 count and threads come from the environment (below).
 
-The access log goes through `RedactingGunicornLogger` (notifyme/core/logging.py), which masks the
-credentials that travel in URLs (the shoppers' cancel `token`, Shopify's proxy `signature`, the
-App Bridge `id_token`) and bearer tokens in every atom, so no `access_log_format` can print them.
+The access log goes through `RedactingGunicornLogger` (notifyme/core/gunicorn_logger.py), which
+masks the credentials that travel in URLs (the shoppers' cancel `token`, Shopify's proxy
+`signature`, the App Bridge `id_token`) and bearer tokens in every atom, so no
+`access_log_format` can print them; with LOG_FORMAT=json its lines are the app's JSON objects.
 """
 
 import os
 
 wsgi_app = "notifyme.wsgi:application"
 accesslog = "-"
-logger_class = "notifyme.core.logging.RedactingGunicornLogger"
+logger_class = "notifyme.core.gunicorn_logger.RedactingGunicornLogger"
 
 # Threads, not more processes: a request mostly waits on PostgreSQL's commit and Redis, so one
 # process per core with several threads keeps the cores busy without a copy of Django per

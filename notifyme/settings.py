@@ -16,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from notifyme.core.sentry import sentry_setup
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -151,6 +153,8 @@ if NOTIFYME_DEV_TOOLS:
         INSTALLED_APPS += ["sandboxes.klaviyo", "sandboxes.shopify"]
 
 MIDDLEWARE = [
+    # First: every log line of the request (Django's own included) carries its id.
+    "notifyme.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -243,13 +247,23 @@ if not DEBUG:
 # Every handler masks secrets (notifyme/core/logging.py), the development server's request lines
 # (`django.server`, which Django otherwise logs through a handler of its own) included: cancel
 # tokens, proxy signatures and ID tokens travel in URLs. gunicorn.conf.py does the same for
-# gunicorn's access log.
+# gunicorn's access log. Every line carries the request id, RQ job id and shop
+# (notifyme/core/logcontext.py). LOG_FORMAT: `json` (one object per line, the production
+# default) or `text` (readable, the DEBUG=1 default for `make run`); see logformat.py.
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json").lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
+_LOG_FILTERS = ["log_context", "redact_secrets"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "notifyme.core.logging.RedactSecretsFilter"}},
+    "filters": {
+        "log_context": {"()": "notifyme.core.logcontext.ContextFilter"},
+        "redact_secrets": {"()": "notifyme.core.logging.RedactSecretsFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "notifyme.core.logformat.JsonFormatter"},
+        "text": {"()": "notifyme.core.logformat.TextFormatter"},
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -259,13 +273,13 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "formatter": LOG_FORMAT,
+            "filters": _LOG_FILTERS,
         },
         "django.server": {
             "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["redact_secrets"],
+            "formatter": "json" if LOG_FORMAT == "json" else "django.server",
+            "filters": _LOG_FILTERS,
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
@@ -274,3 +288,17 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+
+# `/support/metrics` for a Prometheus scraper: `Authorization: Bearer <METRICS_TOKEN>` (staff
+# sessions work without it); empty = staff only.
+METRICS_TOKEN = env("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24 and not DEBUG:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (a random value)")
+
+# Optional error reporting (notifyme/core/sentry.py): on when SENTRY_DSN is set, with the log
+# redaction in before_send; needs the `sentry` extra.
+SENTRY_DSN = env("SENTRY_DSN")
+sentry_setup(dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT",
+                                             "development" if DEBUG else "production"),
+             release=env("SENTRY_RELEASE"),
+             traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")))

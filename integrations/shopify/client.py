@@ -35,6 +35,7 @@ from integrations.shopify.errors import (
     graphql_outcome,
 )
 from integrations.shopify.http import mask_token, scrub, shared_session, timeouts
+from notifyme.core import logcontext
 from notifyme.shops.models import Shop
 
 MAX_THROTTLED = 5
@@ -74,6 +75,7 @@ class AdminClient:
     def __init__(self, shop: Shop, *, timeout: float | None = None,
                  session: requests.Session | None = None) -> None:
         self.shop = shop
+        logcontext.bind_shop(shop.domain)
         self.timeout = timeouts(timeout)
         self.session = session or shared_session()
         self.cost_used = 0
@@ -95,6 +97,8 @@ class AdminClient:
             try:
                 return self._once(document, variables, key, cost)
             except Throttled as error:
+                if error.status is not None:  # Shopify's answer, not our own bucket's wait
+                    ratelimit.throttled_note()
                 self._refuse_if_never_fits(document, error)
                 throttled += 1
                 if throttled > MAX_THROTTLED:

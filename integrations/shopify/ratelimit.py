@@ -151,3 +151,22 @@ def buckets(*, shop_domains: list[str]) -> dict[str, Bucket | None]:
         pipe.hmget(_keys(domain)[0], "max", "avail", "rate")
     return {domain: Bucket(float(raw[0]), float(raw[1]), float(raw[2])) if raw[0] is not None
             else None for domain, raw in zip(domains, pipe.execute(), strict=True)}
+
+
+#: Monotonic count of THROTTLED answers (HTTP 200 or 429) from Shopify, all shops together, for
+#: the Prometheus endpoint (`notifyme_shopify_throttled_total`); a flushed Redis restarts it
+#: at zero, which Prometheus reads as a counter reset.
+THROTTLED_KEY = "sh:throttled:total"
+
+
+def throttled_note() -> None:
+    """Count one THROTTLED answer. Best effort: a Redis hiccup must not fail the call."""
+    try:
+        get_redis().incr(THROTTLED_KEY)
+    except Exception:  # noqa: S110 - a lost count is harmless; the call's outcome is not
+        pass
+
+
+def throttled_total() -> int:
+    raw: Any = get_redis().get(THROTTLED_KEY)
+    return int(raw or 0)

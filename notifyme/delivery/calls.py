@@ -37,6 +37,7 @@ from integrations.klaviyo.errors import (
 )
 from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.services import attempt_recorder, client_for, connection_halt
+from notifyme.core import logcontext
 from notifyme.delivery import leasing, pointers, policy
 
 T = TypeVar("T")
@@ -129,7 +130,9 @@ class Delivery:
 
     @classmethod
     def open(cls, connection: KlaviyoConnection, *, defer_attempts: bool = False) -> Delivery:
-        """Raises SecretDecryptionError when the stored key no longer decrypts."""
+        """Raises SecretDecryptionError when the stored key no longer decrypts. Binds the
+        shop to the log context (the job's lines name it from here on)."""
+        logcontext.bind_shop(connection.shop.domain)
         return cls(connection=connection, client=client_for(connection, session=shared_session()),
                    deferred=[] if defer_attempts else None)
 

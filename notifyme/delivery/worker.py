@@ -19,6 +19,7 @@ from typing import Any
 from django.db import close_old_connections
 from rq.worker import SimpleWorker
 
+from notifyme.core import logcontext
 from notifyme.core.gc_tuning import relax_gc
 from notifyme.delivery import registry
 
@@ -33,15 +34,20 @@ def warm_up() -> None:
 
 
 class Worker(SimpleWorker):
-    """SimpleWorker with a warm-up, `relax_gc()`, Django's connection hygiene around each job
-    and a full collection after it."""
+    """SimpleWorker with a warm-up, `relax_gc()`, Django's connection hygiene around each job,
+    a fresh log context per job (its RQ job id on every line; the shop a job binds ends with
+    it) and a full collection after it."""
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         warm_up()
         relax_gc()  # after the warm-up, so what it loaded is frozen too
         return super().work(*args, **kwargs)
 
-    def perform_job(self, *args: Any, **kwargs: Any) -> bool:
+    def perform_job(self, job: Any, *args: Any, **kwargs: Any) -> bool:
+        with logcontext.scope(job_id=str(job.id)):
+            return self._perform(job, *args, **kwargs)
+
+    def _perform(self, *args: Any, **kwargs: Any) -> bool:
         # A connection broken by a database restart (or past CONN_MAX_AGE) is dropped before
         # and after every job, so one failed job is the worst a restart costs.
         close_old_connections()

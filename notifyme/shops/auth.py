@@ -38,6 +38,7 @@ from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from integrations.shopify.errors import InvalidSubjectToken, ShopifyError, ShopifyUnavailable
+from notifyme.core import logcontext
 from notifyme.core.http import json_error
 from notifyme.shops.install import shop_install_from_id_token, shop_token_usable
 from notifyme.shops.models import Shop, normalize_shop_domain
@@ -144,6 +145,7 @@ def id_token_claims(token: str, *, expected_shop: str | None = None) -> Verified
         raise InvalidIdToken("shop_domain") from None
     if expected_shop is not None and expected_shop.strip().lower() != domain:
         raise InvalidIdToken("shop_mismatch")
+    logcontext.bind_shop(domain)  # verified: every later log line of this request names it
     return VerifiedIdToken(shop_domain=domain, user_id=str(claims.get("sub") or ""),
                            session_id=str(claims.get("sid") or ""))
 

@@ -42,6 +42,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
+from notifyme.core import logcontext
 from notifyme.core.http import json_error
 from notifyme.shops.models import Shop, normalize_shop_domain
 from notifyme.shops.signing import app_proxy_signature, signature_matches
@@ -188,6 +189,7 @@ def app_proxy_verify(
             400, "invalid_shop", "The shop domain is not valid.",
             {"shop": ["Enter a shop domain like example.myshopify.com."]},
         ) from None
+    logcontext.bind_shop(domain)  # the signature covered it
     shop = Shop.objects.installed().filter(domain=domain).first()
     if shop is None:
         raise AppProxyError(

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from notifyme.support.metrics_views import metrics
+
+urlpatterns: list[URLPattern] = [
+    path("metrics", metrics, name="metrics"),
+]

@@ -38,6 +38,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from integrations.shopify.errors import ShopifyError
+from notifyme.core import logcontext
 from notifyme.delivery import leasing
 from notifyme.delivery.calls import Lease, LeaseLost
 from notifyme.webhooks import batching, conf, lanes
@@ -191,6 +192,7 @@ def follow_up(shop_domain: str) -> str:
 
 def process_shop(shop_domain: str) -> dict[str, Any]:
     """Drain one shop's due events (see module docstring); returns counts by outcome."""
+    logcontext.bind_shop(shop_domain)
     lanes.job_started(shop_domain=shop_domain)
     counts: Counter[str] = Counter()
     deadline = time.monotonic() + BUDGET_SECONDS

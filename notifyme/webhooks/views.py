@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.shopify.signatures import webhook_signature_valid
+from notifyme.core import logcontext
 from notifyme.core.http import json_error
 from notifyme.webhooks import conf
 from notifyme.webhooks.intake import HeaderInvalid, delivery_headers, webhook_receive
@@ -60,5 +61,6 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         headers = delivery_headers(request.headers)
     except HeaderInvalid as error:
         return json_error(400, "invalid_header", error.message, {error.header: [error.message]})
+    logcontext.bind_shop(headers.shop_domain)  # signed by Shopify
     webhook_receive(headers=headers, body=body)
     return JsonResponse({"status": "received"})
