@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt, SyncAttemptSubscription
 from notifyme.core.admin import ReadOnlyAdmin
 
 
@@ -58,3 +58,13 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
         included), which the subscription admin links to."""
         return lookup == "links__subscription_id" or super().lookup_allowed(lookup, value,
                                                                             request)
+
+
+@admin.register(SyncAttemptSubscription)
+class SyncAttemptSubscriptionAdmin(ReadOnlyAdmin):
+    """Which call carried which record: a batch call has one row per subscription it carried
+    (the shopper timeline reads these; here support can filter by either side)."""
+
+    list_display = ("attempt", "subscription_id")
+    search_fields = ("=subscription_id", "=attempt__id")
+    list_select_related = ("attempt",)

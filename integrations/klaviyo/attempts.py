@@ -32,13 +32,17 @@ _PERSONAL_FIELDS = re.compile(
     r'(?:"|$)')  # a value cut off by the size cap is masked too
 _EMAIL = re.compile(r"[^\s\"'(),<>@]+@[^\s\"'(),<>@]+")
 _PHONE = re.compile(r"\+\d[\d\s-]{5,}\d")
+#: A Klaviyo profile id (a ULID): it names the shopper in Klaviyo, and a call made after their
+#: erasure (the data-privacy deletion request itself) is linked to no subscription to scrub.
+_PROFILE_ID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
 
 
 def summary_mask(text: str) -> str:
-    """`text` with every email, phone number and name value replaced by a placeholder (and
-    secrets redacted): what `request_summary` stores."""
+    """`text` with every email, phone number, name and Klaviyo profile id replaced by a
+    placeholder (and secrets redacted): what `request_summary` stores."""
     text = _PERSONAL_FIELDS.sub(r'\1"…"', redact(text))
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+    text = _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+    return _PROFILE_ID.sub("[profile id]", text)
 
 
 def attempt_recorder(

@@ -38,3 +38,12 @@ class RecoveredOrderAdmin(ReadOnlyAdmin):
 class AttributionSettingsAdmin(ReadOnlyAdmin):
     list_display = ("shop", "window_days", "updated_at")
     list_select_related = ("shop",)
+
+
+@admin.register(RecoveredLine)
+class RecoveredLineAdmin(ReadOnlyAdmin):
+    """The attributed lines on their own: what one restock earned, line by line."""
+
+    list_display = ("order", "restock", "variant_shopify_id", "quantity", "amount", "notified_at")
+    search_fields = ("=order__shopify_id", "=variant_shopify_id", "=restock__id")
+    list_select_related = ("order", "restock")

@@ -20,7 +20,8 @@ from notifyme.sync.models import ImportBatch, OutboxItem
 from notifyme.webhooks.models import WebhookEvent
 from tests.factories import subscription_make, variant_make
 
-OUR_APPS = {"shops", "catalog", "subscriptions", "sync", "restocks", "klaviyo", "webhooks"}
+OUR_APPS = {"shops", "catalog", "subscriptions", "sync", "restocks", "klaviyo", "webhooks",
+            "revenue", "waitlists", "support"}
 OUR_MODELS = [m for m in apps.get_models() if m._meta.app_label in OUR_APPS]
 
 
