@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from notifyme.catalog.models import CatalogSettings, InventoryLevel, Location, Variant
 from notifyme.catalog.selectors import counted_locations
@@ -59,55 +60,96 @@ def _resync(variant: Variant) -> list[StockUpdate]:
     return [variant_update_stock(variant=variant, quantity=quantity)]
 
 
-def _location(shop: Shop, shopify_id: int) -> Location:
-    location, _ = Location.objects.get_or_create(shop=shop, shopify_id=shopify_id)
-    return location
+def _locations(shop: Shop, shopify_ids: set[int]) -> dict[int, Location]:
+    """The shop's locations by Shopify id, those first seen here created (one query when all
+    are known, which is every level after the first of a location)."""
+    found = {loc.shopify_id: loc for loc in
+             Location.objects.filter(shop=shop, shopify_id__in=shopify_ids)}
+    for shopify_id in shopify_ids - found.keys():
+        found[shopify_id], _ = Location.objects.get_or_create(shop=shop, shopify_id=shopify_id)
+    return found
 
 
-def _level_store(shop: Shop, variant: Variant, level: LevelSnapshot) -> bool:
-    """Store one level unless it is older than the mirror's; True if anything changed."""
-    location = _location(shop, level.location_id)
-    row, created = InventoryLevel.objects.select_for_update().get_or_create(
-        variant=variant, location=location,
-        defaults={"shop": shop, "available": level.available,
-                  "shopify_updated_at": level.updated_at})
-    if created:
-        return True
+def _level_newer(row: InventoryLevel, level: LevelSnapshot) -> bool:
+    """Apply `level` to the mirrored `row` unless it is older; True if anything changed."""
     mirrored = row.shopify_updated_at
     if level.updated_at is not None and mirrored is not None and level.updated_at < mirrored:
         return False
     if (row.available, mirrored) == (level.available, level.updated_at or mirrored):
         return False
     row.available, row.shopify_updated_at = level.available, level.updated_at or mirrored
-    row.save(update_fields=["available", "shopify_updated_at", "updated_at"])
     return True
+
+
+def _levels_store(shop: Shop, variants: dict[int, Variant],
+                  by_item: dict[int, list[LevelSnapshot]]) -> set[int]:
+    """Write the levels of the locked `variants` (newer-only each; a few statements for the
+    whole batch, not a few per level); returns the ids of the variants whose levels changed."""
+    locations = _locations(shop, {level.location_id for item in variants
+                                  for level in by_item[item]})
+    rows = {(row.variant_id, row.location_id): row for row in InventoryLevel.objects.filter(
+        variant__in=list(variants.values()), location__in=list(locations.values()))}
+    created: dict[tuple[int, int], InventoryLevel] = {}
+    updated: dict[tuple[int, int], InventoryLevel] = {}
+    changed: set[int] = set()
+    for item, variant in variants.items():
+        for level in by_item[item]:
+            key = (variant.pk, locations[level.location_id].pk)
+            row = rows.get(key)
+            if row is None:
+                rows[key] = created[key] = InventoryLevel(
+                    shop=shop, variant=variant, location=locations[level.location_id],
+                    available=level.available, shopify_updated_at=level.updated_at)
+                changed.add(variant.pk)
+            elif _level_newer(row, level):
+                if key not in created:
+                    updated[key] = row
+                changed.add(variant.pk)
+    InventoryLevel.objects.bulk_create(created.values())
+    now = timezone.now()
+    for row in updated.values():
+        row.updated_at = now  # bulk_update does not apply auto_now
+    InventoryLevel.objects.bulk_update(updated.values(),
+                                       ["available", "shopify_updated_at", "updated_at"])
+    return changed
+
+
+def _sellable_quantities(shop: Shop, variant_ids: set[int]) -> dict[int, int]:
+    """`sellable_quantity` of many variants in one GROUP BY (each has a level: just written)."""
+    counted = counted_locations(shop=shop, prefix="location__")
+    return {row["variant_id"]: int(row["total"] or 0) for row in
+            InventoryLevel.objects.filter(variant_id__in=variant_ids).values("variant_id")
+            .annotate(total=Sum("available", filter=counted))}
 
 
 def inventory_levels_apply(*, shop: Shop, levels: Sequence[LevelSnapshot]) -> list[StockUpdate]:
     """Store the levels (newer-only each) and write the sellable quantity of every variant
     whose counted total changed; returns those stock writes (with their restock reactions).
 
+    One transaction for the whole batch (a burst's run of level webhooks is one call:
+    webhooks/batching.py): the variants are locked first, in one global order (their
+    inventory item id), so two jobs applying overlapping batches of one shop wait for each
+    other instead of deadlocking, and a variant's levels are written and summed under its lock.
     Levels of inventory items not in the mirror, or of removed variants, are skipped (the
     caller checks `selectors.variant_for_inventory_item` first when it must tell)."""
     by_item: dict[int, list[LevelSnapshot]] = {}
     for level in levels:
         by_item.setdefault(level.inventory_item_id, []).append(level)
-    updates: list[StockUpdate] = []
-    # Variants are locked in one global order (their inventory item id): two jobs applying
-    # overlapping batches of one shop (webhooks/batching.py) then wait for each other instead
-    # of deadlocking.
-    for item_id in sorted(by_item):
-        item_levels = by_item[item_id]
-        with transaction.atomic():
-            variant = (Variant.objects.select_for_update(of=("self",)).select_related("shop")
-                       .filter(shop=shop, inventory_item_id=item_id, removed_at__isnull=True)
-                       .first())
-            if variant is None:
-                continue
-            changed = [_level_store(shop, variant, level) for level in item_levels]
-            if any(changed):
-                updates += _resync(variant)
-    return updates
+    if not by_item:
+        return []
+    with transaction.atomic():
+        variants = {v.inventory_item_id or 0: v for v in (
+            Variant.objects.select_for_update(of=("self",)).select_related("shop")
+            .filter(shop=shop, inventory_item_id__in=list(by_item), removed_at__isnull=True)
+            .order_by("inventory_item_id"))}
+        if not variants:
+            return []
+        changed = _levels_store(shop, variants, by_item)
+        quantities = _sellable_quantities(shop, changed)
+        return [variant_update_stock(variant=variant, quantity=quantities[variant.pk])
+                for variant in variants.values()
+                if variant.pk in changed and quantities.get(variant.pk, variant.available_quantity)
+                != variant.available_quantity]
 
 
 def shop_resync(*, shop: Shop) -> list[StockUpdate]:
