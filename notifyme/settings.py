@@ -226,6 +226,9 @@ RQ_SHOW_ADMIN_LINK = True
 # Every queue's worker: rq's SimpleWorker (no fork per job) with the cyclic GC tuned for
 # batch jobs (notifyme/delivery/worker.py).
 RQ = {"WORKER_CLASS": "notifyme.delivery.worker.Worker"}
+# Workers' scheduling priority (nice; 0 = unchanged): on cores shared with the web processes a
+# request goes before a job (notifyme/delivery/worker.py).
+WORKER_NICE = int(env("WORKER_NICE", "10"))
 
 # Nothing may frame us except the embedded app views, which are exempt from X-Frame-Options and
 # name the Shopify admin in their own `Content-Security-Policy: frame-ancestors`.

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import django_rq
+import pytest
 from rq.job import JobStatus
 
 from notifyme.core.gc_tuning import GC_GEN0_THRESHOLD
 from notifyme.delivery import registry
 from notifyme.delivery.worker import Worker, warm_up
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def young_generation_threshold() -> int:
@@ -47,3 +53,25 @@ def test_warm_up_imports_what_the_registered_handlers_name(monkeypatch: Any) -> 
     warm_up()
     assert "json.tool" in sys.modules
     assert {"notifyme.sync.jobs", "notifyme.restocks.jobs"} <= set(registry.warm_up_modules())
+
+
+def scheduling_priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("", 10), ("0", 0), ("5", 5)])
+def test_a_real_worker_process_runs_its_jobs_at_worker_nice(setting: str, expected: int) -> None:
+    """`manage.py rqworker` (what production runs) lowers its own priority to WORKER_NICE
+    (default 10), so on shared cores web requests go first; 0 leaves it as started."""
+    queue = django_rq.get_queue("default", commit_mode="auto")
+    job = queue.enqueue("tests.core.test_worker.scheduling_priority")
+    env = {k: v for k, v in os.environ.items() if k != "WORKER_NICE"}
+    if setting:
+        env["WORKER_NICE"] = setting
+    result = subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+        [sys.executable, "manage.py", "rqworker", "default", "--burst"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    job.refresh()
+    assert job.get_status() == JobStatus.FINISHED, job.exc_info
+    assert job.return_value() == max(expected, os.getpriority(os.PRIO_PROCESS, 0))
