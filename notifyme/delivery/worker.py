@@ -48,9 +48,9 @@ def yield_cpu_to_web() -> None:
 
 
 class Worker(SimpleWorker):
-    """SimpleWorker at `WORKER_NICE` priority, with a warm-up, `relax_gc()`, Django's connection hygiene around each job,
-    a fresh log context per job (its RQ job id on every line; the shop a job binds ends with
-    it) and a full collection after it."""
+    """SimpleWorker at `WORKER_NICE` priority, with a warm-up, `relax_gc()`, Django's
+    connection hygiene around each job, a fresh log context per job (its RQ job id on every
+    line; the shop a job binds ends with it) and a full collection after it."""
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         yield_cpu_to_web()
