@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import time
 import uuid
@@ -49,7 +50,7 @@ class AppServer:
         if workers:
             cmd += ["--workers", str(workers)]
         else:
-            workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
+            workers = int(runpy.run_path(str(c.ROOT / "gunicorn.conf.py"))["workers"])
         if threads:
             cmd += ["--threads", str(threads)]
         # The access log (on in production) goes to a file when BENCH_LOG_DIR is set.

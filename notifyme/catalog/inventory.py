@@ -146,10 +146,10 @@ def inventory_levels_apply(*, shop: Shop, levels: Sequence[LevelSnapshot]) -> li
             return []
         changed = _levels_store(shop, variants, by_item)
         quantities = _sellable_quantities(shop, changed)
+        # A changed variant has a level (just written), so it has a quantity.
         return [variant_update_stock(variant=variant, quantity=quantities[variant.pk])
                 for variant in variants.values()
-                if variant.pk in changed and quantities.get(variant.pk, variant.available_quantity)
-                != variant.available_quantity]
+                if variant.pk in changed and quantities[variant.pk] != variant.available_quantity]
 
 
 def shop_resync(*, shop: Shop) -> list[StockUpdate]:

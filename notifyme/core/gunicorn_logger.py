@@ -37,6 +37,8 @@ class RedactedAtoms(SafeAtoms):
 
 
 class RedactingGunicornLogger(GunicornLogger):
+    atoms_wrapper_class = RedactedAtoms
+
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         if gunicorn_log_format() != "json":
@@ -46,8 +48,6 @@ class RedactingGunicornLogger(GunicornLogger):
                 handler.setFormatter(JsonFormatter())
                 handler.addFilter(logcontext.ContextFilter())
                 handler.addFilter(RedactSecretsFilter())
-
-    atoms_wrapper_class = RedactedAtoms
 
     def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
         # The id RequestIdMiddleware returned (so already a sane one); none for a request

@@ -106,21 +106,19 @@ def run_process(events: Sequence[WebhookEvent], token: str,
     try:
         with transaction.atomic():
             updates = inventory_levels_apply(shop=shop, levels=[levels[e.pk] for e in batch])
-            by_variant = {update.variant.pk: update.describe() for update in updates}
-            described = {update.variant.inventory_item_id or 0: by_variant[update.variant.pk]
+            described = {update.variant.inventory_item_id or 0: update.describe()
                          for update in updates}
             _complete(batch, token, _outcomes(batch, levels, described))
     except (OperationalError, InterfaceError):
         raise  # the database went away: the lease expires and the sweeper re-nudges
     except _Lost:
         counts["lost"] += len(batch)
-        done = {e.pk for e in batch}
-        return [e for e in events if e.pk not in done]
     except Exception as error:
         logger.warning("webhook level batch of %s events (shop %s) failed (%s); processing "
                        "them one at a time", len(batch), shop.domain, type(error).__name__)
         return list(events)
-    counts["processed"] += len(batch)
+    else:
+        counts["processed"] += len(batch)
     done = {e.pk for e in batch}
     return [e for e in events if e.pk not in done]
 

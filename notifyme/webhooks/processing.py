@@ -145,22 +145,26 @@ def _round(shop_domain: str, counts: Counter[str]) -> bool:
     lease.add(ids)
     events = list(WebhookEvent.objects.filter(id__in=ids).select_related("shop").order_by("id"))
     for run in _runs(events):
-        try:
-            lease.keep_alive()
-        except LeaseLost:
-            counts["lost"] += len(lease.ids)
+        if not _still_held(lease, counts):
             return False
         left = batching.run_process(run, token, counts) if batching.batchable(run[0]) else run
         lease.discard([event.pk for event in run if event not in left])
         for event in left:
-            try:
-                lease.keep_alive()
-            except LeaseLost:
-                counts["lost"] += len(lease.ids)
+            if not _still_held(lease, counts):
                 return False
             counts[event_process(event, token)] += 1
             lease.discard([event.pk])
     return len(ids) == limit
+
+
+def _still_held(lease: Lease, counts: Counter[str]) -> bool:
+    """Renew the claim's lease when due; False (its events counted lost) once it is gone."""
+    try:
+        lease.keep_alive()
+    except LeaseLost:
+        counts["lost"] += len(lease.ids)
+        return False
+    return True
 
 
 def _runs(events: list[WebhookEvent]) -> list[list[WebhookEvent]]:
