@@ -96,6 +96,8 @@ def test_postgres_restart_mid_backlog(cluster: PrivateCluster,
                                       klaviyo_sandbox: SandboxHandle) -> None:
     account, key = klaviyo_sandbox.new_account("PG chaos")
     list_id = klaviyo_sandbox.admin.create_list(account["id"], "Back in Stock")
+    # Without a delay the sync got faster than the restart window and finished before it.
+    klaviyo_sandbox.admin.set_faults(account["id"], delay=0.4)
     env = base_env(DATABASE_URL=cluster.url, SYNC_LEASE_SECONDS="6", SYNC_BULK_CLAIM="400",
                    SYNC_IMPORT_FIRST_POLL_SECONDS="0.5", KLAVIYO_TIMEOUT_SECONDS="3")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,  # noqa: S603
