@@ -1,15 +1,15 @@
-"""The load process of the webhook burst: prepared requests, N threads, per-request latency.
+"""The load process of the benchmarks: prepared requests, N threads, per-request latency.
 
     python -m bench._load --port P --concurrency 32 --input requests.jsonl --output result.json
 
 Runs as its own process (so the client's CPU and GIL are not the bench's or the server's).
-Each line of the input is {"body": "<JSON text>", "headers": {...}}, built and signed by the
-bench before the clock starts. Every thread keeps one `http.client` connection (keep-alive; it
-reconnects when the server closes it, as gunicorn's sync workers do after each response) and
-takes the next request from a shared counter. Latency is measured in the client, from just
-before the request is written to the end of the response body. Every request has a timeout;
-a connection error counts as status 0. The output: {"elapsed", "latencies_ms" (in send
-order), "statuses" {code: count}, "errors" [first few messages]}.
+Each line of the input is {"body": "<text>", "headers": {...}} and optionally "method" and
+"path" (default POST /webhooks/shopify), built and signed by the bench before the clock
+starts. Every thread keeps one `http.client` connection (keep-alive; it reconnects when the
+server closes it) and takes the next request from a shared counter. Latency is measured in
+the client, from just before the request is written to the end of the response body. Every
+request has a timeout; a connection error counts as status 0. The output: {"elapsed",
+"latencies_ms" (in send order), "statuses" {code: count}, "errors" [first few messages]}.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ import time
 from collections import Counter
 from http.client import HTTPConnection, HTTPException
 
+Request = tuple[str, str, bytes, dict[str, str]]  # method, path, body, headers
 
-def run(port: int, requests: list[tuple[bytes, dict[str, str]]], concurrency: int,
+
+def run(port: int, requests: list[Request], concurrency: int,
         timeout: float) -> dict[str, object]:
     latencies = [0.0] * len(requests)
     statuses: Counter[int] = Counter()
@@ -39,10 +41,10 @@ def run(port: int, requests: list[tuple[bytes, dict[str, str]]], concurrency: in
             i = next(counter)
             if i >= len(requests):
                 break
-            body, headers = requests[i]
+            method, path, body, headers = requests[i]
             started = time.perf_counter()
             try:
-                conn.request("POST", "/webhooks/shopify", body=body, headers=headers)
+                conn.request(method, path, body=body or None, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -78,8 +80,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args()
     with open(args.input) as fh:
-        requests = [(item["body"].encode(), item["headers"])
-                    for item in map(json.loads, fh)]
+        requests = [(item.get("method", "POST"), item.get("path", "/webhooks/shopify"),
+                     item["body"].encode(), item["headers"]) for item in map(json.loads, fh)]
     result = run(args.port, requests, args.concurrency, args.timeout)
     with open(args.output, "w") as fh:
         json.dump(result, fh)

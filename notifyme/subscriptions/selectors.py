@@ -44,11 +44,12 @@ def subscription_get_by_token(*, token: str, shop: Shop | None = None) -> Subscr
 
 def variant_get_for_shop(*, shop: Shop, shopify_id: int) -> Variant | None:
     """The shop's variant with this Shopify id; never another shop's (tenant isolation)."""
-    return (
-        Variant.objects.select_related("product")
-        .filter(shop=shop, shopify_id=shopify_id)
-        .first()
-    )
+    # get(), not first(): (shop, shopify_id) is unique, and first()'s ORDER BY is pure cost
+    # on the storefront's hot path.
+    try:
+        return Variant.objects.select_related("product").get(shop=shop, shopify_id=shopify_id)
+    except Variant.DoesNotExist:
+        return None
 
 
 def subscription_sync_counts(*, shop: Shop) -> dict[str, int]:

@@ -47,9 +47,11 @@ def subscription_create(
     `consent_text_version`) for email marketing, `sms_consent` (with
     `sms_consent_text_version`) for SMS marketing, each stamped with the time it was given.
     When an active subscription exists for shop + variant + (email or phone), it is returned
-    with `created=False` and nothing is written — also when a concurrent request wins the race
-    (the partial unique constraints raise IntegrityError, caught here). Otherwise the row and a
-    `CREATED` lifecycle hook (the outbox row) are written in one transaction.
+    with `created=False` and nothing is written: the INSERT is tried first and the partial
+    unique constraints refuse it (IntegrityError, caught here), so a new signup — the common
+    case, and the storefront's hot path — costs no lookup, and a concurrent request that wins
+    the race is handled the same way. Otherwise the row and a `CREATED` lifecycle hook (the
+    outbox row) are written in one transaction.
 
     `signed_up_at` (an imported waitlist row's original time, never in the future) replaces
     "now" as the signup time and the consent time of each channel consented, so an imported
@@ -59,9 +61,6 @@ def subscription_create(
         raise ValueError("variant belongs to another shop")
     if not email and not phone:
         raise ValueError("a subscription needs an email or a phone")
-    existing = subscription_find_active(shop=shop, variant=variant, email=email, phone=phone)
-    if existing is not None:
-        return existing, False
     now = signed_up_at or timezone.now()
     email_consent = marketing_consent and bool(email)
     sms_consent = sms_consent and bool(phone)
