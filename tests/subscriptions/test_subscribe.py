@@ -382,3 +382,20 @@ def test_default_title_variant_is_named_by_its_product(client: Client, shop: Sho
     make_variant(shop, shopify_id=4001, title="Default Title")
     response = subscribe(client, BODY)
     assert response.json()["message"] == "We'll email you when Linen Shirt is back in stock."
+
+
+def test_a_signup_costs_a_fixed_few_statements(client: Client, sold_out_variant: Variant) -> None:
+    """The storefront's hot path, pinned: the shop, the variant (only the columns it reads;
+    reading a deferred one would add a statement here), the subscription and its outbox row.
+    A duplicate is the same INSERT refused by the constraints, then the existing row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(body: dict[str, Any]) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            subscribe(client, body)
+        return [q["sql"].split()[0] for q in captured.captured_queries
+                if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+
+    assert statements(BODY) == ["SELECT", "SELECT", "INSERT", "INSERT"]
+    assert statements(BODY) == ["SELECT", "SELECT", "INSERT", "SELECT"]
