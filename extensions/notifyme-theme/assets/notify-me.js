@@ -130,7 +130,10 @@ const init = (root) => {
   on(dialog, 'click', (e) => e.target == dialog && close());
   on(form, 'submit', async (e) => {
     e.preventDefault();
-    if (email.value != hinted && showHint()) return hint.children[0].focus(hinted = email.value);
+    if (email.value != hinted && showHint()) {
+      hinted = email.value;
+      return hint.children[0].focus();
+    }
     const f = form.elements;
     const body = Object.fromEntries(Object.entries({
       variant_id: chosen.id, email: email.value.trim(), phone: f.phone?.value.trim(),
