@@ -63,6 +63,41 @@ def wait_until_up(children: dict[str, subprocess.Popen[bytes]], health: dict[str
     return True
 
 
+def stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+
+
+def stop_and_wait(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    stop(children)
+    for child in children.values():
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def banner(base: str, full_key: str, no_profiles_write: str) -> str:
+    """What a newcomer needs, framed: printed last, once every server answers."""
+    return f"""
+{FRAME}
+notifyme is running (web, sandbox and stand-in answered their health checks).
+  Demo storefront (shopper):   {base}/dev/storefront/
+  Merchant app in admin frame: {base}/dev/admin/
+  Support admin:               {base}/admin/   (user admin / password admin, development only)
+  Klaviyo sandbox (received):  http://127.0.0.1:{SANDBOX_PORT}/_sandbox/
+  Shopify stand-in (restock):  http://127.0.0.1:{STANDIN_PORT}/_shopify/
+    or: python -m sandboxes.shopify stock --url http://127.0.0.1:{STANDIN_PORT} \
+          demo-shop.myshopify.com DO-LCS-MEDIUM 5
+  Sandbox keys for the settings page:
+    full access:              {full_key}
+    missing profiles:write:   {no_profiles_write}
+Ctrl-C stops web, worker, sweeper, sandbox and stand-in.
+{FRAME}
+"""
+
+
 def main() -> int:
     env = dict(os.environ)
     # The settings are production unless DEBUG=1: the local run wants the development defaults
@@ -107,54 +142,22 @@ def main() -> int:
         "sandbox": f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/health",
         "standin": f"http://127.0.0.1:{STANDIN_PORT}/_shopify/health",
     }
-
-    def stop(*_: object) -> None:
-        for child in children.values():
-            if child.poll() is None:
-                child.terminate()
-
-    def stop_and_wait() -> None:
-        stop()
-        for child in children.values():
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, lambda *_: stop(children))
     try:
         up = wait_until_up(children, health)
     except KeyboardInterrupt:
         up = False
     if not up:
-        stop_and_wait()
+        stop_and_wait(children)
         return 1
-    print(
-        f"""
-{FRAME}
-notifyme is running (web, sandbox and stand-in answered their health checks).
-  Demo storefront (shopper):   {base}/dev/storefront/
-  Merchant app in admin frame: {base}/dev/admin/
-  Support admin:               {base}/admin/   (user admin / password admin, development only)
-  Klaviyo sandbox (received):  http://127.0.0.1:{SANDBOX_PORT}/_sandbox/
-  Shopify stand-in (restock):  http://127.0.0.1:{STANDIN_PORT}/_shopify/
-    or: python -m sandboxes.shopify stock --url http://127.0.0.1:{STANDIN_PORT} \
-          demo-shop.myshopify.com DO-LCS-MEDIUM 5
-  Sandbox keys for the settings page:
-    full access:              {full_key}
-    missing profiles:write:   {no_profiles_write}
-Ctrl-C stops web, worker, sweeper, sandbox and stand-in.
-{FRAME}
-""",
-        flush=True,
-    )
+    print(banner(base, full_key, no_profiles_write), flush=True)
     try:
         while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        stop_and_wait()
+        stop_and_wait(children)
     exited = [name for name, child in children.items() if child.returncode not in (0, -15, None)]
     return 1 if exited else 0
 

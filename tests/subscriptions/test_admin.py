@@ -68,7 +68,7 @@ def test_change_page_is_read_only_and_links_deliveries_and_the_shopper_page(
     admin_client: Client, shop: Shop, sold_out_variant: Variant
 ) -> None:
     mine, _ = subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
-    other, _ = subscription_create(shop=shop, variant=sold_out_variant, email="b@example.com")
+    subscription_create(shop=shop, variant=sold_out_variant, email="b@example.com")
     variant_simulate_restock(variant=sold_out_variant)  # a delivery for each
     assert RestockDelivery.objects.count() == 2
     url = f"{CHANGELIST}{mine.pk}/change/"
