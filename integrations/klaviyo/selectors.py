@@ -39,16 +39,35 @@ def connection_for_shop(*, shop: Shop) -> KlaviyoConnection | None:
     return KlaviyoConnection.objects.filter(shop=shop).first()
 
 
+def errors_settled_at(connection: KlaviyoConnection | None) -> datetime | None:
+    """When the merchant last settled the connection: a good connect or reconnect
+    (`connected_at`), a disconnect (`disconnected_at`) or a passing re-test (`verified_at`
+    while connected). Errors from before that are history for support (the call log, the
+    shopper timeline), not something to show the merchant again. `verified_at` counts only
+    while connected: a failed re-test that lost scopes sets it too (with NEEDS_ATTENTION)."""
+    if connection is None:
+        return None
+    times = [connection.connected_at, connection.disconnected_at]
+    if connection.status == KlaviyoConnection.Status.CONNECTED:
+        times.append(connection.verified_at)
+    known = [t for t in times if t]
+    return max(known) if known else None
+
+
 def last_error(*, shop: Shop, connection: KlaviyoConnection | None) -> dict[str, Any] | None:
-    """The newest of the connection's recorded error and the newest failed outbound call."""
+    """The newest of the connection's recorded error and the newest failed outbound call
+    since the merchant last settled the connection (`errors_settled_at`)."""
     candidates: list[dict[str, Any]] = []
     if connection and connection.last_error_at:
         candidates.append({
             "kind": connection.last_error_kind, "message": connection.last_error_message,
             "at": connection.last_error_at, "klaviyo_error_id": connection.last_error_id,
         })
-    attempt = (SyncAttempt.objects.filter(shop=shop).exclude(error_kind="")
-               .order_by("-created_at").first())
+    failed = SyncAttempt.objects.filter(shop=shop).exclude(error_kind="")
+    settled = errors_settled_at(connection)
+    if settled is not None:
+        failed = failed.filter(created_at__gt=settled)
+    attempt = failed.order_by("-created_at").first()
     if attempt is not None:
         candidates.append({
             "kind": attempt.error_kind, "message": sentence_for(attempt.error_kind),

@@ -15,6 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.klaviyo.scopes import REQUIRED_SCOPES
+from notifyme.catalog.sync import catalog_sync_unfinished
 from notifyme.dashboard.endpoint import merchant_endpoint
 from notifyme.privacy.selectors import compliance_notices, compliance_requests_list
 from notifyme.restocks.selectors import restock_progress_list
@@ -23,7 +24,8 @@ from notifyme.sync.selectors import sync_status
 
 #: Panels other features add to the page when their template exists. (Restock progress is not
 #: one of them: it has its own page, and its summary sits at the top, above the settings.)
-EXTRA_PANELS = ("dashboard/_catalog_sync.html", "dashboard/_privacy.html")
+CATALOG_SYNC_PANEL = "dashboard/_catalog_sync.html"
+EXTRA_PANELS = (CATALOG_SYNC_PANEL, "dashboard/_privacy.html")
 #: The latest restocks summarised above the settings (all of them: /app/restocks).
 SUMMARY_RESTOCKS = 3
 
@@ -61,6 +63,12 @@ def home(request: EmbeddedRequest) -> HttpResponse:
     """GET /app/ — the Klaviyo settings page inside the Shopify admin."""
     context = page_context(request)
     context["restocks"] = restock_progress_list(shop=request.shop, limit=SUMMARY_RESTOCKS)
+    # Live progress first: a catalog sync under way (the one on install, for a new merchant)
+    # shows at the top with the restocks, not under the settings; once done, its re-sync card
+    # goes back below them.
+    if CATALOG_SYNC_PANEL in context["extra_panels"] and catalog_sync_unfinished(shop=request.shop):
+        context["extra_panels"].remove(CATALOG_SYNC_PANEL)
+        context["catalog_sync_first"] = CATALOG_SYNC_PANEL
     context["use_app_bridge"] = not (
         settings.NOTIFYME_DEV_TOOLS and request.GET.get("dev_frame") == "1"
     )

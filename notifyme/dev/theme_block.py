@@ -3,7 +3,8 @@
 The demo renders the extension's real Liquid file with python-liquid, from the catalog mirror,
 with the few Shopify-only pieces it uses played here: the `t` filter (the extension's
 `locales/<locale>.json`, falling back to `en.default.json` key by key, as Shopify does), `json`,
-`money` (the market's money format), the `{% schema %}` tag (its settings' defaults become
+`money` (the market's money format), `asset_url` (the extension's assets/, served as static
+files), the `{% schema %}` tag (its settings' defaults become
 `block.settings`), and the Liquid objects `block`, `product`, `request.locale`, `localization`
 and `routes.root_url`. So the demo and a real theme show the same words, the same JSON and the
 same data- attributes, and load the same script: nothing is written twice.
@@ -20,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 from liquid import Environment
 
@@ -127,6 +129,8 @@ def _environment(locale: str, money_format: str) -> Environment:
                                                f"translation missing: {locale}.{key}")
     env.filters["json"] = _json
     env.filters["money"] = lambda cents: money(int(cents), money_format)
+    # The extension's assets/ is served under static/notifyme-theme/ (settings.STATICFILES_DIRS).
+    env.filters["asset_url"] = lambda name: static(f"notifyme-theme/{name}")
     return env
 
 

@@ -61,6 +61,9 @@ class StockWatch(models.Model):
     sold_out_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name_plural = "stock watches"  # Django's default appends "s": "watchs"
+
     def __str__(self) -> str:
         return f"{self.variant_id} {'armed' if self.armed else 'in stock'}"
 

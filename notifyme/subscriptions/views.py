@@ -20,6 +20,7 @@ from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.request_body import PayloadError, request_payload_read
 from notifyme.subscriptions.selectors import variant_get_for_shop
 from notifyme.subscriptions.services import subscription_create
+from notifyme.subscriptions.typos import email_suggest
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +106,18 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     logger.info("storefront subscription %s %s (shop %s, variant %s)", subscription.pk,
                 "created" if created else "already active", proxy.shop.pk, variant.pk)
     label = variant_label(variant)
+    # Accepted as typed (the shopper may mean it); the form offers the likely fix.
+    suggestion = email_suggest(cleaned.email_display) if cleaned.email_display else None
+    hint = {"email_suggestion": suggestion} if suggestion else {}
     if not created:
         return JsonResponse({
             "status": "already_subscribed",
             "message": f"You're already on the list: we'll let you know when {label} is back.",
+            **hint,
         })
     return JsonResponse(
         {
+            **hint,
             "status": "subscribed",
             "message": (
                 f"We'll {_channels_phrase(subscription)} you when {label} is back in stock."

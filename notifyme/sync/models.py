@@ -110,6 +110,7 @@ class ImportBatch(WorkRow):
 
     class Meta:
         indexes = [models.Index(fields=["shop", "state", "available_at"])]
+        verbose_name_plural = "import batches"  # Django's default appends "s": "batchs"
 
     def __str__(self) -> str:
         return f"import {self.klaviyo_job_id} ({self.state}, {len(self.item_ids)} rows)"

@@ -106,3 +106,22 @@ def test_the_command_follows_a_running_sync_and_fails_with_the_reason(
         call_command("catalog_sync", installed.domain, "--mode", "bulk", stdout=StringIO())
     with pytest.raises(CommandError, match="no installed shop"):
         call_command("catalog_sync", "nobody.myshopify.com", stdout=StringIO())
+
+
+def test_a_sync_under_way_shows_above_the_settings_and_below_them_once_done(
+    client: Client, installed: Shop
+) -> None:
+    """A new merchant's install sync is live progress: first on the page, not off screen."""
+
+    def page() -> str:
+        return client.get("/app/", {"id_token": id_token(installed.domain),
+                                    "shop": installed.domain}).content.decode()
+
+    running = CatalogSync.objects.get(shop=installed)  # queued on install
+    html = page()
+    assert html.count('id="catalog-sync-panel"') == 1
+    assert html.index('id="catalog-sync-panel"') < html.index('id="klaviyo-panel"')
+    catalog_sync_run(sync_id=running.pk)
+    html = page()
+    assert html.count('id="catalog-sync-panel"') == 1
+    assert html.index('id="klaviyo-panel"') < html.index('id="catalog-sync-panel"')

@@ -195,3 +195,15 @@ def test_locations_listed_with_the_counted_ones_ticked(client: Client) -> None:
     assert re.search(r'name="location_ids" value="7002"> Pop-up <span class="badge">No online',
                      html)
     assert 'name="mode" value="default" checked' in html
+
+
+def test_restocks_page_shows_live_progress_before_its_settings(
+    client: Client, klaviyo_sandbox: Any, connected: Connected
+) -> None:
+    """A merchant opening the page sees what is sending now first, then how it sends."""
+    add_subscribers(connected.shop, connected.variant, 3)
+    restock = restock_of(connected.variant, 2)
+    html = page(client, connected.shop)
+    progress = html.index(f'data-restock-id="{restock.pk}"')
+    assert progress < html.index('id="sending-title"') < html.index('id="locations-title"')
+    assert html.index('id="restocks-title"') < html.index('<form')  # no setting above it

@@ -34,6 +34,8 @@ SHOP = "demo-shop.myshopify.com"
 MEDIUM = 45120000000012  # Linen Camp Shirt, Medium: sold out in the demo catalog
 XLARGE = 45120000000014  # and X-Large
 WAIT = 90.0
+#: dev.py's banner: a frame of "=", "notifyme is running", the URLs and keys, the frame again.
+BANNER = re.compile(r"^={78}\nnotifyme is running.*?^={78}$", re.S | re.M)
 
 
 class DevRun:
@@ -100,9 +102,18 @@ def _signup(dev_run: DevRun, variant: int, email: str, **extra: Any) -> requests
 def test_make_run_restock_from_the_standin_reaches_klaviyo(dev_runs: list[DevRun]) -> None:
     dev_run = DevRun()
     dev_runs.append(dev_run)
-    dev_run.wait(dev_run.up, "make run never came up")
-    key = dev_run.wait(lambda: re.search(r"full access:\s+(pk_\w+)", dev_run.output()),
-                       "no sandbox key printed").group(1)
+    # 0. The banner (URLs, keys) comes once every server answers, framed, after the start-up
+    #    log: by the time it is printed the web already answered dev.py's /healthz poll, and
+    #    the servers answer the newcomer at once.
+    banner = dev_run.wait(lambda: BANNER.search(dev_run.output()), "no banner printed")
+    assert dev_run.up(), "the banner was printed before the servers answered"
+    before_banner = dev_run.output()[:banner.start()]
+    assert re.search(r'GET /healthz HTTP/1\.1\\?" 200', before_banner), before_banner[-3000:]
+    assert "Quit the server with" in before_banner  # the web's start-up lines come first
+    assert "notifyme is running" not in before_banner  # printed once
+    printed = re.search(r"full access:\s+(pk_\w+)", banner.group(0))
+    assert printed, banner.group(0)
+    key = printed.group(1)
     web = requests.Session()
 
     # 1. (README order) A shopper asks for the sold-out Medium on its product page.

@@ -312,3 +312,38 @@ def test_screenshot_of_the_open_form(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
     page.get_by_role("button", name=NOTIFY).click()
     page.screenshot(path=str(Path(os.environ["NOTIFYME_SCREENSHOTS"]) / "demo-form-open.png"))
+
+
+def test_a_mistyped_email_domain_gets_a_one_click_fix(page: Page, base_url: str) -> None:
+    """"jane@gmial.con": the first submission stops to offer the likely address; one click
+    puts it in the field. A shopper who means the odd address sends it on the second try."""
+    page.goto(f"{base_url}{SHIRT}?variant={MEDIUM}")
+    page.get_by_role("button", name=NOTIFY).click()
+    dialog = page.get_by_role("dialog")
+    email = dialog.get_by_label("Email", exact=True)
+    submit = dialog.get_by_role("button", name="Notify me", exact=True)
+
+    email.fill("jane@gmial.con")
+    submit.click()
+    fix = dialog.get_by_role("button", name="jane@gmail.com")
+    expect(dialog.locator(".nm-hint")).to_have_text("Did you mean jane@gmail.com?")
+    expect(fix).to_be_focused()
+    assert not Subscription.objects.exists()  # nothing sent yet
+    fix.click()
+    expect(email).to_have_value("jane@gmail.com")
+    expect(dialog.locator(".nm-hint")).to_be_hidden()
+    submit.click()
+    expect(dialog.get_by_role("status")).to_contain_text("We'll email you")
+    assert Subscription.objects.get().email == "jane@gmail.com"
+
+    dialog.get_by_role("button", name="Done").click()
+    page.get_by_role("button", name=NOTIFY).click()
+    email.fill("odd@acme.con")
+    email.press("Tab")  # leaving the field shows the hint too
+    expect(dialog.locator(".nm-hint")).to_have_text("Did you mean odd@acme.com?")
+    submit.click()  # the first submission of an address with a hint stops at the hint
+    expect(dialog.get_by_role("button", name="odd@acme.com")).to_be_focused()
+    assert not Subscription.objects.filter(email="odd@acme.con").exists()
+    submit.click()  # the shopper saw it and means it: the second one goes through
+    expect(dialog.get_by_role("status")).to_contain_text("We'll email you")
+    assert Subscription.objects.filter(email="odd@acme.con").exists()

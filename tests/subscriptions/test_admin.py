@@ -1,4 +1,5 @@
-"""The admin actions support staff use: unsubscribe selected, re-queue sync."""
+"""The subscription admin support staff use: read-only rows, links to the rows about a
+subscriber (deliveries, Klaviyo calls, the shopper page), unsubscribe and re-queue actions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from django.test import Client
 from integrations.klaviyo.client import Attempt
 from integrations.klaviyo.services import attempt_recorder
 from notifyme.catalog.models import Variant
+from notifyme.catalog.services import variant_simulate_restock
+from notifyme.restocks.models import RestockDelivery
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from notifyme.subscriptions.services import subscription_create
@@ -59,3 +62,28 @@ def test_change_page_links_to_the_subscribers_klaviyo_calls(
     calls = admin_client.get(link).content.decode()
     assert "/api/profiles/mine" in calls and "/api/lists/both" in calls  # batch calls too
     assert "/api/profiles/other" not in calls
+
+
+def test_change_page_is_read_only_and_links_deliveries_and_the_shopper_page(
+    admin_client: Client, shop: Shop, sold_out_variant: Variant
+) -> None:
+    mine, _ = subscription_create(shop=shop, variant=sold_out_variant, email="a@example.com")
+    subscription_create(shop=shop, variant=sold_out_variant, email="b@example.com")
+    variant_simulate_restock(variant=sold_out_variant)  # a delivery for each
+    assert RestockDelivery.objects.count() == 2
+    url = f"{CHANGELIST}{mine.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert 'name="_save"' not in page and 'name="email"' not in page  # no editable form
+    assert admin_client.post(url, {"email": "x@example.com"}).status_code == 403
+    mine.refresh_from_db()
+    assert mine.email == "a@example.com"
+
+    assert f'href="/support/shoppers/{mine.pk}/"' in page
+    deliveries = f"/admin/restocks/restockdelivery/?subscription__id__exact={mine.pk}"
+    assert deliveries in page.replace("&amp;", "&")
+    listed = admin_client.get(deliveries)
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == 1
+    assert [d.subscription_id for d in listed.context["cl"].result_list] == [mine.pk]
+    shopper = admin_client.get(f"/support/shoppers/{mine.pk}/")
+    assert shopper.status_code == 200 and "a@example.com" in shopper.content.decode()

@@ -49,6 +49,9 @@ const init = (root) => {
   };
   const button = h('button.button', { hidden: true, 'aria-haspopup': 'dialog' }, t('button'));
   const email = h('input', { type: 'email', autocomplete: 'email' });
+  // "Did you mean <button>jane@gmail.com</button>?" (email-hint.js): one click fills it in
+  const hint = h('p.hint', { hidden: true, 'aria-live': 'polite' });
+  let hinted; // the address a submission stopped for: the second one sends it as typed
   const countries = cfg.countries || [];
   // Consent starts unticked every time (shared devices); browsers must not restore it
   const consent = h('input', { type: 'checkbox', autocomplete: 'off' });
@@ -79,11 +82,22 @@ const init = (root) => {
     status.textContent = text || '';
     status.classList.toggle('nm-bad', !!bad);
   };
+  email.err.after(hint);
+  const showHint = () => {
+    const better = window.notifymeSuggest?.(email.value);
+    const [a, b = ''] = t('did_you_mean').split('{email}');
+    const fix = h('button.fix', {}, better);
+    on(fix, 'click', () => { email.value = better; hint.hidden = true; email.focus(); });
+    hint.replaceChildren(a, fix, b);
+    return !(hint.hidden = !better);
+  };
+  on(email, 'change', showHint);
   const reset = (ok = false) => {
     for (const input of form.elements) if (input.err) {
       input.err.hidden = true;
       input.removeAttribute('aria-invalid');
     }
+    hint.hidden = true;
     form.classList.toggle('nm-done', ok);
     submit.hidden = ok;
     done.hidden = !ok;
@@ -116,6 +130,10 @@ const init = (root) => {
   on(dialog, 'click', (e) => e.target == dialog && close());
   on(form, 'submit', async (e) => {
     e.preventDefault();
+    if (email.value != hinted && showHint()) {
+      hinted = email.value;
+      return hint.children[0].focus();
+    }
     const f = form.elements;
     const body = Object.fromEntries(Object.entries({
       variant_id: chosen.id, email: email.value.trim(), phone: f.phone?.value.trim(),
