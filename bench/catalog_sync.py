@@ -69,16 +69,16 @@ def run(args: argparse.Namespace) -> bool:
         shop = shop_install_from_id_token(id_token=admin.mint_id_token(SHOP), shop_domain=SHOP)
         CatalogSync.objects.filter(shop=shop).delete()  # the queued initial sync: run it here
         sync = catalog_sync_start(shop=shop, mode=args.mode, enqueue=False)
-        last = {"step": -1}
+        last: dict[str, Any] = {"step": -1, "t0": 0.0}
 
         def progress(row: CatalogSync) -> None:
             if row.percent // 10 > last["step"]:
                 last["step"] = row.percent // 10
                 print(f"  {row.percent:3d}%  {row.done_variants:,} variants, "
-                      f"{row.done_levels:,} levels, {time.monotonic() - started:.1f} s",
+                      f"{row.done_levels:,} levels, {time.monotonic() - last['t0']:.1f} s",
                       flush=True)
 
-        started = time.monotonic()
+        started = last["t0"] = time.monotonic()
         done = catalog_sync_run(sync_id=sync.pk, on_progress=progress)
         took = time.monotonic() - started
         assert done is not None
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> bool:
 
 
 def _resync(args: argparse.Namespace, admin: Any, shop: Any,
-            progress: Callable[[Any], None], last: dict[str, int]) -> bool:
+            progress: Callable[[Any], None], last: dict[str, Any]) -> bool:
     """A second full sync after `--changed` title edits and one deletion in the stand-in."""
     from notifyme.catalog.models import Product
     from notifyme.catalog.sync import catalog_sync_start
@@ -117,7 +117,7 @@ def _resync(args: argparse.Namespace, admin: Any, shop: Any,
     admin.delete_product(SHOP, ids[0], notify=False)
     sync = catalog_sync_start(shop=shop, mode=args.mode, enqueue=False)
     last["step"] = -1
-    started = time.monotonic()
+    started = last["t0"] = time.monotonic()
     done = catalog_sync_run(sync_id=sync.pk, on_progress=progress)
     took = time.monotonic() - started
     assert done is not None
