@@ -184,7 +184,10 @@ def _run(run: Run) -> None:
         _run_bulk(run)
     else:
         _run_paging(run)
-    if run.seen is not None and sync.started_at is not None:
+    # An empty read is taken for a fault (Shopify answered nothing), never for a shop that
+    # deleted every product.
+    if run.seen and sync.started_at is not None:
+        run.save()  # fenced: a job that lost the sync removes nothing
         removed = products_vanished_remove(shop=sync.shop, seen=run.seen,
                                            before=sync.started_at)
         if removed:

@@ -103,3 +103,21 @@ def test_a_re_sync_ignores_a_payload_older_than_the_mirror(
     assert shirt.title == "From a newer webhook"
     assert shirt.shopify_updated_at == newer.updated_at
     assert mirror(installed) == before and writes == []
+
+
+def test_a_product_a_webhook_mirrored_during_the_re_sync_is_not_taken_for_vanished(
+        installed: Shop) -> None:
+    """The re-sync's read predates the product (created in Shopify after the export): it is
+    missing from what the sync saw, but was written after the sync started, so it stays."""
+    _run(install_sync(installed))
+    late = ProductSnapshot(shopify_id=987654321, title="Created during the sync",
+                           updated_at=None)
+
+    def a_webhook_arrives(sync: CatalogSync) -> None:
+        if sync.done_products and not Product.objects.filter(shopify_id=late.shopify_id):
+            assert product_apply(shop=installed, snapshot=late).applied
+
+    _run(catalog_sync_start(shop=installed, mode="paging", enqueue=False),
+         on_progress=a_webhook_arrives)
+    assert Product.objects.get(shop=installed, shopify_id=late.shopify_id).removed_at is None
+    assert not Product.objects.filter(shop=installed, removed_at__isnull=False).exists()
