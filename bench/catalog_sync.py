@@ -1,7 +1,7 @@
 """The initial catalog sync of a 50,000-variant shop through the Shopify stand-in.
 
     .venv/bin/python bench/catalog_sync.py [--products 10000] [--variants-per 5] [--mode auto]
-        [--database notifyme_bench_catalog_sync] [--redis-db 6]
+        [--resync] [--changed 100] [--database notifyme_bench_catalog_sync] [--redis-db 6]
 
 Starts the stand-in (`python -m sandboxes.shopify`, its own process), generates the catalog
 there (`bulk_generate`: stock 3 at the first location), installs the app by token exchange
@@ -9,7 +9,10 @@ there (`bulk_generate`: stock 3 at the first location), installs the app by toke
 process exactly as the worker job does (`catalog_sync_run`), printing progress every 10 % and
 at the end the wall time, the mode, the Admin API cost points used (Shopify's actual query
 cost) and what landed in the mirror. PASS: the sync succeeded and every product, variant and
-level is mirrored once. Database notifyme_bench_catalog_sync, Redis db 6 (or --database,
+level is mirrored once. `--resync`: then a second full sync of the same catalog, after
+`--changed` products got a new title in the stand-in (no webhook) and one was deleted there,
+timed the same way (PASS also needs the changed titles mirrored and the deleted product marked
+removed). Database notifyme_bench_catalog_sync, Redis db 6 (or --database,
 --redis-db); loopback only.
 """
 
@@ -21,7 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -64,16 +69,16 @@ def run(args: argparse.Namespace) -> bool:
         shop = shop_install_from_id_token(id_token=admin.mint_id_token(SHOP), shop_domain=SHOP)
         CatalogSync.objects.filter(shop=shop).delete()  # the queued initial sync: run it here
         sync = catalog_sync_start(shop=shop, mode=args.mode, enqueue=False)
-        last = {"step": -1}
+        last: dict[str, Any] = {"step": -1, "t0": 0.0}
 
         def progress(row: CatalogSync) -> None:
             if row.percent // 10 > last["step"]:
                 last["step"] = row.percent // 10
                 print(f"  {row.percent:3d}%  {row.done_variants:,} variants, "
-                      f"{row.done_levels:,} levels, {time.monotonic() - started:.1f} s",
+                      f"{row.done_levels:,} levels, {time.monotonic() - last['t0']:.1f} s",
                       flush=True)
 
-        started = time.monotonic()
+        started = last["t0"] = time.monotonic()
         done = catalog_sync_run(sync_id=sync.pk, on_progress=progress)
         took = time.monotonic() - started
         assert done is not None
@@ -87,11 +92,43 @@ def run(args: argparse.Namespace) -> bool:
               f"{mirrored[2]:,} levels {done.error}")
         ok = done.state == CatalogSync.State.SUCCEEDED and mirrored == (
             args.products, total, total)
+        if ok and args.resync:
+            ok = _resync(args, admin, shop, progress, last)
         print(c.verdict(ok))
         return ok
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _resync(args: argparse.Namespace, admin: Any, shop: Any,
+            progress: Callable[[Any], None], last: dict[str, Any]) -> bool:
+    """A second full sync after `--changed` title edits and one deletion in the stand-in."""
+    from notifyme.catalog.models import Product
+    from notifyme.catalog.sync import catalog_sync_start
+    from notifyme.catalog.sync_models import CatalogSync
+    from notifyme.catalog.sync_run import catalog_sync_run
+
+    ids = list(Product.objects.filter(shop=shop).order_by("shopify_id")
+               .values_list("shopify_id", flat=True))
+    changed = ids[1:1 + args.changed]
+    for pid in changed:
+        admin.update_product(SHOP, pid, title=f"Renamed {pid}", notify=False)
+    admin.delete_product(SHOP, ids[0], notify=False)
+    sync = catalog_sync_start(shop=shop, mode=args.mode, enqueue=False)
+    last["step"] = -1
+    started = last["t0"] = time.monotonic()
+    done = catalog_sync_run(sync_id=sync.pk, on_progress=progress)
+    took = time.monotonic() - started
+    assert done is not None
+    renamed = Product.objects.filter(shop=shop, shopify_id__in=changed,
+                                     title__startswith="Renamed ").count()
+    removed = Product.objects.filter(shop=shop, removed_at__isnull=False).count()
+    print(f"re-sync ({len(changed)} products changed, 1 deleted): {done.state} in {took:.1f} s, "
+          f"mode {done.mode}, {done.cost_points:,} cost points; {renamed} renamed, "
+          f"{removed} removed {done.error}")
+    return (done.state == CatalogSync.State.SUCCEEDED and renamed == len(changed)
+            and removed == 1)
 
 
 def _healthy(admin: object) -> bool:
@@ -107,6 +144,10 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--variants-per", type=int, default=5)
     parser.add_argument("--mode", default="auto", choices=["auto", "paging", "bulk"])
+    parser.add_argument("--resync", action="store_true",
+                        help="then time a second full sync of the same catalog")
+    parser.add_argument("--changed", type=int, default=100,
+                        help="products renamed in the stand-in before the re-sync")
     parser.add_argument("--database", default="notifyme_bench_catalog_sync",
                         help="the bench's own database (dropped and created)")
     parser.add_argument("--redis-db", type=int, default=6)

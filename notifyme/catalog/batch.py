@@ -8,12 +8,16 @@ safe for restock detection: nothing waits on a variant the mirror does not have 
 subscription points at a mirrored `Variant` row), so a variant created with its real quantity
 needs no `hooks.stock_changed` — which is also what `product_apply` does when it creates one.
 
-Everything else — a product already in the mirror (a re-sync, a tombstone of a delete), a
-variant id or inventory item id the mirror already holds (moved, stale), a duplicate inside the
-batch — goes through the per-product services unchanged, so newer-only by `updated_at`,
-`removed` handling of complete snapshots and stock changes through `variant_update_stock`
-(restock detection) stay exactly as they are. A concurrent webhook that inserts one of the new
-rows first makes the bulk insert fail; the batch then falls back to the per-product path.
+A product already in the mirror (a re-sync) is compared with it first (`resync`): an older or
+unchanged one is skipped, one whose titles, prices, images... changed is written in bulk, and
+only a change restock detection or the variant list depends on takes the per-product services.
+Everything else — a tombstone of a delete, a variant id or inventory item id the mirror already
+holds (moved, stale), a duplicate inside the batch — goes through the per-product services
+unchanged, so newer-only by `updated_at`, `removed` handling of complete snapshots and stock
+changes through `variant_update_stock` (restock detection) stay exactly as they are. Levels
+equal to the mirror's are dropped before `inventory_levels_apply`. A concurrent webhook that
+inserts one of the new rows first makes the bulk insert fail; the batch then falls back to the
+per-product path.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from django.db import IntegrityError, transaction
 from notifyme.catalog.inventory import inventory_levels_apply
 from notifyme.catalog.mirror import product_apply
 from notifyme.catalog.models import InventoryLevel, Location, Product, Variant
+from notifyme.catalog.resync import levels_changed, products_refresh, products_sort
 from notifyme.catalog.selectors import counted_locations
 from notifyme.catalog.snapshots import LevelSnapshot, ProductSnapshot
 from notifyme.shops.models import Shop
@@ -41,6 +46,10 @@ class BatchApplied:
     created_levels: int = 0
     per_product: int = 0
     stock_writes: int = 0
+    #: Mirrored products skipped as unchanged or older, and those refreshed in bulk.
+    unchanged: int = 0
+    stale: int = 0
+    refreshed: int = 0
 
 
 def _known(shop: Shop, products: Sequence[ProductSnapshot]) -> tuple[set[int], set[int], set[int]]:
@@ -146,13 +155,24 @@ def _insert(shop: Shop, new: list[ProductSnapshot], levels: Sequence[LevelSnapsh
 
 def _per_product(shop: Shop, products: Sequence[ProductSnapshot],
                  levels: Sequence[LevelSnapshot]) -> BatchApplied:
-    """The webhook path, one product at a time, then the levels (newer-only each)."""
+    """Mirrored products: skipped when unchanged or older, refreshed in bulk when only
+    descriptive fields changed, else the webhook path one at a time; then the levels that
+    differ from the mirror (newer-only each)."""
+    sorted_ = products_sort(shop=shop, products=products)
+    refreshed = (products_refresh(shop=shop, products=sorted_.descriptive)
+                 if sorted_.descriptive else None)
+    one_by_one = [*sorted_.structural, *(refreshed.structural if refreshed else ())]
     writes = 0
-    for snap in products:
+    for snap in one_by_one:
         writes += len(product_apply(shop=shop, snapshot=snap).stock)
-    if levels:
-        writes += len(inventory_levels_apply(shop=shop, levels=levels))
-    return BatchApplied(per_product=len(products), stock_writes=writes)
+    changed = levels_changed(shop=shop, levels=levels) if levels else []
+    if changed:
+        writes += len(inventory_levels_apply(shop=shop, levels=changed))
+    return BatchApplied(
+        per_product=len(one_by_one), stock_writes=writes,
+        unchanged=sorted_.unchanged + (refreshed.unchanged if refreshed else 0),
+        stale=sorted_.stale + (refreshed.stale if refreshed else 0),
+        refreshed=len(refreshed.descriptive) if refreshed else 0)
 
 
 def catalog_apply_batch(*, shop: Shop, products: Sequence[ProductSnapshot],
@@ -179,4 +199,5 @@ def catalog_apply_batch(*, shop: Shop, products: Sequence[ProductSnapshot],
     return BatchApplied(
         created_products=inserted.created_products, created_variants=inserted.created_variants,
         created_levels=inserted.created_levels, per_product=applied.per_product,
-        stock_writes=applied.stock_writes)
+        stock_writes=applied.stock_writes, unchanged=applied.unchanged, stale=applied.stale,
+        refreshed=applied.refreshed)

@@ -34,6 +34,9 @@ from notifyme.catalog.snapshots import LevelSnapshot, LocationSnapshot
 from notifyme.catalog.stock import StockUpdate, variant_update_stock
 from notifyme.shops.models import Shop
 
+#: Variants locked and summed together by `shop_resync`.
+RESYNC_CHUNK = 500
+
 
 class AlertLocationsError(ValueError):
     """The merchant's location choice is unusable; `field` names the input to blame."""
@@ -50,14 +53,6 @@ def sellable_quantity(*, variant: Variant) -> int | None:
     if not found["levels"]:
         return None
     return int(found["total"] or 0)
-
-
-def _resync(variant: Variant) -> list[StockUpdate]:
-    """Write the variant's sellable quantity if it differs (the caller holds the row lock)."""
-    quantity = sellable_quantity(variant=variant)
-    if quantity is None or quantity == variant.available_quantity:
-        return []
-    return [variant_update_stock(variant=variant, quantity=quantity)]
 
 
 def _locations(shop: Shop, shopify_ids: set[int]) -> dict[int, Location]:
@@ -154,19 +149,28 @@ def inventory_levels_apply(*, shop: Shop, levels: Sequence[LevelSnapshot]) -> li
 
 def shop_resync(*, shop: Shop) -> list[StockUpdate]:
     """Recompute every variant whose counted total differs from its quantity (after the
-    counted locations changed); each is locked and recomputed on its own."""
+    counted locations changed): one aggregate finds them (none: nothing is locked or
+    written), then per chunk the variants are locked in `inventory_levels_apply`'s order and
+    summed in one GROUP BY (`_sellable_quantities`); each differing one is written through
+    `variant_update_stock` (restock detection)."""
     counted = counted_locations(shop=shop, prefix="levels__location__")
-    differing = (Variant.objects.filter(shop=shop, removed_at__isnull=True)
-                 .annotate(levels_n=Count("levels"),
-                           total=Coalesce(Sum("levels__available", filter=counted), 0))
-                 .filter(levels_n__gt=0).exclude(available_quantity=F("total"))
-                 .values_list("pk", flat=True))
+    differing = list(Variant.objects.filter(shop=shop, removed_at__isnull=True)
+                     .annotate(levels_n=Count("levels"),
+                               total=Coalesce(Sum("levels__available", filter=counted), 0))
+                     .filter(levels_n__gt=0).exclude(available_quantity=F("total"))
+                     .values_list("pk", flat=True))
     updates: list[StockUpdate] = []
-    for pk in list(differing):
+    for start in range(0, len(differing), RESYNC_CHUNK):
         with transaction.atomic():
-            variant = (Variant.objects.select_for_update(of=("self",))
-                       .select_related("shop").get(pk=pk))
-            updates += _resync(variant)
+            variants = list(Variant.objects.select_for_update(of=("self",))
+                            .select_related("shop")
+                            .filter(pk__in=differing[start:start + RESYNC_CHUNK],
+                                    removed_at__isnull=True)
+                            .order_by("inventory_item_id", "pk"))
+            quantities = _sellable_quantities(shop, {v.pk for v in variants})
+            updates += [variant_update_stock(variant=v, quantity=quantities[v.pk])
+                        for v in variants
+                        if v.pk in quantities and quantities[v.pk] != v.available_quantity]
     return updates
 
 
@@ -176,14 +180,19 @@ def locations_apply(*, shop: Shop, locations: Sequence[LocationSnapshot],
     `locations` gives it) a known location missing from it is marked inactive. Then every
     variant whose counted total changed gets its new quantity (restock detection runs)."""
     with transaction.atomic():
+        held = {loc.shopify_id: loc for loc in Location.objects.filter(shop=shop)}
         for loc in locations:
-            Location.objects.update_or_create(
-                shop=shop, shopify_id=loc.shopify_id,
-                defaults={"name": loc.name, "is_active": loc.is_active,
-                          "fulfills_online_orders": loc.fulfills_online_orders})
-        if complete:
-            Location.objects.filter(shop=shop, is_active=True).exclude(
-                shopify_id__in=[loc.shopify_id for loc in locations]).update(is_active=False)
+            values = {"name": loc.name, "is_active": loc.is_active,
+                      "fulfills_online_orders": loc.fulfills_online_orders}
+            row = held.get(loc.shopify_id)
+            # A re-sync's list is almost always the mirror's: write only what differs.
+            if row is None or any(getattr(row, k) != v for k, v in values.items()):
+                Location.objects.update_or_create(shop=shop, shopify_id=loc.shopify_id,
+                                                  defaults=values)
+        listed = {loc.shopify_id for loc in locations}
+        gone = [row.pk for sid, row in held.items() if row.is_active and sid not in listed]
+        if complete and gone:
+            Location.objects.filter(pk__in=gone, is_active=True).update(is_active=False)
     return shop_resync(shop=shop)
 
 

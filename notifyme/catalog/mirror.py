@@ -53,11 +53,11 @@ class ProductApplied:
         return "; ".join([text, *(update.describe() for update in self.stock)])
 
 
-def _older(at: datetime | None, mirrored: datetime | None) -> bool:
+def older(at: datetime | None, mirrored: datetime | None) -> bool:
     return at is not None and mirrored is not None and at < mirrored
 
 
-def _stale(existing: Product | None, at: datetime | None) -> str:
+def product_stale(existing: Product | None, at: datetime | None) -> str:
     """Why a snapshot of `at` must not be applied over `existing` ("" = apply it)."""
     if existing is None:
         return ""
@@ -66,7 +66,7 @@ def _stale(existing: Product | None, at: datetime | None) -> str:
     mirrored = existing.shopify_updated_at
     if at is None and mirrored is not None:
         return "the snapshot has no updated_at and the mirror has a newer one"
-    if _older(at, mirrored):
+    if older(at, mirrored):
         assert at is not None and mirrored is not None
         return f"older than the mirror (updated_at {at.isoformat()} < {mirrored.isoformat()})"
     return ""
@@ -84,7 +84,7 @@ def _quantity(existing: Variant | None, snapshot: VariantSnapshot) -> int:
 def _variant_apply(product: Product, snapshot: VariantSnapshot) -> StockUpdate | None:
     existing = (Variant.objects.select_related("shop")
                 .filter(shop_id=product.shop_id, shopify_id=snapshot.shopify_id).first())
-    if existing is not None and _older(snapshot.updated_at, existing.shopify_updated_at):
+    if existing is not None and older(snapshot.updated_at, existing.shopify_updated_at):
         return None
     if snapshot.inventory_item_id is not None:
         inventory_item_free(shop=product.shop, inventory_item_id=snapshot.inventory_item_id,
@@ -117,7 +117,7 @@ def product_apply(*, shop: Shop, snapshot: ProductSnapshot) -> ProductApplied:
     """
     existing = (Product.objects.select_for_update()
                 .filter(shop=shop, shopify_id=snapshot.shopify_id).first())
-    stale = _stale(existing, snapshot.updated_at)
+    stale = product_stale(existing, snapshot.updated_at)
     if stale:
         return ProductApplied(existing, applied=False, reason=stale)
     was_restockable = existing is None or existing.restockable

@@ -13,7 +13,10 @@ because a bulk query nests at most two levels of connections. Both paths convert
 newer-only (`product_apply`, `inventory_levels_apply`), so a page or a chunk applied twice —
 after a crash, or by a resumed job — changes nothing. Each page or chunk goes through
 `batch.catalog_apply_batch`: products new to the mirror are inserted in bulk, the others take
-`product_apply` / `inventory_levels_apply` (so stock changes still reach restock detection).
+`product_apply` / `inventory_levels_apply` (so stock changes still reach restock detection);
+on a re-sync, mirrored products and levels that did not change are skipped (`resync`). A sync
+that read the whole catalog in one job (bulk always; paging when not resumed mid-way) then marks
+removed the mirrored products it did not see (`products_vanished_remove`).
 
 The job holds the row with a fenced lease: `_claim` takes it (a fresh token) only when it is
 unfinished and not held by a live job, and every progress write is `UPDATE ... WHERE
@@ -27,7 +30,6 @@ fail the sync with one sentence.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -43,6 +45,7 @@ from integrations.shopify.client import AdminClient
 from integrations.shopify.errors import ReauthRequired, ShopifyError, ShopifyUnavailable
 from notifyme.catalog import graphql
 from notifyme.catalog.models import Location
+from notifyme.catalog.resync import products_vanished_remove
 from notifyme.catalog.selectors import alert_locations_get, counted_locations
 from notifyme.catalog.services import catalog_apply_batch, locations_apply
 from notifyme.catalog.snapshots import LevelSnapshot, ProductSnapshot
@@ -74,6 +77,9 @@ class Run:
     client: AdminClient
     cost_base: int
     on_progress: Callable[[CatalogSync], None] | None = None
+    #: The product ids read so far, when this job reads the whole catalog (None: it resumed
+    #: a paging sync mid-way and cannot tell which products vanished).
+    seen: set[int] | None = None
 
     def save(self, **fields: Any) -> None:
         """A fenced progress write (heartbeat and cost points included)."""
@@ -173,10 +179,20 @@ def _run(run: Run) -> None:
         locations = shopify_catalog.locations(run.client)
         locations_apply(shop=sync.shop,
                         locations=[graphql.location_snapshot(n) for n in locations])
+    run.seen = set() if sync.mode == Mode.BULK or not sync.cursor else None
     if sync.mode == Mode.BULK:
         _run_bulk(run)
     else:
         _run_paging(run)
+    # An empty read is taken for a fault (Shopify answered nothing), never for a shop that
+    # deleted every product.
+    if run.seen and sync.started_at is not None:
+        run.save()  # fenced: a job that lost the sync removes nothing
+        removed = products_vanished_remove(shop=sync.shop, seen=run.seen,
+                                           before=sync.started_at)
+        if removed:
+            logger.info("catalog sync %s: %d product(s) gone from Shopify marked removed",
+                        sync.pk, removed)
     _finish(run, State.SUCCEEDED)
 
 
@@ -223,6 +239,8 @@ def _apply_products(run: Run, products: Iterable[dict[str, Any]], levels: Levels
     """Apply product nodes (page shape), each variant created with its sellable quantity,
     then their levels; returns (products, variants, inventory items) applied."""
     snapshots = [levels.quantified(graphql.product_snapshot(node)) for node in products]
+    if run.seen is not None:
+        run.seen.update(p.shopify_id for p in snapshots)
     applied = levels.of_products(snapshots)
     catalog_apply_batch(shop=run.sync.shop, products=snapshots, levels=applied)
     items = {lv.inventory_item_id for lv in applied}
@@ -264,7 +282,11 @@ def _run_bulk(run: Run) -> None:
     url = _wait(run, run.sync.bulk_operation_id)
     products = graphql.bulk_products(shopify_catalog.bulk_results(url))
     chunk: list[dict[str, Any]] = []
-    for product in itertools.islice(products, run.sync.done_products, None):
+    for index, product in enumerate(products):
+        if index < run.sync.done_products:  # applied by an earlier job; still seen
+            if run.seen is not None:
+                run.seen.add(graphql.numeric_id(product, "product.id"))
+            continue
         chunk.append(product)
         if len(chunk) >= CHUNK_PRODUCTS:
             _chunk(run, chunk, levels)
