@@ -110,7 +110,9 @@ def test_a_token_for_shop_a_reads_or_changes_nothing_of_shop_b(
     before = shop_snapshot(victim.shop)
     routes = merchant_routes()
     leaks, served_b_row, errors = [], [], []
-    for route, method, path, fields in _requests(routes, victim.ids):
+    calls = _requests(routes, victim.ids)
+    assert len(calls) > 1000  # every route x method x id field
+    for route, method, path, fields in calls:
         response = _call(client, method, path, attacker=attacker, fields=fields)
         body = _body(response)
         where = f"{method.upper()} {path} {fields or ''} → {response.status_code}"
@@ -128,6 +130,7 @@ def test_a_token_for_shop_a_reads_or_changes_nothing_of_shop_b(
     assert changed == [], "B's rows changed under A's token"
 
 
+
 @pytest.mark.django_db
 def test_the_walk_reaches_rows_it_may_reach(tenants: tuple[Tenant, Tenant],
                                             client: Client) -> None:
@@ -143,3 +146,21 @@ def test_the_walk_reaches_rows_it_may_reach(tenants: tuple[Tenant, Tenant],
         assert any(200 <= status < 300 for status in statuses.values()), (path, statuses)
     page = _call(client, "get", "/app/subscribers", attacker=attacker, fields={})
     assert page.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_cannot_point_its_klaviyo_connection_at_bs_list(tenants: tuple[Tenant, Tenant],
+                                                          client: Client) -> None:
+    """Klaviyo ids are not ours to scope: A's key must be what refuses B's list, so that A's
+    subscribers can never be sent into B's Klaviyo account."""
+    attacker, victim = tenants
+    connection = attacker.store.connected.connection
+    own_list = connection.list_id
+    response = _call(client, "post", "/app/api/klaviyo/list", attacker=attacker,
+                     fields={"list_id": victim.ids["list_id"]})
+    assert 400 <= response.status_code < 500, response.content
+    connection.refresh_from_db()
+    assert connection.list_id == own_list and connection.status == "connected"
+    same = _call(client, "post", "/app/api/klaviyo/list", attacker=attacker,
+                 fields={"list_id": own_list})
+    assert same.status_code == 200, same.content  # the request itself was well formed
