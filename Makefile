@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/notifyme
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 
-.PHONY: setup run test lint bench services theme-check
+.PHONY: setup run test lint bench services theme-check audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,8 @@ lint: setup theme-check
 	$(BIN)/mypy notifyme integrations sandboxes
 	# DEBUG=1: the development settings (production ones refuse to load without their secrets).
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Known vulnerabilities in the installed environment (pip-audit --strict) and in tools/theme-check
+# (npm audit --audit-level=high). Fails closed when a vulnerability source is unreachable.
+audit: setup
+	BIN=$(BIN) scripts/audit.sh

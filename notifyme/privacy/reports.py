@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations.klaviyo.models import SyncAttempt, SyncAttemptSubscription
+from notifyme.core.spreadsheet import cell_guard
 from notifyme.privacy.models import ComplianceRequest
 from notifyme.privacy.subjects import Subject, subject_decrypt, subject_subscriptions
 from notifyme.restocks.models import RestockDelivery
@@ -135,10 +136,21 @@ def data_request_report(*, request: ComplianceRequest) -> dict[str, Any]:
     return report
 
 
+class _GuardedWriter:
+    """csv.writer whose every cell is spreadsheet-safe: the report holds shopper input and
+    Shopify's product titles, which may start like a formula (notifyme/core/spreadsheet.py)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, cells: list[Any]) -> None:
+        self._writer.writerow([cell_guard(cell) for cell in cells])
+
+
 def report_csv(report: dict[str, Any]) -> str:
     """The report as CSV: one line per (record, id, field, value)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _GuardedWriter(out)
     writer.writerow(["record", "id", "field", "value"])
     for name, value in report["subject"].items():
         writer.writerow(["request", report["request"]["id"], name, value])

@@ -32,6 +32,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+# The guard lives in core so that every CSV the app writes shares it (re-exported here).
+from notifyme.core.spreadsheet import cell_guard
+from notifyme.core.spreadsheet import cell_unguard as cell_unguard
+
 COLUMNS: dict[str, tuple[str, ...]] = {
     "email": ("email", "email address", "e mail", "customer email", "subscriber email",
               "contact email"),
@@ -55,8 +59,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _ALIASES = {alias: column for column, aliases in COLUMNS.items() for alias in aliases}
 _SEPARATORS = re.compile(r"[\s_\-]+")
-#: A cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FileInvalid(ValueError):
@@ -126,20 +128,6 @@ def header_read(cells: Sequence[str]) -> Header:
         raise FileInvalid("The file needs a variant column: a header \"variant_id\" (the "
                           "Shopify variant id) or \"sku\".")
     return Header(index=index, ignored=tuple(ignored))
-
-
-def cell_guard(value: object) -> str:
-    """A cell safe to open in a spreadsheet: text that would start a formula gets a leading
-    apostrophe (shown as text, not run); None is empty."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def cell_unguard(value: str) -> str:
-    """The inverse of `cell_guard` on import (our own export round-trips)."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_START):
-        return value[1:]
-    return value
 
 
 class LineWriter:
