@@ -7,7 +7,7 @@ shop domain header of a refused delivery is *unverified*, so:
   forger cannot create keys (or rows) for domains of its choosing;
 - every failure also counts in a global counter, whoever it claims to be.
 Keys are one counter per (shop, UTC hour) and one per hour globally, each expiring after
-`KEEP_HOURS`, so storage is bounded by shops × 8 days of hours whatever the traffic. A Redis
+`KEEP_HOURS`, so storage is bounded by shops x 8 days of hours whatever the traffic. A Redis
 outage loses counts, never the 401 answer (callers swallow the error).
 """
 

@@ -23,9 +23,12 @@ DOMAIN = "forged-shop.myshopify.com"
 UNKNOWN = "nobody-here.myshopify.com"
 
 
-def _forge(claimed: str, *, secret: str = "not-the-app-secret") -> int:
+WRONG_SECRET = "not-the-app-secret"  # a forger's guess
+
+
+def _forge(claimed: str) -> int:
     body, headers = signed_webhook("inventory_levels/update", {"inventory_item_id": 1},
-                                   shop_domain=claimed, secret=secret)
+                                   shop_domain=claimed, secret=WRONG_SECRET)
     return Client().post("/webhooks/shopify", body, content_type="application/json",
                          **headers).status_code
 
