@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from notifyme.core.redis import get_redis
 from notifyme.shops.models import Shop
@@ -69,7 +70,8 @@ def counts(*, domains: Sequence[str], now: datetime) -> dict[str, Failures]:
     if not names:
         return {}
     hours = _hours(now, WEEK_HOURS)
-    values = get_redis().mget([_key(name, hour) for name in names for hour in hours])
+    values: list[Any] = list(get_redis().mget(  # type: ignore[arg-type]
+        [_key(name, hour) for name in names for hour in hours]))
     found: dict[str, Failures] = {}
     for i, name in enumerate(names):
         per_hour = [int(v or 0) for v in values[i * WEEK_HOURS:(i + 1) * WEEK_HOURS]]
