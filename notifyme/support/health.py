@@ -20,6 +20,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     IntegerField,
     Max,
     Min,
@@ -37,6 +38,7 @@ from integrations.shopify import ratelimit as shopify_limits
 from notifyme.restocks.models import RestockDelivery
 from notifyme.shops.models import Shop
 from notifyme.support.catalogue import entry
+from notifyme.support.explain import record_kind
 from notifyme.support.facts import RANK, STATUSES, ErrorCount, Facts, LastError
 from notifyme.sync.models import OutboxItem
 from notifyme.webhooks import signature_failures
@@ -53,6 +55,17 @@ WEBHOOK_KIND_SQL = Case(
     When(last_error__startswith="the body ", then=Value("bad_payload")),
     When(last_error="", then=Value("unknown")),
     default=Value("handler_failed"), output_field=CharField(),
+)
+
+
+#: `explain.record_kind` in SQL: a 400 pointing at the phone (email) is an invalid phone (email)
+#: on the board too, with that kind's fix, as on the shopper's timeline.
+KLAVIYO_KIND_SQL = Case(
+    When(error_kind="bad_request", error_pointer__endswith="/phone_number",
+         then=Value("invalid_phone")),
+    When(error_kind="bad_request", error_pointer__endswith="/email",
+         then=Value("invalid_email")),
+    default=F("error_kind"), output_field=CharField(),
 )
 
 
@@ -125,19 +138,20 @@ def _klaviyo_facts(facts: dict[int, Facts], *, now: datetime) -> None:
     ids, day, week = list(facts), now - DAY, now - WEEK
     failed = SyncAttempt.objects.filter(shop_id__in=ids, created_at__gte=week).exclude(
         error_kind="")
-    for row in (failed.values("shop_id", "error_kind")
+    for row in (failed.annotate(kind=KLAVIYO_KIND_SQL).values("shop_id", "kind")
                 .annotate(day=Count("id", filter=Q(created_at__gte=day)), week=Count("id"),
                           last=Max("created_at")).order_by()):
-        kind = row["error_kind"]
+        kind = row["kind"]
         facts[row["shop_id"]].errors.append(ErrorCount("klaviyo", kind, entry("klaviyo", kind),
                                                        row["day"], row["week"], row["last"]))
     newest = failed.order_by("shop_id", "-created_at").distinct("shop_id").only(
-        "shop_id", "error_kind", "error_detail", "klaviyo_error_id", "created_at")
+        "shop_id", "error_kind", "error_pointer", "error_detail", "klaviyo_error_id",
+        "created_at")
     for attempt in newest:
+        kind = record_kind(kind=attempt.error_kind, pointer=attempt.error_pointer)
         _offer(facts[attempt.shop_id], LastError(
-            "klaviyo", attempt.error_kind, entry("klaviyo", attempt.error_kind),
-            attempt.created_at, entry("klaviyo", attempt.error_kind).fix,
-            attempt.error_detail[:300], attempt.klaviyo_error_id))
+            "klaviyo", kind, entry("klaviyo", kind), attempt.created_at,
+            entry("klaviyo", kind).fix, attempt.error_detail[:300], attempt.klaviyo_error_id))
     ok = (SyncAttempt.objects.filter(shop_id__in=ids, created_at__gte=week, error_kind="",
                                      status_code__lt=300)
           .exclude(operation__in=CONNECTION_OPERATIONS).exclude(operation__startswith="verify_"))
