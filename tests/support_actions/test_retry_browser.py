@@ -34,7 +34,7 @@ def test_find_a_shopper_see_the_failed_call_retry_after_the_fix_and_see_sent(
     subscription_make(shop, variant, email=EMAIL)
     run_jobs()  # the signup's sync, before anything fails
     klaviyo_sandbox.admin.set_faults(connected.account_id, error_rate=1.0,
-                                     error_statuses=[400], path_prefix="/api/event-bulk-create")
+                                     error_statuses=[400], path_prefix="/api/event")
     restock = detection_of(variant_update_stock(variant=variant, quantity=5)).restock
     assert restock is not None
     fanout_send_chunk(restock_id=restock.pk)
@@ -49,10 +49,10 @@ def test_find_a_shopper_see_the_failed_call_retry_after_the_fix_and_see_sent(
     expect(page).to_have_url(f"{base}/support/")
 
     page.goto(f"{base}/support/shoppers/?q={EMAIL}")
-    page.locator('a[href^="/support/shoppers/"]').filter(has_text=EMAIL).first.click()
+    page.locator("tr", has_text=EMAIL).get_by_role("link", name="Timeline").first.click()
     shopper_url = page.url
-    failed_call = page.locator("tr.event", has_text="bulk_create_events").filter(
-        has_text="400").first
+    failed_call = page.locator("tr.event", has_text="create_event").filter(
+        has_text="→ 400").first
     expect(failed_call).to_be_visible()
     expect(failed_call).to_contain_text(f"Fix: {entry('klaviyo', 'bad_request').fix}")
     expect(page.locator(".outcome.not-sent")).to_be_visible()
