@@ -16,9 +16,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
 from integrations.klaviyo.revision import RevisionStatus, revision_status
+from notifyme.support.catalogue import entry
 from notifyme.support.facts import RANK, STATUS_LABELS, STATUSES, Facts
 from notifyme.support.health import facts_for, shops_ranked
 from notifyme.support.problems import Problem, problems_for
+from notifyme.webhooks import signature_failures
+from notifyme.webhooks.signature_failures import Failures
 
 PER_PAGE = 50
 RANK_FIELD = "health_rank"  # the annotation of `shops_ranked`
@@ -52,6 +55,8 @@ class BoardPage:
     q: str
     counts: dict[str, int]
     revision: RevisionStatus
+    #: Refused webhook deliveries of every claimed domain, known shop or not.
+    signature_failures: Failures | None = None
     statuses: tuple[tuple[str, str], ...] = field(default=STATUSES)
 
     @property
@@ -61,6 +66,10 @@ class BoardPage:
     @property
     def all_count(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def signature_fix(self) -> str:
+        return entry("webhook", "invalid_signature").fix
 
     @property
     def has_next(self) -> bool:
@@ -107,4 +116,5 @@ def board_page(*, status: str = "", q: str = "", page: int = 1, now: datetime,
     rows = [Row(f, problems_for(f, now=now, today=today)) for f in facts]
     return BoardPage(rows=rows, number=current.number, pages=paginator.num_pages,
                      total=paginator.count, status=status, q=q, counts=counts,
-                     revision=revision_status(today=today))
+                     revision=revision_status(today=today),
+                     signature_failures=signature_failures.global_counts(now=now))

@@ -37,6 +37,7 @@ from notifyme.restocks.models import Restock
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
 from notifyme.sync.models import OutboxItem
+from notifyme.webhooks import signature_failures
 from notifyme.webhooks.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -142,6 +143,11 @@ def _redis_state() -> Iterator[Metric]:
     cooling = klaviyo_ratelimit.cooling_down_count(account_ids=accounts)
     yield _gauge("notifyme_klaviyo_accounts_cooling_down",
                  "Klaviyo accounts in a 429 cool-down now.", [], [((), float(cooling))])
+    refused = signature_failures.global_counts(now=timezone.now())
+    yield _gauge("notifyme_webhook_signature_failures",
+                 "Webhook deliveries refused for a bad or missing signature, any claimed shop.",
+                 ["window"], [(("24h",), float(refused.day if refused else 0)),
+                              (("7d",), float(refused.week if refused else 0))])
     throttled = CounterMetricFamily("notifyme_shopify_throttled",
                                     "THROTTLED answers from Shopify's Admin API.")
     throttled.add_metric([], float(shopify_ratelimit.throttled_total()))

@@ -5,7 +5,8 @@ In this order, and nothing is parsed before the signature is checked:
 2. the body is read raw, at most `WEBHOOK_MAX_BODY_BYTES` (413 beyond; read from the stream
    rather than `request.body`, whose `DATA_UPLOAD_MAX_MEMORY_SIZE` is sized for the storefront);
 3. `X-Shopify-Hmac-Sha256` over those exact bytes, app secret then the previous one (401 on a
-   bad or missing signature, one warning line, never the body);
+   bad or missing signature, one warning line, never the body; counted for the board by
+   `signature_failures`, under the claimed shop only if it exists);
 4. the delivery headers (400 naming the header);
 5. one row stored (`intake.webhook_receive`), 200. A redelivery, a body that is not JSON and a
    topic the app does not handle all answer 200 too: Shopify would only retry them.
@@ -16,12 +17,13 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.shopify.signatures import webhook_signature_valid
 from notifyme.core import logcontext
 from notifyme.core.http import json_error
-from notifyme.webhooks import conf
+from notifyme.webhooks import conf, signature_failures
 from notifyme.webhooks.intake import HeaderInvalid, delivery_headers, webhook_receive
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("webhook refused: bad or missing X-Shopify-Hmac-Sha256 (topic %r, "
                        "shop %r, %s bytes)", request.headers.get("X-Shopify-Topic", "")[:128],
                        request.headers.get("X-Shopify-Shop-Domain", "")[:255], len(body))
+        signature_failures.failure_record(
+            claimed_domain=request.headers.get("X-Shopify-Shop-Domain", ""), now=timezone.now())
         return json_error(401, "invalid_signature", "The X-Shopify-Hmac-Sha256 signature "
                                                     "does not match the body.",
                           {"X-Shopify-Hmac-Sha256": ["does not match"]})
