@@ -17,11 +17,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from http.client import HTTPConnection, HTTPException
+from pathlib import Path
+from typing import Any
 
 Request = tuple[str, str, bytes, dict[str, str]]  # method, path, body, headers
 
@@ -69,6 +73,28 @@ def run(port: int, requests: list[Request], concurrency: int,
     elapsed = time.perf_counter() - started
     return {"elapsed": elapsed, "latencies_ms": latencies,
             "statuses": {str(k): v for k, v in statuses.items()}, "errors": errors}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-th percentile of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def send(port: int, requests: list[dict[str, Any]], concurrency: int,
+         timeout: float) -> dict[str, Any]:
+    """Run this module as its own load process over `requests` (input lines as described
+    above); its result."""
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.jsonl", Path(folder) / "out.json"
+        with open(source, "w") as fh:
+            for item in requests:
+                fh.write(json.dumps(item) + "\n")
+        subprocess.run([sys.executable, "-m", "bench._load", "--port", str(port),  # noqa: S603
+                        "--concurrency", str(concurrency), "--input", str(source),
+                        "--output", str(target)],
+                       cwd=Path(__file__).resolve().parents[1], check=True, timeout=timeout)
+        return dict(json.loads(target.read_text()))
 
 
 def main() -> int:

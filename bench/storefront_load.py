@@ -1,4 +1,4 @@
-# ruff: noqa: S603  (starts local processes with fixed arguments; loopback only)
+
 """The storefront under load: signed `POST /proxy/subscribe` at concurrency 32 against the ceiling.
 
     .venv/bin/python bench/storefront_load.py [--signups 5000] [--concurrency 32] [--runs 3]
@@ -35,9 +35,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -47,15 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _common as c
 from bench import _shopify as s
+from bench._load import percentile, send
 
 P99_TARGET_MS = 100.0
 P99_TARGET_FANOUT_MS = 150.0
 THROUGHPUT_RATIO_TARGET = 0.5
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def signed_path(domain: str, secret: str) -> str:
@@ -84,19 +78,6 @@ def signups(domain: str, secret: str, variant_id: int, count: int, run: int) -> 
 
 def ceiling_requests(count: int) -> list[dict]:
     return [{"method": "GET", "path": "/healthz", "body": "", "headers": {}}] * count
-
-
-def send(port: int, requests: list[dict], concurrency: int, timeout: float) -> dict[str, Any]:
-    """Run the load process (bench/_load.py) over `requests`; its result."""
-    with tempfile.TemporaryDirectory() as folder:
-        source, target = Path(folder) / "in.jsonl", Path(folder) / "out.json"
-        with open(source, "w") as fh:
-            for item in requests:
-                fh.write(json.dumps(item) + "\n")
-        subprocess.run([c.PY, "-m", "bench._load", "--port", str(port), "--concurrency",
-                        str(concurrency), "--input", str(source), "--output", str(target)],
-                       cwd=c.ROOT, check=True, timeout=timeout)
-        return json.loads(target.read_text())
 
 
 def figures(result: dict[str, Any], ok_status: str) -> dict[str, float]:

@@ -1,4 +1,4 @@
-# ruff: noqa: S603  (starts local processes with fixed arguments; loopback only)
+
 """A burst of 10,000 signed `inventory_levels/update` webhooks at concurrency 32.
 
     .venv/bin/python bench/webhook_burst.py [--deliveries 10000] [--concurrency 32] [--runs 3]
@@ -25,12 +25,9 @@ min/median/max over the runs. Database notifyme_bench, Redis db 12; exit 1 on FA
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -39,14 +36,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _common as c
+from bench import _load
 from bench import _shopify as s
+from bench._load import percentile
 
 P99_TARGET_MS = 100.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def build(domain: str, secret: str, deliveries: int, variants: int) -> list[tuple[bytes, dict]]:
@@ -62,15 +56,8 @@ def build(domain: str, secret: str, deliveries: int, variants: int) -> list[tupl
 def send(port: int, requests: list[tuple[bytes, dict]], concurrency: int,
          timeout: float) -> dict[str, Any]:
     """Run the load process over `requests`; its result (see bench/_load.py)."""
-    with tempfile.TemporaryDirectory() as folder:
-        source, target = Path(folder) / "in.jsonl", Path(folder) / "out.json"
-        with open(source, "w") as fh:
-            for body, headers in requests:
-                fh.write(json.dumps({"body": body.decode(), "headers": headers}) + "\n")
-        subprocess.run([c.PY, "-m", "bench._load", "--port", str(port), "--concurrency",
-                        str(concurrency), "--input", str(source), "--output", str(target)],
-                       cwd=c.ROOT, check=True, timeout=timeout)
-        return json.loads(target.read_text())
+    return _load.send(port, [{"body": body.decode(), "headers": headers}
+                             for body, headers in requests], concurrency, timeout)
 
 
 def figures(result: dict[str, Any]) -> dict[str, float]:
