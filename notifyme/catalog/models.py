@@ -174,4 +174,4 @@ class CatalogSettings(TimeStampedModel):
 
 
 # The catalog sync progress row lives in its own module (it is the sync's, not the mirror's).
-from notifyme.catalog.sync_models import CatalogSync  # noqa: E402, F401
+from notifyme.catalog.sync_models import CatalogSync, CatalogSyncSeen  # noqa: E402, F401

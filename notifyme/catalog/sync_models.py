@@ -94,3 +94,22 @@ class CatalogSync(TimeStampedModel):
         if not total:
             return 0
         return max(0, min(99, int(done * 100 / total)))
+
+
+class CatalogSyncSeen(models.Model):
+    """A product a paging sync read, kept until the sync finishes: a job that resumes a paging
+    sync mid-way did not read the earlier pages itself, and still has to know every product the
+    sync saw to mark removed the ones that vanished from Shopify. (A bulk sync re-reads its
+    whole export when resumed, so it keeps the set in memory.)"""
+
+    sync = models.ForeignKey(CatalogSync, on_delete=models.CASCADE, related_name="seen")
+    shopify_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sync", "shopify_id"],
+                                               name="catalog_sync_seen_once")]
+        verbose_name = "sync-read product"
+        verbose_name_plural = "sync-read products"
+
+    def __str__(self) -> str:
+        return f"product {self.shopify_id} seen by sync #{self.sync_id}"

@@ -15,8 +15,9 @@ after a crash, or by a resumed job — changes nothing. Each page or chunk goes 
 `batch.catalog_apply_batch`: products new to the mirror are inserted in bulk, the others take
 `product_apply` / `inventory_levels_apply` (so stock changes still reach restock detection);
 on a re-sync, mirrored products and levels that did not change are skipped (`resync`). A sync
-that read the whole catalog in one job (bulk always; paging when not resumed mid-way) then marks
-removed the mirrored products it did not see (`products_vanished_remove`).
+that read the whole catalog then marks removed the mirrored products it did not see
+(`products_vanished_remove`); a paging sync keeps the products it read in `CatalogSyncSeen`,
+written before each page's resume point, so a job that resumes it mid-way knows them too.
 
 The job holds the row with a fenced lease: `_claim` takes it (a fresh token) only when it is
 unfinished and not held by a live job, and every progress write is `UPDATE ... WHERE
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +50,7 @@ from notifyme.catalog.resync import products_vanished_remove
 from notifyme.catalog.selectors import alert_locations_get, counted_locations
 from notifyme.catalog.services import catalog_apply_batch, locations_apply
 from notifyme.catalog.snapshots import LevelSnapshot, ProductSnapshot
-from notifyme.catalog.sync_models import CatalogSync
+from notifyme.catalog.sync_models import CatalogSync, CatalogSyncSeen
 from notifyme.delivery.leasing import new_token
 from notifyme.shops.models import Shop
 
@@ -77,9 +78,8 @@ class Run:
     client: AdminClient
     cost_base: int
     on_progress: Callable[[CatalogSync], None] | None = None
-    #: The product ids read so far, when this job reads the whole catalog (None: it resumed
-    #: a paging sync mid-way and cannot tell which products vanished).
-    seen: set[int] | None = None
+    #: The product ids this job read (a paging sync also keeps them in `CatalogSyncSeen`).
+    seen: set[int] = field(default_factory=set)
 
     def save(self, **fields: Any) -> None:
         """A fenced progress write (heartbeat and cost points included)."""
@@ -165,7 +165,8 @@ def _finish(run: Run, state: str, error: str = "") -> None:
     try:
         run.save(state=state, error=error, lease_token="", finished_at=timezone.now())
     except LeaseLost:
-        pass
+        return
+    CatalogSyncSeen.objects.filter(sync=run.sync).delete()  # only a running sync needs them
 
 
 def _run(run: Run) -> None:
@@ -179,17 +180,18 @@ def _run(run: Run) -> None:
         locations = shopify_catalog.locations(run.client)
         locations_apply(shop=sync.shop,
                         locations=[graphql.location_snapshot(n) for n in locations])
-    run.seen = set() if sync.mode == Mode.BULK or not sync.cursor else None
     if sync.mode == Mode.BULK:
         _run_bulk(run)
+        seen = run.seen
     else:
         _run_paging(run)
+        seen = set(CatalogSyncSeen.objects.filter(sync=sync)
+                   .values_list("shopify_id", flat=True))
     # An empty read is taken for a fault (Shopify answered nothing), never for a shop that
     # deleted every product.
-    if run.seen and sync.started_at is not None:
+    if seen and sync.started_at is not None:
         run.save()  # fenced: a job that lost the sync removes nothing
-        removed = products_vanished_remove(shop=sync.shop, seen=run.seen,
-                                           before=sync.started_at)
+        removed = products_vanished_remove(shop=sync.shop, seen=seen, before=sync.started_at)
         if removed:
             logger.info("catalog sync %s: %d product(s) gone from Shopify marked removed",
                         sync.pk, removed)
@@ -239,8 +241,7 @@ def _apply_products(run: Run, products: Iterable[dict[str, Any]], levels: Levels
     """Apply product nodes (page shape), each variant created with its sellable quantity,
     then their levels; returns (products, variants, inventory items) applied."""
     snapshots = [levels.quantified(graphql.product_snapshot(node)) for node in products]
-    if run.seen is not None:
-        run.seen.update(p.shopify_id for p in snapshots)
+    run.seen.update(p.shopify_id for p in snapshots)
     applied = levels.of_products(snapshots)
     catalog_apply_batch(shop=run.sync.shop, products=snapshots, levels=applied)
     items = {lv.inventory_item_id for lv in applied}
@@ -258,6 +259,10 @@ def _run_paging(run: Run) -> None:
         nodes = shopify_catalog.variants_inventory(run.client, variant_ids=ids) if ids else []
         levels = Levels.of(run.sync.shop, graphql.level_snapshots({"variants": {"nodes": nodes}}))
         done, variants, items = _apply_products(run, page.products, levels)
+        # Before the resume point moves past the page: a job resuming after it knows its products.
+        CatalogSyncSeen.objects.bulk_create(
+            [CatalogSyncSeen(sync=run.sync, shopify_id=graphql.numeric_id(p, "product.id"))
+             for p in page.products], ignore_conflicts=True)
         cursor = page.end_cursor or cursor
         run.save(cursor=cursor or "", done_products=run.sync.done_products + done,
                  done_variants=run.sync.done_variants + variants,
@@ -284,8 +289,7 @@ def _run_bulk(run: Run) -> None:
     chunk: list[dict[str, Any]] = []
     for index, product in enumerate(products):
         if index < run.sync.done_products:  # applied by an earlier job; still seen
-            if run.seen is not None:
-                run.seen.add(graphql.numeric_id(product, "product.id"))
+            run.seen.add(graphql.numeric_id(product, "product.id"))
             continue
         chunk.append(product)
         if len(chunk) >= CHUNK_PRODUCTS:

@@ -11,11 +11,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from notifyme.catalog import sync_run
 from notifyme.catalog.mirror import product_apply
 from notifyme.catalog.models import Product, Variant
 from notifyme.catalog.snapshots import ProductSnapshot
 from notifyme.catalog.sync import catalog_sync_start
-from notifyme.catalog.sync_models import CatalogSync
+from notifyme.catalog.sync_models import CatalogSync, CatalogSyncSeen
 from notifyme.catalog.sync_run import catalog_sync_run
 from notifyme.shops.models import Shop
 from tests.catalog_sync.conftest import SHOP, install_sync, mirror
@@ -121,3 +122,28 @@ def test_a_product_a_webhook_mirrored_during_the_re_sync_is_not_taken_for_vanish
          on_progress=a_webhook_arrives)
     assert Product.objects.get(shop=installed, shopify_id=late.shopify_id).removed_at is None
     assert not Product.objects.filter(shop=installed, removed_at__isnull=False).exists()
+
+
+def test_a_paging_re_sync_resumed_mid_way_still_removes_what_vanished(
+        installed: Shop, shopify_standin: StandinHandle, monkeypatch: Any) -> None:
+    """The job that resumes did not read the first pages itself: the products the dead job
+    read are kept with the sync, so only the product gone from Shopify is marked removed."""
+    monkeypatch.setattr(sync_run, "PAGE_PRODUCTS", 2)
+    _run(install_sync(installed))
+    hat = Product.objects.get(shop=installed, title="Draft hat")
+    shopify_standin.admin.delete_product(SHOP, hat.shopify_id, notify=False)
+    crash = catalog_sync_start(shop=installed, mode="paging", enqueue=False)
+
+    def die_after_the_first_page(sync: CatalogSync) -> None:
+        if sync.done_products:
+            raise SystemExit("worker killed")
+
+    with pytest.raises(SystemExit):
+        catalog_sync_run(sync_id=crash.pk, on_progress=die_after_the_first_page)
+    crash.refresh_from_db()
+    assert crash.cursor and 0 < crash.done_products < 4
+    _run(crash, stale_seconds=0)
+    removed = set(Product.objects.filter(shop=installed, removed_at__isnull=False)
+                  .values_list("title", flat=True))
+    assert removed == {"Draft hat"}
+    assert not CatalogSyncSeen.objects.filter(sync=crash).exists()  # dropped once finished
