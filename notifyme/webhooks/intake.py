@@ -7,10 +7,10 @@ and raises `HeaderInvalid(header, message)` naming the first one that is missing
 `X-Shopify-API-Version` are kept when present.
 
 `webhook_receive(headers=, body=)` stores the delivery with one
-`INSERT ... ON CONFLICT DO NOTHING` on the webhook id (the shop's id looked up inside it, the
-statement committed on its own) — a redelivery (Shopify delivers at least
-once) changes nothing — and, for a pending event, nudges the shop's job once the row is
-committed. What is stored:
+`INSERT ... ON CONFLICT DO NOTHING` on the webhook id (the shop's id looked up inside it; on
+PostgreSQL the deliveries that arrive together share one such statement and its COMMIT, see
+`group_commit`) — a redelivery (Shopify delivers at least once) changes nothing — and, for a
+pending event, nudges the shop's job once the row is committed. What is stored:
 - a topic in `TOPICS` with a JSON object body: `pending`;
 - a body that is not a JSON object (or holds text PostgreSQL cannot store): `failed`, the
   reason in `last_error`, no payload;
@@ -30,7 +30,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from notifyme.shops.models import Shop, normalize_shop_domain
 from notifyme.webhooks import lanes
+from notifyme.webhooks.group_commit import GroupWriter
 from notifyme.webhooks.models import WebhookEvent
 from notifyme.webhooks.topics import TOPICS
 
@@ -185,22 +186,46 @@ def _columns(headers: DeliveryHeaders, body: bytes) -> dict[str, Any]:
 
 
 @cache
-def _insert_sql() -> str:
-    """One statement: the shop's id looked up inside it (a scalar subquery; NULL for a shop we
-    have no row for), a redelivery left as it is. Portable SQL (PostgreSQL and SQLite)."""
+def _insert_sql(rows: int = 1) -> str:
+    """One statement for `rows` rows: each shop's id looked up inside it (a scalar subquery;
+    NULL for a shop we have no row for), a redelivery left as it is. Portable SQL (PostgreSQL
+    and SQLite)."""
     table, shops = WebhookEvent._meta.db_table, Shop._meta.db_table
     names = ["shop_id", *_COLUMN_NAMES]
     values = [f"(SELECT id FROM {shops} WHERE domain = %s)",  # noqa: S608 (see below)
               *("%s" for _ in _COLUMN_NAMES)]
+    row = f"({', '.join(values)})"
     # Only the models' own table and column names are interpolated; every value is a parameter.
     return (f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608
-            f"VALUES ({', '.join(values)}) ON CONFLICT (webhook_id) DO NOTHING")
+            f"VALUES {', '.join([row] * rows)} ON CONFLICT (webhook_id) DO NOTHING")
 
 
 _COLUMN_NAMES = ("shop_domain", "topic", "webhook_id", "event_id", "triggered_at", "api_version",
                  "payload", "body_sha256", "body_bytes", "received_at", "processed_at",
                  "outcome", "state", "attempts", "available_at", "leased_until", "lease_token",
                  "last_error")
+
+
+def _nudge_shops(domains: set[Hashable]) -> None:
+    for domain in domains:
+        if isinstance(domain, str):  # a pending delivery's shop (None: nothing to process)
+            lanes.nudge_shop(shop_domain=domain)
+
+
+_group_writers: dict[str, GroupWriter] = {}
+
+
+def _group_writer(alias: str) -> GroupWriter:
+    writer = _group_writers.get(alias)
+    if writer is None:
+        writer = _group_writers.setdefault(alias, GroupWriter(alias, _insert_sql, _nudge_shops))
+    return writer
+
+
+def group_writers_close() -> None:
+    """Stop this process's writer threads (the test suite's teardown, see `GroupWriter.close`)."""
+    for writer in list(_group_writers.values()):
+        writer.close()
 
 
 def webhook_receive(*, headers: DeliveryHeaders, body: bytes) -> str:
@@ -214,12 +239,17 @@ def webhook_receive(*, headers: DeliveryHeaders, body: bytes) -> str:
         for value in (columns[name] for name in _COLUMN_NAMES)]
     # Raw SQL on the hottest path (bench/webhook_burst.py): under a burst the ORM's statement
     # compilation and bulk_create's own transaction (a second round trip for its COMMIT) were
-    # a third of the request's CPU. Outside a transaction the statement commits on its own;
-    # inside a caller's, the nudge still waits for that commit.
+    # a third of the request's CPU. Outside a transaction the rows that arrive together share
+    # one statement and its COMMIT (`group_commit`); inside a caller's, the row is part of it
+    # and the nudge waits for that commit.
+    pending = columns["state"] == WebhookEvent.State.PENDING
+    domain = headers.shop_domain
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _group_writer(connection.alias).insert(params, tag=domain if pending else None)
+        return str(columns["state"])
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(), params)
-    if columns["state"] == WebhookEvent.State.PENDING:
-        domain = headers.shop_domain
+    if pending:
         transaction.on_commit(lambda: lanes.nudge_shop(shop_domain=domain),
                               using=connection.alias)
     return str(columns["state"])
