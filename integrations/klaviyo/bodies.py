@@ -87,6 +87,18 @@ def list_create(name: str) -> Body:
     return {"data": {"type": "list", "attributes": {"name": name}}}
 
 
+def flow_create(*, name: str, metric_id: str, subject: str) -> Body:
+    """A flow triggered by the metric `metric_id`, one email action (draft: Klaviyo creates
+    flows as drafts; the merchant designs the email and sets it live)."""
+    action = {"temporary_id": "back-in-stock-email", "type": "send-email",
+              "data": {"status": "draft",
+                       "message": {"name": "Back in Stock email", "subject_line": subject,
+                                   "smart_sending_enabled": False}}}
+    definition = {"triggers": [{"type": "metric", "id": metric_id}],
+                  "actions": [action], "entry_action_id": "back-in-stock-email"}
+    return {"data": {"type": "flow", "attributes": {"name": name, "definition": definition}}}
+
+
 def profile_import(attributes: dict[str, Any], *, profile_id: str | None = None) -> Body:
     data: Body = {"type": "profile", "attributes": attributes}
     if profile_id:

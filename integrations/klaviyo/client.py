@@ -194,6 +194,31 @@ class KlaviyoClient:
     def create_list(self, name: str) -> dict[str, Any]:
         return dict(self._request(OPERATIONS["create_list"], body=bodies.list_create(name)).data)
 
+    # -- metrics and flows (the flow check, flows.py) ---------------------------------------------
+
+    def find_metric(self, name: str, *, max_pages: int = 10) -> dict[str, Any] | None:
+        """The account's metric called `name`, or None. `GET /api/metrics` filters only by
+        integration, so the pages are read until it is found (at most `max_pages`)."""
+        cursor: str | None = None
+        for _ in range(max_pages):
+            response = self._request(OPERATIONS["get_metrics"],
+                                     params={"page[cursor]": cursor} if cursor else None)
+            for metric in response.data or []:
+                if (metric.get("attributes") or {}).get("name") == name:
+                    return dict(metric)
+            cursor = response.next_cursor
+            if cursor is None:
+                break
+        return None
+
+    def flows_triggered_by_metric(self, metric_id: str) -> list[dict[str, Any]]:
+        return list(self._request(OPERATIONS["get_flows_triggered_by_metric"],
+                                  ids={"id": metric_id}).data or [])
+
+    def create_flow(self, *, name: str, metric_id: str, subject: str) -> dict[str, Any]:
+        return dict(self._request(OPERATIONS["create_flow"], body=bodies.flow_create(
+            name=name, metric_id=metric_id, subject=subject)).data)
+
     # -- profiles --------------------------------------------------------------------------------
 
     def upsert_profile(

@@ -77,6 +77,11 @@ SENTENCES: dict[str, str] = {
         "The saved Klaviyo key can no longer be read (encryption keys changed). Reconnect with "
         "your private API key."
     ),
+    "flow_not_live": (
+        "Klaviyo accepts your Back in Stock events, but no live flow sends them as emails, so "
+        "shoppers are not notified. In Klaviyo, open Flows, find the flow triggered by the "
+        "Back in Stock metric (or create it from this app's Klaviyo flow panel) and set it live."
+    ),
     "unknown": (
         "Something went wrong talking to Klaviyo. Please try again in a minute; if it keeps "
         "happening, contact support."

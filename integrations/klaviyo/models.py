@@ -57,6 +57,25 @@ class KlaviyoConnection(TimeStampedModel):
     paused = models.BooleanField(default=False, db_default=False)
     paused_at = models.DateTimeField(null=True, blank=True)
 
+    # The Back in Stock flow as Klaviyo last showed it (`flows.flow_check`, at most hourly):
+    # events only become emails through a live flow that the "Back in Stock" metric triggers.
+    class FlowState(models.TextChoices):
+        LIVE = "live", "A live flow sends the emails"
+        NOT_LIVE = "not_live", "The flow is not live"
+        NO_FLOW = "no_flow", "No flow uses the Back in Stock event"
+        NO_METRIC = "no_metric", "No Back in Stock event sent yet"
+        NO_SCOPE = "no_scope", "The key cannot read flows"
+        UNAVAILABLE = "unavailable", "Klaviyo did not answer the check"
+
+    flow_state = models.CharField(max_length=16, choices=FlowState.choices, blank=True,
+                                  default="", db_default="")
+    flow_checked_at = models.DateTimeField(null=True, blank=True)
+    #: [{"id", "name", "status"}] of the flows the metric triggers (no personal data).
+    flow_flows = models.JSONField(default=list, blank=True)
+    flow_metric_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    #: Events were accepted in the last 7 days but no live flow sends them (board, doctor).
+    flow_alarm = models.BooleanField(default=False, db_default=False)
+
     class Meta:
         verbose_name = "Klaviyo connection"
 

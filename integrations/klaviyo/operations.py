@@ -51,6 +51,11 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               "SubscriptionDeleteJobCreateQuery"),
     Operation("create_event", "POST", "/api/events", "EventCreateQueryV2"),
     Operation("bulk_create_events", "POST", "/api/event-bulk-create-jobs", "EventsBulkCreateJob"),
+    # The flow check (flows.py), with the optional scopes `metrics:read` and `flows:read`, and
+    # the ready-made flow with `flows:write` (scopes.OPTIONAL_SCOPES).
+    Operation("get_metrics", "GET", "/api/metrics"),
+    Operation("get_flows_triggered_by_metric", "GET", "/api/metrics/{id}/flow-triggers"),
+    Operation("create_flow", "POST", "/api/flows", "FlowCreateQuery"),
     # Needs the optional scope `data-privacy:write` (scopes.OPTIONAL_SCOPES): privacy erasures.
     Operation("request_profile_deletion", "POST", "/api/data-privacy-deletion-jobs",
               "DataPrivacyCreateDeletionJobQuery"),
@@ -84,8 +89,12 @@ SCOPE_PROBES: tuple[ScopeProbe, ...] = (
     ScopeProbe("subscriptions:write", Operation(
         "verify_subscriptions_write", "POST", "/api/profile-subscription-bulk-create-jobs"),
         body={}),
-    # Optional (scopes.OPTIONAL_SCOPES): its absence does not refuse the key. The body `{}`
-    # is invalid, so no deletion job is ever created by the probe.
+    # Optional (scopes.OPTIONAL_SCOPES): their absence does not refuse the key. The bodies
+    # `{}` are invalid, so no deletion job and no flow is ever created by a probe.
+    ScopeProbe("metrics:read", Operation("verify_metrics_read", "GET", "/api/metrics")),
+    ScopeProbe("flows:read", Operation("verify_flows_read", "GET", "/api/flows"),
+               params={"page[size]": "1"}),
+    ScopeProbe("flows:write", Operation("verify_flows_write", "POST", "/api/flows"), body={}),
     ScopeProbe("data-privacy:write", Operation(
         "verify_data_privacy_write", "POST", "/api/data-privacy-deletion-jobs"), body={}),
 )

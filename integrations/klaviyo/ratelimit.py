@@ -84,6 +84,9 @@ PUBLISHED_LIMITS: dict[str, dict[str, int]] = {
     "create_event": _XL,
     "bulk_create_events": _M,
     "request_profile_deletion": {"burst": 3, "steady": 60},
+    "get_metrics": _M,
+    "get_flows_triggered_by_metric": _M,
+    "create_flow": {"burst": 1, "steady": 15, "daily": 100},
 }
 # An operation we do not know gets the most conservative common tier.
 UNKNOWN_LIMITS = _XS

@@ -54,6 +54,9 @@ ALL_REQUIRED: tuple[str, ...] = tuple(
 #: them off the list, and the merchant is told the profile itself remains (docs/privacy.md).
 OPTIONAL_SCOPES: dict[str, str] = {
     "data-privacy:write": "deleting a shopper's Klaviyo profile on a privacy request",
+    "metrics:read": "checking that a live flow sends the Back in Stock emails",
+    "flows:read": "checking that a live flow sends the Back in Stock emails",
+    "flows:write": "creating the Back in Stock flow for you",
 }
 
 #: Every scope the app may use: the required ones, then the optional ones.

@@ -24,6 +24,7 @@ from integrations.klaviyo.attempts import attempt_recorder as attempt_recorder
 from integrations.klaviyo.attempts import verification_recorder
 from integrations.klaviyo.client import KlaviyoClient, Observer
 from integrations.klaviyo.errors import KlaviyoError, KlaviyoScopeError
+from integrations.klaviyo.flows import flow_forget
 from integrations.klaviyo.messages import sentence_for
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from integrations.klaviyo.scopes import (
@@ -102,6 +103,7 @@ def connection_disconnect(*, shop: Shop) -> None:
         connection.status = KlaviyoConnection.Status.DISCONNECTED
         connection.disconnected_at = timezone.now()
         _clear_error(connection)
+        flow_forget(connection)
         connection.save()
     logger.info("klaviyo disconnected shop=%s", shop.domain)
 

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from notifyme.dashboard import api, privacy_api, views
+from notifyme.dashboard import api, flow_api, privacy_api, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
     path("api/klaviyo/list", api.list_set, name="api_list"),
     path("api/klaviyo/retest", api.retest, name="api_retest"),
     path("api/klaviyo/panel", views.panel, name="api_panel"),
+    path("api/klaviyo/flow", flow_api.panel, name="api_flow"),
+    path("api/klaviyo/flow/check", flow_api.check, name="api_flow_check"),
+    path("api/klaviyo/flow/create", flow_api.create, name="api_flow_create"),
     path("api/restocks", include("notifyme.dashboard.restock_api")),
     path("api/locations", include("notifyme.dashboard.locations_api")),
     path("api/privacy", privacy_api.overview, name="api_privacy"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from integrations.klaviyo.scopes import REQUIRED_SCOPES
 from notifyme.catalog.sync import catalog_sync_unfinished
 from notifyme.dashboard.endpoint import merchant_endpoint
+from notifyme.dashboard.flow_api import panel_context as flow_panel_context
 from notifyme.privacy.selectors import compliance_notices, compliance_requests_list
 from notifyme.restocks.selectors import restock_progress_list
 from notifyme.shops.auth import EmbeddedRequest, embedded_document
@@ -25,7 +26,8 @@ from notifyme.sync.selectors import sync_status
 #: Panels other features add to the page when their template exists. (Restock progress is not
 #: one of them: it has its own page, and its summary sits at the top, above the settings.)
 CATALOG_SYNC_PANEL = "dashboard/_catalog_sync.html"
-EXTRA_PANELS = (CATALOG_SYNC_PANEL, "dashboard/_privacy.html")
+FLOW_PANEL = "dashboard/_klaviyo_flow.html"
+EXTRA_PANELS = (FLOW_PANEL, CATALOG_SYNC_PANEL, "dashboard/_privacy.html")
 #: The latest restocks summarised above the settings (all of them: /app/restocks).
 SUMMARY_RESTOCKS = 3
 
@@ -54,6 +56,7 @@ def page_context(request: EmbeddedRequest) -> dict[str, Any]:
         "extra_panels": _extra_panels(),
         "privacy_requests": compliance_requests_list(shop=shop),
         "privacy_notices": compliance_notices(shop=shop),
+        **flow_panel_context(shop),
     }
 
 

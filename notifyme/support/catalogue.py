@@ -101,6 +101,12 @@ _KLAVIYO: dict[str, tuple[str, str]] = {
     "phone_conflict": ("Phone belongs to another profile", "The phone number is already on "
                        "another Klaviyo profile. The profile is synced without it; merging "
                        "the two profiles in Klaviyo lets the phone be added."),
+    "flow_not_live": ("Events accepted, no live flow", "Klaviyo accepted the shop's Back in "
+                      "Stock events in the last 7 days, but no live flow is triggered by the "
+                      "Back in Stock metric (none exists, or it is draft or manual), so no "
+                      "shopper got an email. Checked hourly (the metric's flow triggers); the "
+                      "merchant's Klaviyo flow panel shows the flows found and can create "
+                      "one."),
     "revision_retiring": ("API revision retiring", "Klaviyo retires an API revision two years "
                           "after its release; calls pinned to it then fail for every "
                           "merchant. This is on our side, not the merchant's."),

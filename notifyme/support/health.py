@@ -71,9 +71,11 @@ KLAVIYO_KIND_SQL = Case(
 
 def _needs_action() -> Q:
     needs = KlaviyoConnection.Status.NEEDS_ATTENTION
+    no_live_flow = Q(klaviyo_connection__status=KlaviyoConnection.Status.CONNECTED,
+                     klaviyo_connection__flow_alarm=True)
     return (Q(auth_state=Shop.AuthState.NEEDS_REAUTH)
             | Q(access_token_encrypted="", refresh_token_encrypted="")
-            | Q(klaviyo_connection__status=needs))
+            | Q(klaviyo_connection__status=needs) | no_live_flow)
 
 
 def shops_ranked(*, now: datetime) -> QuerySet[Shop]:

@@ -99,6 +99,12 @@ def _connection_problems(facts: Facts, add: Add) -> None:
         since = (f" since {connection.last_error_at:%Y-%m-%d %H:%M} UTC"
                  if connection.last_error_at else "")
         add("action", "klaviyo", kind, "sync halted" + since, connection.last_error_message)
+    if connection and status == KlaviyoConnection.Status.CONNECTED and connection.flow_alarm:
+        flows = ", ".join(f"{f['name']} ({f['status']})" for f in connection.flow_flows or [])
+        add("action", "klaviyo", "flow_not_live",
+            f"flows on the Back in Stock metric: {flows or 'none'}"
+            + (f"; checked {connection.flow_checked_at:%Y-%m-%d %H:%M} UTC"
+               if connection.flow_checked_at else ""))
     for count in facts.errors:
         halting = count.source == "klaviyo" and count.kind in HALTING_KINDS
         if count.day == 0 or (halting and status != KlaviyoConnection.Status.CONNECTED):

@@ -128,6 +128,19 @@ class SandboxAdmin:
     def metrics(self, account_id: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/accounts/{account_id}/metrics")
 
+    def flows(self, account_id: str) -> list[dict[str, Any]]:
+        """{"id", "name", "metric_id", "status", "archived", "definition"} per flow."""
+        return self._call("GET", f"/accounts/{account_id}/flows")
+
+    def set_flow(self, account_id: str, *, status: str = "live", name: str = "Back in Stock",
+                 metric: str = "Back in Stock", flow_id: str = "") -> dict[str, Any]:
+        """Create a flow on `metric` with `status`, or (with `flow_id`) change a flow's status:
+        what the merchant does in Klaviyo's editor."""
+        body: dict[str, Any] = {"status": status, "name": name, "metric": metric}
+        if flow_id:
+            body["id"] = flow_id
+        return self._call("POST", f"/accounts/{account_id}/flows", body)
+
     def deletions(self, account_id: str) -> list[dict[str, Any]]:
         """Data-privacy deletion jobs: {"id", "identifier", "profile_ids", "requested_at"}."""
         return self._call("GET", f"/accounts/{account_id}/deletions")

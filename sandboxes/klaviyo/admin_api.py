@@ -13,7 +13,10 @@ Contract (JSON in, JSON out; `SandboxAdmin` in admin.py is the client):
   GET|POST /_sandbox/accounts/{id}/lists   (POST {"name", "id"?})
   DELETE /_sandbox/accounts/{id}/lists/{list_id};  GET .../lists/{list_id}/members
   GET  /_sandbox/accounts/{id}/{requests|profiles|subscriptions|unsubscriptions|events|metrics|
-       jobs|deletions|stats}   (`events?metric=NAME`)
+       flows|jobs|deletions|stats}   (`events?metric=NAME`)
+  POST /_sandbox/accounts/{id}/flows       {"name", "metric" (a metric name), "status"?,
+                                           "id"?}: create a flow, or set an existing one's status
+                                           (what the merchant does in Klaviyo's flow editor)
 Keys travel in bodies, never in URLs, so no access log can hold one.
 """
 
@@ -214,10 +217,30 @@ def _faults(reg: Registry, account: AccountState, req: Request,
     return ok(config.public() if config else {})
 
 
+def _set_flow(reg: Registry, account: AccountState, req: Request,
+              body: dict[str, Any]) -> Response:
+    status = body.get("status", "draft")
+    if status not in {"draft", "manual", "live"}:
+        return fail(400, "status must be draft, manual or live")
+    with account.lock:
+        if body.get("id"):
+            flow = account.flows.get(str(body["id"]))
+            if flow is None:
+                return fail(404, "no such flow")
+        else:
+            metric = account.metric(str(body.get("metric") or "Back in Stock"))
+            flow = account.add_flow(name=str(body.get("name") or "Flow"), metric_id=metric.id,
+                                    definition={})
+        flow.status = status
+        flow.archived = bool(body.get("archived", flow.archived))
+    return ok({"id": flow.id, "status": flow.status, "metric_id": flow.metric_id}, 201)
+
+
 #: /_sandbox/accounts/{id}/<rest>: routes answered without the account's lock.
 _ACCOUNT_ROUTES: dict[tuple[str, str], AccountRoute] = {
     (ANY, ""): _account_details,
     ("POST", "faults"): _set_faults,
+    ("POST", "flows"): _set_flow,
     ("DELETE", "faults"): _clear_faults,
     (ANY, "faults"): _faults,
 }
@@ -238,6 +261,9 @@ _ACCOUNT_VIEWS: dict[str, AccountView] = {
     "events": _events,
     "metrics": lambda reg, account, req: [{"id": m.id, "name": m.name, "created": m.created}
                                           for m in account.metrics.values()],
+    "flows": lambda reg, account, req: [
+        {"id": f.id, "name": f.name, "metric_id": f.metric_id, "status": f.status,
+         "archived": f.archived, "definition": f.definition} for f in account.flows.values()],
     "jobs": lambda reg, account, req: [{k: v for k, v in j.items() if not k.startswith("_")}
                                        for j in account.jobs.values()],
     "stats": lambda reg, account, req: account_stats(reg, account),

@@ -20,6 +20,7 @@ from typing import Any
 from . import (
     handlers_consent,
     handlers_events,
+    handlers_flows,
     handlers_lists,
     handlers_privacy,
     handlers_profiles,
@@ -58,6 +59,9 @@ HANDLERS: dict[str, Handler] = {
     "bulk_create_events": handlers_events.bulk_create_events,
     "get_accounts": handlers_events.get_accounts,
     "get_metrics": handlers_events.get_metrics,
+    "get_flows_triggered_by_metric": handlers_flows.get_flows_triggered_by_metric,
+    "get_flows": handlers_flows.get_flows,
+    "create_flow": handlers_flows.create_flow,
     "request_profile_deletion": handlers_privacy.request_profile_deletion,
 }
 REVISION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")

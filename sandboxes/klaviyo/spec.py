@@ -71,6 +71,9 @@ SUPPORTED: tuple[tuple[str, str, str, str | None], ...] = (
     ("bulk_create_events", "POST", "/api/event-bulk-create-jobs", "EventsBulkCreateJob"),
     ("get_accounts", "GET", "/api/accounts", None),
     ("get_metrics", "GET", "/api/metrics", None),
+    ("get_flows_triggered_by_metric", "GET", "/api/metrics/{id}/flow-triggers", None),
+    ("get_flows", "GET", "/api/flows", None),
+    ("create_flow", "POST", "/api/flows", "FlowCreateQuery"),
     ("request_profile_deletion", "POST", "/api/data-privacy-deletion-jobs",
      "DataPrivacyCreateDeletionJobQuery"),
 )
@@ -105,6 +108,9 @@ FALLBACK: dict[str, tuple[tuple[str, ...], dict[str, int]]] = {
     "bulk_create_events": (("events:write",), _M),
     "get_accounts": (("accounts:read",), _XS),
     "get_metrics": (("metrics:read",), _M),
+    "get_flows_triggered_by_metric": (("flows:read", "metrics:read"), _M),
+    "get_flows": (("flows:read",), {"burst": 3, "steady": 60}),
+    "create_flow": (("flows:write",), {"burst": 1, "steady": 15, "daily": 100}),
     "request_profile_deletion": (("data-privacy:write",), {"burst": 3, "steady": 60}),
 }
 

@@ -65,6 +65,18 @@ class Metric:
     created: str
 
 
+@dataclass
+class Flow:
+    id: str
+    name: str
+    metric_id: str | None
+    status: str  # draft | manual | live
+    created: str
+    updated: str
+    archived: bool = False
+    definition: dict[str, Any] = field(default_factory=dict)
+
+
 class AccountState:
     """Everything Klaviyo would hold for one account, plus what the sandbox observed."""
 
@@ -81,6 +93,7 @@ class AccountState:
         self.consents: dict[tuple[str, str, str | None], dict[str, Any]] = {}
         self.unsubscriptions: list[dict[str, Any]] = []
         self.metrics: dict[str, Metric] = {}
+        self.flows: dict[str, Flow] = {}
         self.events: list[dict[str, Any]] = []
         self._event_keys: set[tuple[str, str, str]] = set()
         self._event_prefix = ulid()[:18]  # event ids: ULID-like prefix + sequence (cheap)
@@ -251,6 +264,13 @@ class AccountState:
             found = Metric(short_id(), name, now_iso())
             self.metrics[name] = found
         return found
+
+    def add_flow(self, *, name: str, metric_id: str | None, definition: dict[str, Any],
+                 status: str = "draft") -> Flow:
+        at = now_iso()
+        flow = Flow(short_id(), name, metric_id, status, at, at, definition=definition)
+        self.flows[flow.id] = flow
+        return flow
 
     def add_event(self, profile: Profile, metric_name: str, attrs: dict[str, Any],
                   received: str | None = None) -> bool:

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from integrations.klaviyo.client import KlaviyoClient
+from integrations.klaviyo.flows import flow_check, flow_create
+from integrations.klaviyo.models import KlaviyoConnection
 from integrations.klaviyo.selectors import klaviyo_lists
 from integrations.klaviyo.services import connection_connect, connection_retest
 from notifyme.catalog.services import variant_update_stock
@@ -87,6 +89,10 @@ def run(sandbox: SandboxHandle, settings: Any, monkeypatch: pytest.MonkeyPatch) 
             restock = detection_of(variant_update_stock(variant=variant, quantity=5)).restock
             assert restock is not None
             fanout_drain(restock)
+        # The flow panel: the metric now exists, no flow uses it; "Create the flow for me".
+        connection = KlaviyoConnection.objects.get(shop=shop)
+        assert flow_check(connection=connection).flow_state == "no_flow"
+        assert flow_create(connection=connection).flow_state == "not_live"
 
         subscription_unsubscribe(subscription=bo)  # the last alert cancelled: off the list
         subscription_unsubscribe(subscription=volunteers[1])  # imported: found by email first

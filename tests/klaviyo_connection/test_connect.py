@@ -227,13 +227,15 @@ def test_verification_calls_are_logged_without_false_errors(
 ) -> None:
     connect(shop, full_key)
     probes = SyncAttempt.objects.filter(shop=shop, operation__startswith="verify_")
-    assert probes.count() == 7 and not probes.exclude(error_kind="").exists()
+    assert probes.count() == 10 and not probes.exclude(error_kind="").exists()
     assert {a.status_code for a in probes} <= {200, 400, 404}
     with pytest.raises(ConnectionRefused):
         connect(shop, key_without("profiles:write"))
     failed = SyncAttempt.objects.filter(shop=shop, error_kind="missing_scopes")
     assert sorted(failed.values_list("operation", "status_code")) == [
-        ("verify_data_privacy_write", 403),  # optional: missing, but never refuses a key
+        # optional: missing, but never refuse a key
+        ("verify_data_privacy_write", 403), ("verify_flows_read", 403),
+        ("verify_flows_write", 403), ("verify_metrics_read", 403),
         ("verify_profiles_write", 403), ("verify_subscriptions_write", 403)]
 
 

@@ -63,7 +63,9 @@ def test_full_key_verifies_and_names_the_account(
     assert verified.account_id == account["id"]
     assert verified.account_name == "Demo Outfitters Klaviyo"
     assert verified.scopes == list(ALL_REQUIRED)
-    assert verified.optional == ["data-privacy:write"]  # optional, held by an "all" key
+    # optional, held by an "all" key
+    assert verified.optional == ["data-privacy:write", "metrics:read", "flows:read",
+                                 "flows:write"]
 
 
 def test_probes_create_nothing(

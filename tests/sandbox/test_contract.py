@@ -202,6 +202,10 @@ def test_fast_check_and_explainer_agree(op: str, method: str, path: str, schema:
     assert compiled is not None
     rust, explain = compiled
     body = _example_body(path, method)
+    if explain is None:  # too large to compile in Python: its rejections are the Rust check's
+        assert rust.is_valid(body)
+        assert not any(rust.is_valid(mutated) for _, mutated, _ in _mutations(body))
+        return
     assert rust.is_valid(body)
     explain(body)
     bad_time = copy.deepcopy(body)

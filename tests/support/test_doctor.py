@@ -15,6 +15,7 @@ from django.db import connection as db_connection
 
 from integrations.klaviyo.messages import KEY_HOWTO
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
+from integrations.klaviyo.operations import SCOPE_PROBES
 from integrations.klaviyo.scopes import ALL_REQUIRED
 from notifyme.support import catalogue
 from tests.factories import Connected, klaviyo_connect, shop_make
@@ -59,7 +60,7 @@ def test_a_healthy_shop_exits_0_and_the_probe_saves_nothing(
     assert connected.connection.key_display in result.stdout
     assert _snapshot(connected) == before
     requests = klaviyo_sandbox.admin.requests(connected.account_id)
-    assert any("/api/accounts" in str(r) for r in requests[-len(ALL_REQUIRED) - 3:])
+    assert any("/api/accounts" in str(r) for r in requests[-len(SCOPE_PROBES) - 3:])
 
 
 def test_a_key_that_lost_profiles_write_exits_1_naming_it(

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from integrations.klaviyo.models import KlaviyoConnection
 from notifyme.support.diagnose import Diagnosis, ShopUnknown, shop_diagnose
 
 EXIT_ACTION, EXIT_UNKNOWN = 1, 2
@@ -22,6 +23,14 @@ EXIT_ACTION, EXIT_UNKNOWN = 1, 2
 
 def _when(value: Any) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else "never"
+
+
+def _flow_line(c: KlaviyoConnection) -> str:
+    if not c.flow_state:
+        return "not checked yet"
+    flows = ", ".join(f"{f['name']} ({f['status']})" for f in c.flow_flows or [])
+    return (f"{c.get_flow_state_display()} (checked {_when(c.flow_checked_at)})"
+            + (f"; flows: {flows}" if flows else ""))
 
 
 def _lines(d: Diagnosis) -> list[str]:
@@ -37,6 +46,7 @@ def _lines(d: Diagnosis) -> list[str]:
            f"Klaviyo: {f.connection_label}" + (
                f", key {c.key_display}, account {c.account_name or c.account_id}, "
                f"list {c.list_name or '-'} ({c.list_id or '-'})" if c and c.has_key else ""),
+           "Klaviyo flow: " + (_flow_line(c) if c and c.has_key else "-"),
            f"Last success: {_when(f.last_success)}"]
     if d.probe is not None:
         p = d.probe
