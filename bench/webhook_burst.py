@@ -154,7 +154,8 @@ def main() -> int:
     parser.add_argument("--drain-timeout", type=float, default=600)
     args = parser.parse_args()
     if args.deliveries % args.variants or not 0 < args.resend <= args.deliveries:
-        parser.error("--deliveries must be a multiple of --variants, and 0 < --resend <= --deliveries")
+        parser.error("--deliveries must be a multiple of --variants, "
+                     "and 0 < --resend <= --deliveries")
     c.setup_env("notifyme_bench", 12)
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; gunicorn "
           f"--workers {args.web_workers or 'per gunicorn.conf.py'} --threads "
