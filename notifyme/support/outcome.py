@@ -1,7 +1,8 @@
 """The one sentence a shopper's timeline ends in: "Sent at …" or "Not sent because …" + the fix.
 
 Decided from the rows the pipeline keeps, newest first: a restock delivery that went out wins
-(Klaviyo accepted the "Back in Stock" event, which is what triggers the merchant's flow); else
+(Klaviyo accepted the "Back in Stock" event, which is what triggers the merchant's flow — unless
+the flow check found no live flow, which the sentence then says with its fix); else
 the subscription's own end (erased, cancelled); else the newest restock's delivery (failed,
 skipped, still queued and why); else the alert is still waiting for a restock, with whatever
 stands in the way of it going out when one comes (a failed profile sync, a paused connection).
@@ -43,9 +44,15 @@ def subscription_outcome(
     sent = [d for d in deliveries if d.state == RestockDelivery.State.SENT]
     if sent:
         last = max(sent, key=lambda d: d.sent_at or d.restock.started_at)
-        return Outcome(True, f"Sent at {when(last.sent_at)}: Klaviyo accepted the Back in Stock "
-                             f"event of restock #{last.restock_id}, which triggers the "
-                             "merchant's flow.", NOTHING_TO_FIX)
+        accepted = (f"Sent at {when(last.sent_at)}: Klaviyo accepted the Back in Stock event of "
+                    f"restock #{last.restock_id}")
+        if connection is not None and connection.flow_alarm:
+            # Accepted is not emailed: the flow check found no live flow on the metric.
+            no_flow = explain(source="klaviyo", kind="flow_not_live")
+            return Outcome(True, f"{accepted}, but no live flow in the merchant's Klaviyo turns "
+                                 "it into an email (checked "
+                                 f"{when(connection.flow_checked_at)}).", no_flow.fix)
+        return Outcome(True, f"{accepted}, which triggers the merchant's flow.", NOTHING_TO_FIX)
     if subscription.status == Subscription.Status.REDACTED:
         return Outcome(False, "Not sent because the shopper's data was erased on a privacy "
                               f"request at {when(subscription.redacted_at)}.", NOTHING_TO_FIX)

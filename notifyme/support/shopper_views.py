@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from notifyme.support.access import staff_required
+from notifyme.support.outcome import NOTHING_TO_FIX
 from notifyme.support.search import HELP, QueryInvalid, SearchResult, shoppers_search
 from notifyme.support.timeline import shopper_timeline
 
@@ -36,4 +37,5 @@ def shopper_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
     if timeline is None:
         return render(request, "support/shopper.html", {"missing": subscription_id},
                       status=404)
-    return render(request, "support/shopper.html", {"timeline": timeline})
+    return render(request, "support/shopper.html",
+                  {"timeline": timeline, "nothing_to_fix": NOTHING_TO_FIX})

@@ -25,6 +25,7 @@ from integrations.shopify.errors import ReauthRequired
 from notifyme.subscriptions.models import Subscription
 from notifyme.support import catalogue
 from notifyme.sync import engine
+from notifyme.sync.flow_checks import flow_check_job
 from tests.fixtures.shopify import signed_webhook
 from tests.fixtures.shopify_scripted import ScriptedShopify
 from tests.support.test_board import _row_html
@@ -101,6 +102,18 @@ def _duplicate_profile(world: World) -> Subscription:
     return sub
 
 
+def _no_live_flow(world: World) -> Subscription:
+    """Alerts go out (Klaviyo accepts the events) while the merchant's flow is still a draft;
+    the hourly flow check (its job, as the sweeper enqueues it) sees it."""
+    store = world.store
+    sub = store.signup({"email": "ada@example.com"})
+    store.sync()
+    store.restock(5)
+    store.sandbox.admin.set_flow(store.klaviyo.account_id, status="draft")
+    assert flow_check_job(store.shop.pk) == "not_live"
+    return sub
+
+
 def _forged_webhook(world: World) -> None:
     body, headers = signed_webhook("inventory_levels/update", {"inventory_item_id": 1},
                                    shop_domain=world.store.shop.domain, secret="forged")
@@ -138,6 +151,7 @@ INJECT: dict[tuple[str, str], Inject] = {
     ("klaviyo", "unavailable"): _klaviyo_fault(next_errors=[503]),
     ("klaviyo", "edge_blocked"): _klaviyo_fault(html_403_next=1),
     ("klaviyo", "bad_request"): _klaviyo_fault(next_errors=[400]),
+    ("klaviyo", "flow_not_live"): _no_live_flow,
     ("webhook", "invalid_signature"): _forged_webhook,
     ("webhook", "bad_payload"): _unparseable_webhook,
     ("shop", "needs_reauth"): _token_refused,
