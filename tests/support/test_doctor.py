@@ -17,9 +17,14 @@ from integrations.klaviyo.messages import KEY_HOWTO
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from integrations.klaviyo.operations import SCOPE_PROBES
 from integrations.klaviyo.scopes import ALL_REQUIRED
+from notifyme.catalog.services import variant_update_stock
+from notifyme.restocks.services import detection_of
 from notifyme.support import catalogue
-from tests.factories import Connected, klaviyo_connect, shop_make
+from notifyme.sync import engine
+from notifyme.sync.flow_checks import flow_check_job
+from tests.factories import Connected, klaviyo_connect, shop_make, subscription_make, variant_make
 from tests.fixtures.sandbox import SandboxHandle
+from tests.restocks.conftest import drain as fanout_drain
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "doc-shop.myshopify.com"
@@ -140,3 +145,30 @@ def test_an_uninstalled_shop_needs_action_and_says_so(db: None) -> None:
     assert "Install: uninstalled" in result.stdout
     assert "[ACTION] App uninstalled" in result.stdout
     assert catalogue.entry("shop", "uninstalled").fix in result.stdout
+
+
+def test_events_accepted_without_a_live_flow_exit_1_with_the_fix(
+        connected: Connected, klaviyo_sandbox: SandboxHandle) -> None:
+    shop = connected.connection.shop
+    variant = variant_make(shop)
+    subscription_make(shop, variant, email="ada@example.com")
+    engine.run_shop(shop.pk, "sync")
+    restock = detection_of(variant_update_stock(variant=variant, quantity=5)).restock
+    assert restock is not None
+    fanout_drain(restock)  # Klaviyo accepted the Back in Stock event
+    klaviyo_sandbox.admin.set_flow(connected.account_id, status="manual")
+    assert flow_check_job(shop.pk) == "not_live"  # the hourly check, as the sweeper runs it
+    result = doctor(DOMAIN, "--no-probe", sandbox=klaviyo_sandbox)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Klaviyo flow: The flow is not live" in result.stdout
+    assert "Back in Stock (manual)" in result.stdout
+    found = catalogue.entry("klaviyo", "flow_not_live")
+    assert f"[ACTION] {found.title}" in result.stdout and found.fix in result.stdout
+    document = json.loads(doctor(DOMAIN, "--json", "--no-probe", sandbox=klaviyo_sandbox).stdout)
+    assert document["klaviyo"]["flow"]["alarm"] is True
+
+    klaviyo_sandbox.admin.set_flow(connected.account_id, status="live",
+                                   flow_id=klaviyo_sandbox.admin.flows(
+                                       connected.account_id)[0]["id"])
+    assert flow_check_job(shop.pk) == "live"
+    assert doctor(DOMAIN, "--no-probe", sandbox=klaviyo_sandbox).returncode == 0
