@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from notifyme.catalog.sync_models import CatalogSync
+from notifyme.catalog.sync_models import CatalogSync, CatalogSyncSeen
 from notifyme.core.admin import ReadOnlyAdmin
 
 
@@ -16,3 +16,12 @@ class CatalogSyncAdmin(ReadOnlyAdmin):
     search_fields = ("shop__domain", "error")
     list_select_related = ("shop",)
     exclude = ("lease_token",)
+
+
+@admin.register(CatalogSyncSeen)
+class CatalogSyncSeenAdmin(ReadOnlyAdmin):
+    """What a running paging sync has read so far (emptied when it finishes)."""
+
+    list_display = ("sync", "shopify_id")
+    search_fields = ("=shopify_id",)
+    list_select_related = ("sync",)

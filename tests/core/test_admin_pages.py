@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from integrations.klaviyo.models import KlaviyoConnection, SyncAttempt
 from notifyme.catalog.services import variant_simulate_restock
-from notifyme.catalog.sync_models import CatalogSync
+from notifyme.catalog.sync_models import CatalogSync, CatalogSyncSeen
 from notifyme.restocks.models import Restock, RestockDelivery, StockWatch
 from notifyme.shops.models import Shop
 from notifyme.subscriptions.models import Subscription
@@ -43,7 +43,7 @@ def test_changelist_and_search_render(client: Client, shop: object, model: type)
 #: Rows only services write (work rows, the call log, signups, shops): staff never edit them.
 READ_ONLY = [Shop, Subscription, OutboxItem, ImportBatch, Restock, RestockDelivery, StockWatch,
              SyncAttempt, KlaviyoConnection, WebhookEvent,
-             CatalogSync]
+             CatalogSync, CatalogSyncSeen]
 
 
 @pytest.mark.parametrize("model", READ_ONLY, ids=lambda m: m.__name__)
