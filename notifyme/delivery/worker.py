@@ -15,8 +15,11 @@ from __future__ import annotations
 import gc
 import importlib
 import os
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import redis
 from django.conf import settings
 from django.db import close_old_connections
 from rq.worker import SimpleWorker
@@ -47,16 +50,56 @@ def yield_cpu_to_web() -> None:
         os.setpriority(os.PRIO_PROCESS, 0, wanted)
 
 
+T = TypeVar("T")
+#: Longest pause between two tries to reach Redis again.
+REDIS_MAX_WAIT_SECONDS = 30.0
+
+
 class Worker(SimpleWorker):
     """SimpleWorker at `WORKER_NICE` priority, with a warm-up, `relax_gc()`, Django's
     connection hygiene around each job, a fresh log context per job (its RQ job id on every
-    line; the shop a job binds ends with it) and a full collection after it."""
+    line; the shop a job binds ends with it) and a full collection after it.
+
+    It also rides out a Redis restart. RQ's main loop waits for Redis only while it dequeues;
+    a `ConnectionError` from its other Redis calls (the suspension check, maintenance — which
+    also restarts a scheduler process that died with Redis —, the heartbeats, a job's own
+    bookkeeping) ended the worker ("unhandled exception, quitting"), so every worker of a
+    deployment stopped with one Redis restart (bench/faults.py). Those steps now wait for Redis
+    with backoff and go on; a job whose bookkeeping failed is not retried here: its rows are
+    in PostgreSQL and the sweeper nudges them again."""
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         yield_cpu_to_web()
         warm_up()
         relax_gc()  # after the warm-up, so what it loaded is frozen too
         return super().work(*args, **kwargs)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        self._until_redis_answers(lambda: super(Worker, self).check_for_suspension(burst))
+
+    def run_maintenance_tasks(self) -> None:
+        self._until_redis_answers(super().run_maintenance_tasks)
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        self._until_redis_answers(lambda: super(Worker, self).heartbeat(*args, **kwargs))
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        try:
+            super().execute_job(job, queue)
+        except redis.exceptions.ConnectionError as error:
+            self.log.warning("Worker %s: Redis went away around job %s (%s); its work is "
+                             "swept again from PostgreSQL", self.name, job.id, error)
+
+    def _until_redis_answers(self, step: Callable[[], T]) -> T:
+        wait = 1.0
+        while True:
+            try:
+                return step()
+            except redis.exceptions.ConnectionError as error:
+                self.log.warning("Worker %s: Redis unreachable (%s); trying again in %.0f s",
+                                 self.name, error, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, REDIS_MAX_WAIT_SECONDS)
 
     def perform_job(self, job: Any, *args: Any, **kwargs: Any) -> bool:
         with logcontext.scope(job_id=str(job.id)):
