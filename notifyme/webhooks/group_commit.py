@@ -64,6 +64,7 @@ class GroupWriter:
         self._queue: queue.SimpleQueue[_Row | _Stop] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._pid = 0
+        self._thread: threading.Thread | None = None
 
     def insert(self, params: Sequence[Any], tag: Hashable = None) -> None:
         """Insert one row through the writer; returns once it is committed (and `committed`
@@ -82,13 +83,15 @@ class GroupWriter:
 
     def _ensure_thread(self) -> None:
         # Per process: a thread does not survive a fork, so a forked child starts its own.
-        if self._pid == os.getpid():
+        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
             if self._pid != os.getpid():
                 self._queue = queue.SimpleQueue()
-                threading.Thread(target=self._run, name="webhook-group-commit",
-                                 daemon=True).start()
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="webhook-group-commit",
+                                                daemon=True)
+                self._thread.start()
                 self._pid = os.getpid()
 
     def close(self) -> None:
@@ -96,11 +99,12 @@ class GroupWriter:
         teardown: a database with a connection open cannot be dropped). The next `insert`
         starts a new one."""
         with self._lock:
-            if self._pid == os.getpid():
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 stop = _Stop()
                 self._queue.put(stop)
                 stop.stopped.wait(WAIT_SECONDS)
-                self._pid = 0
+            self._pid = 0
+            self._thread = None
 
     def _run(self) -> None:
         rows_queue = self._queue
@@ -108,7 +112,7 @@ class GroupWriter:
             try:
                 first = rows_queue.get(timeout=IDLE_SECONDS)
             except queue.Empty:
-                connections[self.alias].close_if_unusable_or_obsolete()
+                self._retire_connection_if_stale()
                 continue
             batch: list[_Row] = []
             item: _Row | _Stop | None = first
@@ -126,6 +130,21 @@ class GroupWriter:
                 connections[self.alias].close()
                 item.stopped.set()
                 return
+
+    def _retire_connection_if_stale(self) -> None:
+        # The check itself talks to the database; if that fails the connection goes, never the
+        # thread (a dead writer would make every request wait WAIT_SECONDS for its fallback).
+        connection = connections[self.alias]
+        try:
+            connection.close_if_unusable_or_obsolete()
+        except Exception:
+            logger.warning("webhook group commit: idle connection check failed; reconnecting "
+                           "on the next batch", exc_info=True)
+            try:
+                connection.close()
+            except Exception:
+                logger.debug("webhook group commit: closing the broken connection failed",
+                             exc_info=True)
 
     def _release(self, batch: list[_Row]) -> None:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
 from notifyme.shops.models import Shop
@@ -163,3 +164,27 @@ def test_a_concurrent_burst_through_the_view_is_stored_once_and_nudged(shop: Sho
     assert statuses == [200] * 40
     assert WebhookEvent.objects.filter(shop=shop).count() == 30
     assert len(webhook_jobs()) == 1
+
+
+def test_a_failing_idle_check_does_not_kill_the_writer(
+        shop: Shop, writer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idle writer's connection check talks to the database; when that raises, the next
+    request must still be written by the writer (not wait for the fallback)."""
+    group_writer, gate, sizes = writer
+    gate.opened.set()
+    checks: list[int] = []
+
+    def broken_check(self: Any) -> None:
+        checks.append(1)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(group_commit, "IDLE_SECONDS", 0.05)
+    monkeypatch.setattr(BaseDatabaseWrapper, "close_if_unusable_or_obsolete", broken_check)
+    monkeypatch.setattr(group_commit, "WAIT_SECONDS", 2.0)
+    group_writer.insert(_params("wh-0"), tag=SHOP)
+    _until(lambda: len(checks) >= 2)  # idle twice: the thread survived the first failure
+    started = time.monotonic()
+    group_writer.insert(_params("wh-1"), tag=SHOP)
+    assert time.monotonic() - started < 2.0  # answered by the writer, not the fallback
+    assert sizes == [1, 1]
+    assert sorted(WebhookEvent.objects.values_list("webhook_id", flat=True)) == ["wh-0", "wh-1"]
