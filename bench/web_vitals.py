@@ -10,8 +10,9 @@ What it does (loopback only, every process bounded and stopped):
 1. A fresh database `notifyme_bench_vitals` (migrated) and Redis db 9, the demo shop
    (`demo_load`) plus demo-like volume (`seed`): thousands of waiting subscribers spread over
    the last 90 days on every sold-out variant, and restocks (one finished, one sending).
-2. The app with DEBUG off and no dev tools (`runserver --insecure` only to serve the static
-   files, which a CDN or the web server serves in production) on a free port.
+2. The app with DEBUG off and no dev tools on a free port, its static files collected
+   (`collectstatic` into a temporary STATIC_ROOT, as the Procfile's `release` does) and served
+   by WhiteNoise under their hashed names, as in production.
 3. For every merchant page that exists in the URL conf (`pages_in_urlconf`: /app/, and
    /app/subscribers, /app/demand, /app/restocks, /app/revenue once built), `--runs` fresh
    browser contexts each load the page as the admin embeds it (a real ID token in the query,
@@ -240,8 +241,11 @@ def seed(*, subscribers: int = 3000) -> Any:
 
 
 def _serve(port: int) -> subprocess.Popen[bytes]:
+    os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="notifyme-vitals-static-")
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                   cwd=ROOT, check=True)
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=tempfile.TemporaryFile())
     return proc
 

@@ -156,6 +156,9 @@ MIDDLEWARE = [
     # First: every log line of the request (Django's own included) carries its id.
     "notifyme.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the web process (no separate file server): compressed, with
+    # far-future caching for the hashed names `collectstatic` writes (Procfile `release`).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -187,6 +190,11 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }
+# Behind PgBouncer in transaction mode consecutive transactions may run on different server
+# connections, so a server-side cursor (QuerySet.iterator(), the CSV export) cannot outlive its
+# transaction: Django then fetches in chunks on the client instead.
+if env_bool("DATABASE_TRANSACTION_POOLING", False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,7 +215,15 @@ STATICFILES_DIRS = [
     # The storefront block's script and stylesheet, served as-is to the demo storefront.
     ("notifyme-theme", BASE_DIR / "extensions" / "notifyme-theme" / "assets"),
 ]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Production serves what `collectstatic` wrote, under content-hashed names (a new deploy never
+# meets a browser's stale copy) and precompressed; DEBUG=1 serves the sources as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": (
+        "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage")},
+}
 
 # Storefront bodies are tiny; anything bigger is refused with 413 before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(16 * 1024)))
