@@ -2,10 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from notifyme.core.openapi import openapi_json
 from notifyme.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("openapi.json", openapi_json, name="openapi"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("proxy/", include("notifyme.subscriptions.urls")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from notifyme.support.access import staff_required
 from notifyme.support.outcome import NOTHING_TO_FIX
@@ -17,6 +18,7 @@ from notifyme.support.timeline import shopper_timeline
 
 
 @staff_required
+@require_safe
 def shopper_search(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q")
     context: dict[str, object] = {"q": raw or "", "help": HELP}
@@ -32,6 +34,7 @@ def shopper_search(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@require_safe
 def shopper_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
     timeline = shopper_timeline(subscription_id=subscription_id)
     if timeline is None:

@@ -33,6 +33,7 @@ from tests.security.conftest import B_MARKERS, Tenant, shop_snapshot, url_routes
 #: guards them (each guard is tested where the index in tests/security/README.md says).
 NOT_PER_SHOP = {
     "healthz": "no shop data: DB and Redis reachability only",
+    "openapi.json": "the public description of the endpoints, the same for everyone",
     "admin/": "Django admin: staff login and CSRF (test_csrf.py), no ID token accepted",
     "support/": "staff pages over every shop: staff login and CSRF (test_csrf.py)",
     "proxy/": "storefront: the shop comes from Shopify's signed app-proxy query, not a "
