@@ -2,7 +2,7 @@
 """A 10,000-subscriber restock fan-out through faults: each scenario ends in an exact count.
 
     .venv/bin/python bench/faults.py [--subscribers 10000] [--workers 3]
-        [--scenarios clean,faults,sigkill]   (also: redis-restart, see below)
+        [--scenarios clean,faults,sigkill,redis-restart]
 
 Every scenario is one restock of `--subscribers` waiting shoppers at a fresh shop, fanned out by
 real RQ worker processes and the sweeper to the Klaviyo sandbox, and ends with the same check:
@@ -14,10 +14,10 @@ compared with the fault-free run's.
 - `faults`: 20 % of requests fail — 500/502/503 and 429s (with `Retry-After` for the first half
   of the run, without it for the second), hangs past the client timeout, dropped connections;
 - `sigkill`: every worker is SIGKILLed three times at random points and restarted;
-- `redis-restart` (opt-in): the bench's own Redis is stopped (its data lost, as after FLUSHALL)
-  and started again mid-run. Known to FAIL today: the rqworker's scheduler process dies on the
-  refused connection and takes the worker with it, so the fan-out waits for a process
-  supervisor (the Procfile's runner) to restart the workers; the bench starts none.
+- `redis-restart`: the bench's own Redis is stopped (its data lost, as after FLUSHALL) and
+  started again mid-run; the workers wait for it (notifyme/delivery/worker.py) and the sweeper
+  re-enqueues from PostgreSQL what the lost queues held, so the run takes up to one sweep
+  interval (60 s) longer.
 
 Fan-out chunks are 100 events (`RESTOCK_CHUNK_SIZE=100`) so there are 100 requests for the faults
 to hit, and leases are short (`RESTOCK_LEASE_SECONDS=10`, `RESTOCK_ALIVE_SECONDS=3`,
@@ -200,7 +200,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--scenarios", default="clean,faults,sigkill")
+    parser.add_argument("--scenarios", default="clean,faults,sigkill,redis-restart")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
