@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -98,6 +100,14 @@ KLAVIYO_REVISION = "2026-07-15"
 KLAVIYO_TIMEOUT_SECONDS = float(env("KLAVIYO_TIMEOUT_SECONDS", "10"))
 
 REDIS_URL = env("REDIS_URL", "redis://localhost:6379/0")
+# Redis through Sentinel: `host:port` of each sentinel; the primary is asked of them by
+# REDIS_SENTINEL_MASTER's name, while REDIS_URL still gives the db number and the password.
+# (RQ does not run on Redis Cluster: one primary, replicas for failover only.)
+REDIS_SENTINELS = [
+    (host, int(port)) for host, _, port in
+    (entry.rpartition(":") for entry in env_list("REDIS_SENTINELS"))
+]
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", "mymaster")
 
 # Local stand-ins for Shopify (proxy signer, admin frame) and the demo; never in production.
 NOTIFYME_DEV_TOOLS = env_bool("NOTIFYME_DEV_TOOLS", DEBUG)
@@ -228,16 +238,22 @@ STORAGES = {
 # Storefront bodies are tiny; anything bigger is refused with 413 before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(16 * 1024)))
 
-RQ_QUEUES = {
+def _rq_connection() -> dict[str, Any]:
     # A connect timeout so a web request's on-commit nudge fails fast when Redis is unreachable
     # (no read timeout: workers block on BLPOP for minutes by design).
-    # (django-rq ignores client kwargs for URL configs, so it rides in the URL's query.)
-    name: {
-        "URL": REDIS_URL + ("&" if "?" in REDIS_URL else "?") + "socket_connect_timeout=1",
-        "DEFAULT_TIMEOUT": 120,
-    }
-    for name in ("default", "sync", "bulk")
-}
+    if not REDIS_SENTINELS:
+        # (django-rq ignores client kwargs for URL configs, so it rides in the URL's query.)
+        return {"URL": REDIS_URL + ("&" if "?" in REDIS_URL else "?")
+                + "socket_connect_timeout=1"}
+    url = urlsplit(REDIS_URL)
+    return {"SENTINELS": REDIS_SENTINELS, "MASTER_NAME": REDIS_SENTINEL_MASTER,
+            "DB": int(url.path.strip("/") or 0), "PASSWORD": url.password,
+            "USERNAME": url.username, "CONNECTION_KWARGS": {"socket_connect_timeout": 1},
+            "SENTINEL_KWARGS": {"socket_connect_timeout": 1}}
+
+
+RQ_QUEUES = {name: {**_rq_connection(), "DEFAULT_TIMEOUT": 120}
+             for name in ("default", "sync", "bulk")}
 RQ_SHOW_ADMIN_LINK = True
 # Every queue's worker: rq's SimpleWorker (no fork per job) with the cyclic GC tuned for
 # batch jobs (notifyme/delivery/worker.py).

@@ -37,7 +37,7 @@ json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                            max_leaves=6)
 variant_ids = st.sampled_from([SOLD_OUT, str(SOLD_OUT), IN_STOCK, UNKNOWN, 0, -1, 2**64,
-                               "４００１", " 4001 ", "4001.0"]) | json_values
+                               "\uff14\uff10\uff10\uff11", " 4001 ", "4001.0"]) | json_values
 emails = st.emails() | st.sampled_from(["ada@gmial.com", "ADA@Example.com ", "a@b", ""])
 phones = st.sampled_from(["+14155550123", "4155550123", "+1", "phone"]) | st.text(max_size=40)
 field_values = {"variant_id": variant_ids, "email": emails, "phone": phones}
