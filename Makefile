@@ -49,3 +49,8 @@ lint: setup theme-check
 # (npm audit --audit-level=high). Fails closed when a vulnerability source is unreachable.
 audit: setup
 	BIN=$(BIN) scripts/audit.sh
+
+# Every benchmark, one after another, into bench/REPORT.md (hours on 2 cores; BENCH_ARGS="--only
+# webhook_burst,webhook_to_event" for some). Uses its own databases and Redis dbs, not the suite's.
+bench: setup services
+	$(BIN)/python bench/report.py $(BENCH_ARGS)
