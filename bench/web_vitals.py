@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -310,6 +311,7 @@ def main() -> int:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+        shutil.rmtree(os.environ["STATIC_ROOT"], ignore_errors=True)
     for page in missing:
         print(f"{page.path:<18} not in the URL conf yet: not measured")
     print(verdict(ok))
