@@ -234,10 +234,6 @@ STORAGES = {
         "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage")},
 }
-# With DEBUG=1 WhiteNoise reads the source directories on each request (no collectstatic; its
-# own default follows settings.DEBUG, which Django's test runner turns off).
-WHITENOISE_AUTOREFRESH = DEBUG
-WHITENOISE_USE_FINDERS = DEBUG
 
 # Storefront bodies are tiny; anything bigger is refused with 413 before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(16 * 1024)))
