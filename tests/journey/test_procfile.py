@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.conf import settings
 
 from tests.factories import shop_make, variant_make
 from tests.fixtures.shopify import id_token, signed_proxy_query
+from tests.journey.shopify_stack import free_port
 from tests.sync.workers import Worker, _spawn, stop_workers, wait_until, worker_env
 
 pytestmark = [pytest.mark.chaos, pytest.mark.journey, pytest.mark.django_db(transaction=True)]
@@ -42,12 +42,6 @@ def procfile() -> dict[str, str]:
         if match:
             entries[match["name"]] = match["command"]
     return entries
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -70,7 +64,7 @@ def test_the_procfile_runs_the_product_with_production_settings(
     settings.NOTIFYME_ENCRYPTION_KEYS = [encryption_key]  # the shop's token, as production reads it
     shop = shop_make(SHOP, name="Harbour Goods")
     variant = variant_make(shop, quantity=0)
-    port = _free_port()
+    port = free_port()
     env = worker_env(
         DJANGO_SETTINGS_MODULE="notifyme.settings", DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1",
